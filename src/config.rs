@@ -1,0 +1,476 @@
+//! Run configuration: the `simulate` flags, mirrored one-to-one by the keys of
+//! a TOML file (`--config FILE.toml`); flags override the file. Raw values are
+//! checked once, here, and turned into validated model parameters.
+
+use crate::error::{Error, Location, Result};
+use crate::market::{parse_iso_date, BusinessCalendar, TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::sim::{CorrelationMatrix, Drift, GbmParams, HestonParams, HestonScheme};
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::path::Path;
+use std::str::FromStr;
+
+/// Which spot model to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// Geometric Brownian motion (one or several correlated assets).
+    Gbm,
+    /// Heston stochastic volatility.
+    Heston,
+}
+
+/// A list of numbers: `0.2` or `0.2,0.3` on the command line, a number or an
+/// array in TOML. One entry per asset (a single entry applies to all).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbers(pub Vec<f64>);
+
+impl FromStr for Numbers {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        s.split(',')
+            .map(|t| {
+                t.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{}` is not a number", t.trim()))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(Numbers)
+    }
+}
+
+impl<'de> Deserialize<'de> for Numbers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(f64),
+            Many(Vec<f64>),
+        }
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(x) => Numbers(vec![x]),
+            OneOrMany::Many(v) => Numbers(v),
+        })
+    }
+}
+
+/// A matrix given by rows: `"1,0.5;0.5,1"` on the command line, an array of
+/// arrays in TOML.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Rows(pub Vec<Vec<f64>>);
+
+impl FromStr for Rows {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        s.split(';')
+            .map(|row| row.parse::<Numbers>().map(|n| n.0))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(Rows)
+    }
+}
+
+/// A calendar date: `"2025-01-02"` or a bare TOML date `2025-01-02`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateArg(pub String);
+
+impl FromStr for DateArg {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        parse_iso_date(s).map(|_| DateArg(s.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DateArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Toml(toml::value::Datetime),
+        }
+        Ok(DateArg(match Raw::deserialize(d)? {
+            Raw::Text(s) => s,
+            Raw::Toml(dt) => dt.to_string(),
+        }))
+    }
+}
+
+/// Flags of `synthmarket simulate`; every one may also be a key of the TOML
+/// file given with `--config`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SimulateParams {
+    /// Spot model [default: heston]
+    #[arg(long, value_enum, help_heading = "Run")]
+    pub model: Option<ModelKind>,
+    /// Number of paths [default: 1000]
+    #[arg(long, help_heading = "Run")]
+    pub paths: Option<u64>,
+    /// Steps per path [default: 252, one trading year]
+    #[arg(long, help_heading = "Run")]
+    pub steps: Option<usize>,
+    /// Step length in years [default: 1/252, one trading day]
+    #[arg(long, help_heading = "Run")]
+    pub dt: Option<f64>,
+    /// Seed of the random streams; same seed, same output [default: 42]
+    #[arg(long, help_heading = "Run")]
+    pub seed: Option<u64>,
+    /// Date of step 0, YYYY-MM-DD, a weekday; steps follow a Mon–Fri calendar [default: 2025-01-02]
+    #[arg(long, help_heading = "Run")]
+    pub start: Option<DateArg>,
+
+    /// Initial spot; a list gives one per asset (GBM) [default: 100]
+    #[arg(long, allow_hyphen_values = true, help_heading = "Spot and drift")]
+    pub s0: Option<Numbers>,
+    /// Real-world drift per year (E[S_T] = S0·e^{mu·T}); a list gives one per asset. Excludes --rate/--dividend
+    #[arg(long, allow_hyphen_values = true, help_heading = "Spot and drift")]
+    pub mu: Option<Numbers>,
+    /// Risk-neutral drift: continuously compounded rate per year [default: 0]
+    #[arg(long, allow_hyphen_values = true, help_heading = "Spot and drift")]
+    pub rate: Option<f64>,
+    /// Risk-neutral drift: continuous dividend yield per year; a list gives one per asset [default: 0]
+    #[arg(long, allow_hyphen_values = true, help_heading = "Spot and drift")]
+    pub dividend: Option<Numbers>,
+
+    /// GBM: annualised volatility (0.2 = 20 %); a list gives one per asset [default: 0.2]
+    #[arg(long, allow_hyphen_values = true, help_heading = "GBM")]
+    pub sigma: Option<Numbers>,
+    /// GBM: asset names for a multi-asset run [default: asset1, asset2, …]
+    #[arg(long, value_delimiter = ',', help_heading = "GBM")]
+    pub assets: Option<Vec<String>>,
+    /// GBM: correlation matrix of the assets' Brownian motions, rows separated by `;` (e.g. "1,0.6;0.6,1")
+    #[arg(long, allow_hyphen_values = true, help_heading = "GBM")]
+    pub correlation: Option<Rows>,
+
+    /// Heston: initial variance (annualised; 0.04 = 20 % vol) [default: 0.04]
+    #[arg(long, help_heading = "Heston")]
+    pub v0: Option<f64>,
+    /// Heston: mean-reversion speed of the variance, per year [default: 2.0]
+    #[arg(long, allow_hyphen_values = true, help_heading = "Heston")]
+    pub kappa: Option<f64>,
+    /// Heston: long-run variance [default: 0.04]
+    #[arg(long, allow_hyphen_values = true, help_heading = "Heston")]
+    pub theta: Option<f64>,
+    /// Heston: volatility of variance [default: 0.5]
+    #[arg(long, allow_hyphen_values = true, help_heading = "Heston")]
+    pub xi: Option<f64>,
+    /// Heston: correlation of spot and variance shocks, in [-1, 1] [default: -0.7]
+    #[arg(long, allow_hyphen_values = true, help_heading = "Heston")]
+    pub rho: Option<f64>,
+    /// Heston: discretisation scheme [default: qe]
+    #[arg(long, value_enum, help_heading = "Heston")]
+    pub scheme: Option<HestonScheme>,
+}
+
+impl SimulateParams {
+    /// Reads a TOML config file. Unknown keys are errors, naming file and line.
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses TOML text; `source` names it in errors.
+    pub fn from_toml_str(text: &str, source: &Path) -> Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let mut loc = Location::file(source);
+            if let Some(span) = e.span() {
+                loc = loc.line(1 + text[..span.start].matches('\n').count() as u64);
+            }
+            Error::input(loc, e.message().to_string())
+        })
+    }
+
+    /// `self` (the flags) over `file`: a value given in both wins from the
+    /// flags. Drift is one group: giving `--mu` or `--rate`/`--dividend` on the
+    /// command line replaces the file's drift entirely.
+    pub fn over(self, file: SimulateParams) -> SimulateParams {
+        let flags_drift = self.mu.is_some() || self.rate.is_some() || self.dividend.is_some();
+        let (mu, rate, dividend) = if flags_drift {
+            (self.mu, self.rate, self.dividend)
+        } else {
+            (file.mu, file.rate, file.dividend)
+        };
+        SimulateParams {
+            model: self.model.or(file.model),
+            paths: self.paths.or(file.paths),
+            steps: self.steps.or(file.steps),
+            dt: self.dt.or(file.dt),
+            seed: self.seed.or(file.seed),
+            start: self.start.or(file.start),
+            s0: self.s0.or(file.s0),
+            mu,
+            rate,
+            dividend,
+            sigma: self.sigma.or(file.sigma),
+            assets: self.assets.or(file.assets),
+            correlation: self.correlation.or(file.correlation),
+            v0: self.v0.or(file.v0),
+            kappa: self.kappa.or(file.kappa),
+            theta: self.theta.or(file.theta),
+            xi: self.xi.or(file.xi),
+            rho: self.rho.or(file.rho),
+            scheme: self.scheme.or(file.scheme),
+        }
+    }
+
+    /// Applies defaults and validates everything, producing a runnable job.
+    pub fn resolve(&self) -> Result<SimulationJob> {
+        let model = self.model.unwrap_or(ModelKind::Heston);
+        let paths = self.paths.unwrap_or(1000);
+        if paths == 0 {
+            return Err(Error::parameter("paths", 0, "must be at least 1"));
+        }
+        let grid = TimeGrid::new(
+            self.steps.unwrap_or(252),
+            self.dt.unwrap_or(1.0 / TRADING_DAYS_PER_YEAR),
+        )?;
+        let start = match &self.start {
+            Some(DateArg(s)) => {
+                parse_iso_date(s).map_err(|m| Error::parameter("start", s, m))?
+            }
+            None => NaiveDate::from_ymd_opt(2025, 1, 2).expect("valid constant date"),
+        };
+        let calendar = BusinessCalendar::new(start)?;
+
+        let spec = match model {
+            ModelKind::Gbm => self.resolve_gbm()?,
+            ModelKind::Heston => self.resolve_heston()?,
+        };
+        Ok(SimulationJob {
+            model: spec,
+            grid,
+            paths,
+            seed: self.seed.unwrap_or(42),
+            calendar,
+        })
+    }
+
+    fn n_assets(&self) -> Result<usize> {
+        let lens = [
+            ("s0", self.s0.as_ref().map(|v| v.0.len())),
+            ("mu", self.mu.as_ref().map(|v| v.0.len())),
+            ("dividend", self.dividend.as_ref().map(|v| v.0.len())),
+            ("sigma", self.sigma.as_ref().map(|v| v.0.len())),
+            ("assets", self.assets.as_ref().map(|v| v.len())),
+            ("correlation", self.correlation.as_ref().map(|v| v.0.len())),
+        ];
+        let n = lens.iter().filter_map(|(_, l)| *l).max().unwrap_or(1).max(1);
+        for (name, len) in lens {
+            match len {
+                Some(0) => return Err(Error::parameter(name, "[]", "must not be empty")),
+                Some(l) if l != 1 && l != n && name != "correlation" => {
+                    return Err(Error::parameter(
+                        name,
+                        format!("{l} values"),
+                        format!("expected 1 or {n} values, one per asset"),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        if self.assets.as_ref().is_some_and(|a| a.len() != n) {
+            return Err(Error::parameter(
+                "assets",
+                self.assets.as_ref().map_or(0, |a| a.len()),
+                format!("names {} assets but the parameters describe {n}", self.assets.as_ref().map_or(0, |a| a.len())),
+            ));
+        }
+        Ok(n)
+    }
+
+    fn drift(&self, i: usize) -> Result<Drift> {
+        let pick = |v: &Option<Numbers>, default: f64| {
+            v.as_ref()
+                .map_or(default, |n| if n.0.len() == 1 { n.0[0] } else { n.0[i] })
+        };
+        match (&self.mu, self.rate.is_some() || self.dividend.is_some()) {
+            (Some(_), true) => Err(Error::parameter(
+                "mu",
+                pick(&self.mu, 0.0),
+                "give either a real-world drift (--mu) or a risk-neutral one (--rate/--dividend), not both",
+            )),
+            (Some(_), false) => Ok(Drift::RealWorld {
+                mu: pick(&self.mu, 0.0),
+            }),
+            (None, _) => Ok(Drift::RiskNeutral {
+                rate: self.rate.unwrap_or(0.0),
+                dividend: pick(&self.dividend, 0.0),
+            }),
+        }
+    }
+
+    fn reject_foreign(&self, model: &str, keys: &[(&str, bool)]) -> Result<()> {
+        if let Some((name, _)) = keys.iter().find(|(_, set)| *set) {
+            return Err(Error::parameter(
+                *name,
+                "(set)",
+                format!("does not apply to --model {model}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn resolve_gbm(&self) -> Result<ModelSpec> {
+        self.reject_foreign(
+            "gbm",
+            &[
+                ("v0", self.v0.is_some()),
+                ("kappa", self.kappa.is_some()),
+                ("theta", self.theta.is_some()),
+                ("xi", self.xi.is_some()),
+                ("rho", self.rho.is_some()),
+                ("scheme", self.scheme.is_some()),
+            ],
+        )?;
+        let n = self.n_assets()?;
+        let pick = |v: &Option<Numbers>, i: usize, default: f64| {
+            v.as_ref()
+                .map_or(default, |x| if x.0.len() == 1 { x.0[0] } else { x.0[i] })
+        };
+        let mut assets = Vec::with_capacity(n);
+        for i in 0..n {
+            let name = match &self.assets {
+                Some(names) => names[i].clone(),
+                None if n == 1 => "asset1".to_string(),
+                None => format!("asset{}", i + 1),
+            };
+            let params = GbmParams::new(
+                pick(&self.s0, i, 100.0),
+                self.drift(i)?,
+                pick(&self.sigma, i, 0.2),
+            )
+            .map_err(|e| name_asset(e, &name, n))?;
+            assets.push(GbmAsset { name, params });
+        }
+        let correlation = match (&self.correlation, n) {
+            (Some(rows), _) => Some(CorrelationMatrix::new(&rows.0)?),
+            (None, 1) => None,
+            (None, _) => {
+                return Err(Error::parameter(
+                    "correlation",
+                    "(missing)",
+                    format!("{n} assets need a {n}×{n} correlation matrix (e.g. --correlation \"1,0.5;0.5,1\")"),
+                ))
+            }
+        };
+        if let Some(c) = &correlation {
+            if c.dim() != n {
+                return Err(Error::parameter(
+                    "correlation",
+                    format!("{}×{}", c.dim(), c.dim()),
+                    format!("there are {n} assets"),
+                ));
+            }
+        }
+        Ok(ModelSpec::Gbm { assets, correlation })
+    }
+
+    fn resolve_heston(&self) -> Result<ModelSpec> {
+        self.reject_foreign(
+            "heston",
+            &[
+                ("sigma", self.sigma.is_some()),
+                ("assets", self.assets.is_some()),
+                ("correlation", self.correlation.is_some()),
+            ],
+        )?;
+        let one = |name: &str, v: &Option<Numbers>, default: f64| match v {
+            None => Ok(default),
+            Some(n) if n.0.len() == 1 => Ok(n.0[0]),
+            Some(n) => Err(Error::parameter(
+                name,
+                format!("{} values", n.0.len()),
+                "Heston simulates one asset: give a single value",
+            )),
+        };
+        let s0 = one("s0", &self.s0, 100.0)?;
+        one("mu", &self.mu, 0.0)?;
+        one("dividend", &self.dividend, 0.0)?;
+        let params = HestonParams::new(
+            s0,
+            self.drift(0)?,
+            self.v0.unwrap_or(0.04),
+            self.kappa.unwrap_or(2.0),
+            self.theta.unwrap_or(0.04),
+            self.xi.unwrap_or(0.5),
+            self.rho.unwrap_or(-0.7),
+        )?;
+        Ok(ModelSpec::Heston {
+            params,
+            scheme: self.scheme.unwrap_or_default(),
+        })
+    }
+}
+
+fn name_asset(e: Error, name: &str, n: usize) -> Error {
+    match e {
+        Error::Parameter {
+            name: p,
+            value,
+            reason,
+        } if n > 1 => Error::Parameter {
+            name: format!("{p}[{name}]"),
+            value,
+            reason,
+        },
+        other => other,
+    }
+}
+
+/// One asset of a GBM run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GbmAsset {
+    /// Name written in the `asset` column of multi-asset output.
+    pub name: String,
+    /// Its parameters.
+    #[serde(flatten)]
+    pub params: GbmParams,
+}
+
+/// A fully resolved model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum ModelSpec {
+    /// GBM, one or several assets.
+    Gbm {
+        /// Per-asset parameters.
+        assets: Vec<GbmAsset>,
+        /// Correlation of the Brownian motions (multi-asset only).
+        #[serde(serialize_with = "ser_corr")]
+        correlation: Option<CorrelationMatrix>,
+    },
+    /// Heston.
+    Heston {
+        /// Parameters.
+        #[serde(flatten)]
+        params: HestonParams,
+        /// Scheme.
+        scheme: HestonScheme,
+    },
+}
+
+fn ser_corr<S: serde::Serializer>(
+    c: &Option<CorrelationMatrix>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    c.as_ref().map(|c| c.rows()).serialize(s)
+}
+
+/// Everything needed to run a simulation, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationJob {
+    /// The model and its parameters.
+    pub model: ModelSpec,
+    /// Time grid.
+    pub grid: TimeGrid,
+    /// Number of paths.
+    pub paths: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Calendar for the `date` column.
+    pub calendar: BusinessCalendar,
+}

@@ -1,0 +1,8 @@
+//! Writers: tidy CSV output, the run manifest, and atomic (temp-then-rename)
+//! files so an interrupted run never leaves a file that looks finished.
+
+mod atomic;
+pub mod manifest;
+pub mod spot_csv;
+
+pub use atomic::{write_atomic, AtomicFile};

@@ -1,0 +1,103 @@
+use crate::error::{Error, Result};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+/// Trading days per year: the convention that maps year fractions onto
+/// business days (and daily returns onto annualised figures).
+pub const TRADING_DAYS_PER_YEAR: f64 = 252.0;
+
+/// Parses a strict ISO-8601 calendar date `YYYY-MM-DD` (exactly ten
+/// characters, zero-padded). Returns a message on failure.
+pub fn parse_iso_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape_ok {
+        return Err(format!("`{s}` is not an ISO date (expected YYYY-MM-DD)"));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a valid calendar date"))
+}
+
+/// A Monday–Friday business-day calendar (no holidays) anchored at a start
+/// date. Grid time `t` (years) falls on business day `round(t·252)` after the
+/// start, so with `dt = 1/252` step `k` is the `k`-th business day after the
+/// start; with intraday steps several steps share a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusinessCalendar {
+    start: NaiveDate,
+}
+
+impl BusinessCalendar {
+    /// A calendar starting on `start`, which must be a weekday.
+    pub fn new(start: NaiveDate) -> Result<Self> {
+        if matches!(start.weekday(), Weekday::Sat | Weekday::Sun) {
+            return Err(Error::parameter(
+                "start",
+                start,
+                format!(
+                    "falls on a {:?}; the calendar is Monday–Friday, so start on a business day",
+                    start.weekday()
+                ),
+            ));
+        }
+        Ok(BusinessCalendar { start })
+    }
+
+    /// The first date.
+    pub fn start(&self) -> NaiveDate {
+        self.start
+    }
+
+    /// The date `n` business days after the start.
+    pub fn add_business_days(&self, n: u64) -> NaiveDate {
+        // Whole weeks first, then the remainder day by day (at most 4 days).
+        let weeks = n / 5;
+        let mut date = self.start + Days::new(weeks * 7);
+        let mut rest = n % 5;
+        while rest > 0 {
+            date = date + Days::new(1);
+            if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+                rest -= 1;
+            }
+        }
+        date
+    }
+
+    /// The date of grid time `t` years.
+    pub fn date_at(&self, t: f64) -> NaiveDate {
+        self.add_business_days((t * TRADING_DAYS_PER_YEAR).round().max(0.0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_days_skip_weekends() {
+        // 2025-01-03 is a Friday.
+        let cal = BusinessCalendar::new(NaiveDate::from_ymd_opt(2025, 1, 3).unwrap()).unwrap();
+        assert_eq!(cal.add_business_days(1).to_string(), "2025-01-06");
+        assert_eq!(cal.add_business_days(5).to_string(), "2025-01-10");
+        assert_eq!(cal.add_business_days(6).to_string(), "2025-01-13");
+        // 252 Mon–Fri days after 2025-01-02 (Thu) is 2025-12-22 (counted
+        // independently with Python's datetime, stepping one day at a time).
+        let cal = BusinessCalendar::new(NaiveDate::from_ymd_opt(2025, 1, 2).unwrap()).unwrap();
+        assert_eq!(cal.date_at(1.0).to_string(), "2025-12-22");
+    }
+
+    #[test]
+    fn rejects_weekend_start_and_loose_dates() {
+        let sat = NaiveDate::from_ymd_opt(2025, 1, 4).unwrap();
+        let err = BusinessCalendar::new(sat).unwrap_err().to_string();
+        assert!(err.contains("start") && err.contains("Sat"), "{err}");
+        assert!(parse_iso_date("2025-1-02").is_err());
+        assert!(parse_iso_date("2025/01/02").is_err());
+        assert!(parse_iso_date("2025-02-30").is_err());
+        assert_eq!(parse_iso_date("2024-02-29").unwrap().to_string(), "2024-02-29");
+    }
+}

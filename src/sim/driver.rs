@@ -1,0 +1,116 @@
+use super::PathGenerator;
+use crate::error::{Error, Result};
+use crate::market::PathChunk;
+use rayon::prelude::*;
+use std::sync::mpsc::sync_channel;
+
+/// Runs a generator over many paths: in parallel (rayon), in fixed-size
+/// chunks, and hands the results to a consumer in path order while the next
+/// chunks are being simulated. Memory is bounded by a few chunks per thread,
+/// whatever the number of paths.
+///
+/// Output is independent of the thread count and of the chunk size: path `i`
+/// draws only from the stream `(seed, i)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Driver {
+    seed: u64,
+    paths: u64,
+    chunk_paths: usize,
+}
+
+impl Driver {
+    /// Default number of paths per chunk.
+    pub const DEFAULT_CHUNK_PATHS: usize = 64;
+
+    /// A driver for `paths` paths seeded with `seed`.
+    pub fn new(seed: u64, paths: u64) -> Self {
+        Driver {
+            seed,
+            paths,
+            chunk_paths: Self::DEFAULT_CHUNK_PATHS,
+        }
+    }
+
+    /// Sets the number of paths per chunk (at least 1).
+    pub fn chunk_paths(mut self, n: usize) -> Self {
+        self.chunk_paths = n.max(1);
+        self
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The number of paths.
+    pub fn paths(&self) -> u64 {
+        self.paths
+    }
+
+    /// Simulates every path over `steps` steps. Each chunk is turned into a
+    /// `T` by `map` on a worker thread (format it, reduce it…) and the `T`s
+    /// are passed to `consume` in path order on a separate thread. Stops at
+    /// the first error `consume` returns.
+    pub fn run<G, T, M, C>(&self, generator: &G, steps: usize, map: M, mut consume: C) -> Result<()>
+    where
+        G: PathGenerator,
+        T: Send,
+        M: Fn(&PathChunk) -> T + Sync,
+        C: FnMut(T) -> Result<()> + Send,
+    {
+        let chunk = self.chunk_paths as u64;
+        let n_chunks = self.paths.div_ceil(chunk);
+        let window = 4 * rayon::current_num_threads().max(1) as u64;
+        let assets = generator.assets();
+        std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel::<T>(window as usize);
+            let consumer = scope.spawn(move || -> Result<()> {
+                for item in rx {
+                    consume(item)?;
+                }
+                Ok(())
+            });
+            let mut start = 0;
+            'windows: while start < n_chunks {
+                let end = (start + window).min(n_chunks);
+                let results: Vec<T> = (start..end)
+                    .into_par_iter()
+                    .map(|c| {
+                        let first = c * chunk;
+                        let n = chunk.min(self.paths - first) as usize;
+                        let mut buf = PathChunk::new(first, n, steps, assets);
+                        generator.fill_chunk(self.seed, &mut buf);
+                        map(&buf)
+                    })
+                    .collect();
+                for r in results {
+                    if tx.send(r).is_err() {
+                        // The consumer stopped on an error; it is reported below.
+                        break 'windows;
+                    }
+                }
+                start = end;
+            }
+            drop(tx);
+            consumer
+                .join()
+                .map_err(|_| Error::Internal("output thread panicked".into()))?
+        })
+    }
+
+    /// Convenience for tests and small runs: simulates everything and
+    /// collects `f(chunk)` for every chunk, in path order.
+    pub fn collect<G, T, F>(&self, generator: &G, steps: usize, f: F) -> Result<Vec<T>>
+    where
+        G: PathGenerator,
+        T: Send,
+        F: Fn(&PathChunk) -> T + Sync,
+    {
+        let mut out = Vec::new();
+        self.run(generator, steps, f, |t| {
+            out.push(t);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,68 @@
+//! Path generators and the driver that runs them.
+//!
+//! A generator implements one step of one path ([`PathGenerator`]); the
+//! [`Driver`] does batching, parallelism and ordered streaming once for all of
+//! them. Every generator reports the spot and the instantaneous annualised
+//! variance that drove it, so option pricing can condition on that state.
+
+mod driver;
+mod gbm;
+mod heston;
+pub mod job;
+
+pub use driver::Driver;
+pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};
+pub use heston::{Heston, HestonParams, HestonScheme};
+
+use crate::market::PathChunk;
+use crate::rng::{path_rng, PathRng};
+
+/// One model of spot dynamics, advanced one step at a time.
+///
+/// Implementations are immutable (all per-path mutable data lives in
+/// [`PathGenerator::State`]) and draw every random number from the stream they
+/// are handed, so a path depends only on the run seed and its index.
+pub trait PathGenerator: Sync {
+    /// Per-path working state (log-spot, variance, hidden state…).
+    type State: Send;
+
+    /// Number of assets per path.
+    fn assets(&self) -> usize {
+        1
+    }
+
+    /// The state at time 0.
+    fn initial_state(&self) -> Self::State;
+
+    /// Writes the current spot and instantaneous annualised variance of each
+    /// asset into `spot` and `variance` (each of length [`Self::assets`]).
+    fn observe(&self, state: &Self::State, spot: &mut [f64], variance: &mut [f64]);
+
+    /// Advances `state` by one grid step, drawing from `rng`.
+    fn step(&self, state: &mut Self::State, rng: &mut PathRng);
+
+    /// Simulates every path of `chunk` (global indices
+    /// `chunk.first_path()..`) with streams derived from `seed`.
+    ///
+    /// The provided implementation advances all paths of the chunk in
+    /// lockstep, one step at a time: the paths are independent, so the CPU
+    /// overlaps their latency chains (a single Heston path is bound by the
+    /// latency of its divisions and square roots).
+    fn fill_chunk(&self, seed: u64, chunk: &mut PathChunk) {
+        let n = chunk.paths();
+        let first = chunk.first_path();
+        let mut states: Vec<Self::State> = (0..n).map(|_| self.initial_state()).collect();
+        let mut rngs: Vec<PathRng> = (0..n).map(|p| path_rng(seed, first + p as u64)).collect();
+        for (p, state) in states.iter().enumerate() {
+            let (s, v) = chunk.point_mut(p, 0);
+            self.observe(state, s, v);
+        }
+        for k in 1..=chunk.steps() {
+            for (p, (state, rng)) in states.iter_mut().zip(rngs.iter_mut()).enumerate() {
+                self.step(state, rng);
+                let (s, v) = chunk.point_mut(p, k);
+                self.observe(state, s, v);
+            }
+        }
+    }
+}
