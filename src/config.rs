@@ -229,9 +229,7 @@ impl SimulateParams {
             self.dt.unwrap_or(1.0 / TRADING_DAYS_PER_YEAR),
         )?;
         let start = match &self.start {
-            Some(DateArg(s)) => {
-                parse_iso_date(s).map_err(|m| Error::parameter("start", s, m))?
-            }
+            Some(DateArg(s)) => parse_iso_date(s).map_err(|m| Error::parameter("start", s, m))?,
             None => NaiveDate::from_ymd_opt(2025, 1, 2).expect("valid constant date"),
         };
         let calendar = BusinessCalendar::new(start)?;
@@ -258,7 +256,12 @@ impl SimulateParams {
             ("assets", self.assets.as_ref().map(|v| v.len())),
             ("correlation", self.correlation.as_ref().map(|v| v.0.len())),
         ];
-        let n = lens.iter().filter_map(|(_, l)| *l).max().unwrap_or(1).max(1);
+        let n = lens
+            .iter()
+            .filter_map(|(_, l)| *l)
+            .max()
+            .unwrap_or(1)
+            .max(1);
         for (name, len) in lens {
             match len {
                 Some(0) => return Err(Error::parameter(name, "[]", "must not be empty")),
@@ -276,7 +279,10 @@ impl SimulateParams {
             return Err(Error::parameter(
                 "assets",
                 self.assets.as_ref().map_or(0, |a| a.len()),
-                format!("names {} assets but the parameters describe {n}", self.assets.as_ref().map_or(0, |a| a.len())),
+                format!(
+                    "names {} assets but the parameters describe {n}",
+                    self.assets.as_ref().map_or(0, |a| a.len())
+                ),
             ));
         }
         Ok(n)
@@ -366,7 +372,10 @@ impl SimulateParams {
                 ));
             }
         }
-        Ok(ModelSpec::Gbm { assets, correlation })
+        Ok(ModelSpec::Gbm {
+            assets,
+            correlation,
+        })
     }
 
     fn resolve_heston(&self) -> Result<ModelSpec> {

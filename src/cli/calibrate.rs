@@ -9,12 +9,14 @@ use std::path::PathBuf;
 #[derive(Debug, Subcommand)]
 pub enum CalibrateCmd {
     /// Maximum-likelihood GBM drift and volatility from a daily price history
-    #[command(after_help = "Prints the annualised drift mu and volatility sigma with their \
+    #[command(
+        after_help = "Prints the annualised drift mu and volatility sigma with their \
 standard errors, and writes a TOML file for `simulate --config` with s0 set to the last price.
 
 Example:
   synthmarket calibrate gbm --data data/sp500_daily.csv --out sp500-gbm.toml
-  synthmarket simulate --config sp500-gbm.toml --paths 1000 --out runs/sp500")]
+  synthmarket simulate --config sp500-gbm.toml --paths 1000 --out runs/sp500"
+    )]
     Gbm(GbmCmd),
 }
 
@@ -76,14 +78,27 @@ fn gbm(cmd: GbmCmd) -> Result<()> {
         fit.returns
     );
     println!("  {:<8} {:>12} {:>12}", "param", "estimate", "std.err");
-    println!("  {:<8} {:>12.6} {:>12.6}   annualised drift, E[S_T] = S0 e^(mu T)", "mu", fit.mu, fit.mu_se);
-    println!("  {:<8} {:>12.6} {:>12.6}   annualised volatility", "sigma", fit.sigma, fit.sigma_se);
-    println!("  {:<8} {:>12.6}                last price", "s0", fit.last_price);
+    println!(
+        "  {:<8} {:>12.6} {:>12.6}   annualised drift, E[S_T] = S0 e^(mu T)",
+        "mu", fit.mu, fit.mu_se
+    );
+    println!(
+        "  {:<8} {:>12.6} {:>12.6}   annualised volatility",
+        "sigma", fit.sigma, fit.sigma_se
+    );
+    println!(
+        "  {:<8} {:>12.6}                last price",
+        "s0", fit.last_price
+    );
     if cmd.out.as_os_str() == "-" {
         print!("{toml}");
     } else {
         write_atomic(&cmd.out, toml.as_bytes())?;
-        println!("wrote {} (use: synthmarket simulate --config {} --out DIR)", cmd.out.display(), cmd.out.display());
+        println!(
+            "wrote {} (use: synthmarket simulate --config {} --out DIR)",
+            cmd.out.display(),
+            cmd.out.display()
+        );
     }
     Ok(())
 }

@@ -16,7 +16,11 @@ pub struct SpotCsvFormat {
 impl SpotCsvFormat {
     /// One date per grid point from the calendar; asset names when the run
     /// has several assets (adds the `asset` column).
-    pub fn new(grid: &TimeGrid, calendar: &BusinessCalendar, asset_names: Option<Vec<String>>) -> Self {
+    pub fn new(
+        grid: &TimeGrid,
+        calendar: &BusinessCalendar,
+        asset_names: Option<Vec<String>>,
+    ) -> Self {
         let dates = (0..=grid.steps())
             .map(|k| calendar.date_at(grid.time(k)).to_string())
             .collect();

@@ -98,6 +98,9 @@ mod tests {
         assert!(parse_iso_date("2025-1-02").is_err());
         assert!(parse_iso_date("2025/01/02").is_err());
         assert!(parse_iso_date("2025-02-30").is_err());
-        assert_eq!(parse_iso_date("2024-02-29").unwrap().to_string(), "2024-02-29");
+        assert_eq!(
+            parse_iso_date("2024-02-29").unwrap().to_string(),
+            "2024-02-29"
+        );
     }
 }

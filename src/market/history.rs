@@ -41,10 +41,7 @@ impl SpotHistory {
             .has_headers(true)
             .trim(csv::Trim::All)
             .from_reader(reader);
-        let headers = rdr
-            .headers()
-            .map_err(|e| csv_error(source, e))?
-            .clone();
+        let headers = rdr.headers().map_err(|e| csv_error(source, e))?.clone();
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
             return Err(Error::input(
                 at(1),
@@ -77,12 +74,10 @@ impl SpotHistory {
             None => match (find("adj_close"), find("close")) {
                 (Some(i), _) => (i, "adj_close".to_string()),
                 (None, Some(i)) => (i, "close".to_string()),
-                (None, None) => {
-                    return Err(Error::input(
-                        at(1).field("adj_close"),
-                        "no price column: expected `adj_close` or `close`, or name one with --column",
-                    ))
-                }
+                (None, None) => return Err(Error::input(
+                    at(1).field("adj_close"),
+                    "no price column: expected `adj_close` or `close`, or name one with --column",
+                )),
             },
         };
 
@@ -99,8 +94,8 @@ impl SpotHistory {
             let line = record.position().map_or(prev_line + 1, |p| p.line());
             prev_line = line;
             let date_str = &record[date_col];
-            let date = parse_iso_date(date_str)
-                .map_err(|m| Error::input(at(line).field("date"), m))?;
+            let date =
+                parse_iso_date(date_str).map_err(|m| Error::input(at(line).field("date"), m))?;
             let raw = &record[price_col];
             let price = parse_price(raw, || at(line).field(price_name.clone()))?;
             check_row(dates.last().copied(), date, price, || at(line), &price_name)?;
@@ -129,7 +124,10 @@ impl SpotHistory {
         for (i, (&date, &price)) in dates.iter().zip(&prices).enumerate() {
             let at = || Location::file(source).line(i as u64 + 2);
             if !price.is_finite() {
-                return Err(Error::input(at().field("close"), format!("price {price} is not finite")));
+                return Err(Error::input(
+                    at().field("close"),
+                    format!("price {price} is not finite"),
+                ));
             }
             let prev = if i == 0 { None } else { Some(dates[i - 1]) };
             check_row(prev, date, price, at, "close")?;
@@ -187,7 +185,10 @@ fn parse_price(raw: &str, field: impl Fn() -> Location) -> Result<f64> {
         .parse()
         .map_err(|_| Error::input(field(), format!("`{raw}` is not a number")))?;
     if !price.is_finite() {
-        return Err(Error::input(field(), format!("price `{raw}` is not finite")));
+        return Err(Error::input(
+            field(),
+            format!("price `{raw}` is not finite"),
+        ));
     }
     Ok(price)
 }
@@ -203,7 +204,10 @@ fn check_row(
 ) -> Result<()> {
     if let Some(last) = prev {
         if date == last {
-            return Err(Error::input(at().field("date"), format!("duplicate date {date}")));
+            return Err(Error::input(
+                at().field("date"),
+                format!("duplicate date {date}"),
+            ));
         }
         if date < last {
             return Err(Error::input(

@@ -1,7 +1,8 @@
 /// A block of consecutive simulated paths held in memory: for each path, step
 /// and asset, the spot and the instantaneous annualised variance.
 ///
-/// Layout is path-major: index `(p·(steps+1) + k)·assets + a`.
+/// Layout is step-major, index `(k·paths + p)·assets + a`, so a generator
+/// advancing all paths of the chunk in lockstep writes each step contiguously.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathChunk {
     first_path: u64,
@@ -58,7 +59,7 @@ impl PathChunk {
 
     #[inline]
     fn index(&self, path: usize, step: usize) -> usize {
-        (path * self.points + step) * self.assets
+        (step * self.paths + path) * self.assets
     }
 
     /// Spots of all assets of local path `path` at `step`.
@@ -81,6 +82,15 @@ impl PathChunk {
         let i = self.index(path, step);
         let a = self.assets;
         (&mut self.spot[i..i + a], &mut self.variance[i..i + a])
+    }
+
+    /// Mutable spots and variances of every path and asset at `step`
+    /// (`paths × assets` values each, path-major).
+    #[inline]
+    pub fn step_mut(&mut self, step: usize) -> (&mut [f64], &mut [f64]) {
+        let w = self.paths * self.assets;
+        let i = step * w;
+        (&mut self.spot[i..i + w], &mut self.variance[i..i + w])
     }
 
     /// The spot series of one asset along local path `path`.

@@ -1,9 +1,12 @@
 //! Geometric Brownian motion, single and correlated multi-asset, simulated by
 //! the exact log scheme `S_{t+dt} = S_t·exp((μ − σ²/2)dt + σ√dt·Z)`.
 
-use super::PathGenerator;
+use super::simd::exp;
+use super::{draw_normal_block, PathGenerator, NORMAL_BLOCK};
 use crate::error::{Error, Result};
+use crate::market::PathChunk;
 use crate::market::{SpotHistory, TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::rng::path_rng;
 use crate::rng::PathRng;
 use nalgebra::{DMatrix, DVector};
 use rand::Rng;
@@ -35,7 +38,11 @@ impl Drift {
             if x.is_finite() {
                 Ok(())
             } else {
-                Err(Error::parameter(name, x, "must be a finite number per year"))
+                Err(Error::parameter(
+                    name,
+                    x,
+                    "must be a finite number per year",
+                ))
             }
         };
         match *self {
@@ -60,7 +67,11 @@ pub(crate) fn check_spot(name: &str, s0: f64) -> Result<()> {
     if s0.is_finite() && s0 > 0.0 {
         Ok(())
     } else {
-        Err(Error::parameter(name, s0, "initial spot must be positive and finite"))
+        Err(Error::parameter(
+            name,
+            s0,
+            "initial spot must be positive and finite",
+        ))
     }
 }
 
@@ -143,7 +154,7 @@ impl PathGenerator for Gbm {
 
     #[inline]
     fn observe(&self, x: &f64, spot: &mut [f64], variance: &mut [f64]) {
-        spot[0] = self.params.s0 * x.exp();
+        spot[0] = self.params.s0 * exp(*x);
         variance[0] = self.variance;
     }
 
@@ -151,6 +162,55 @@ impl PathGenerator for Gbm {
     fn step(&self, x: &mut f64, rng: &mut PathRng) {
         let z: f64 = rng.sample(StandardNormal);
         *x += self.log_drift + self.log_vol * z;
+    }
+
+    /// Lockstep over the chunk: the random draws are scalar, the
+    /// exponentials run as a loop over all paths that the compiler
+    /// vectorises. Bitwise identical to stepping path by path.
+    fn fill_chunk(&self, seed: u64, chunk: &mut PathChunk) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.fill_chunk_avx2(seed, chunk) };
+        }
+        self.fill_chunk_body(seed, chunk)
+    }
+}
+
+impl Gbm {
+    /// [`PathGenerator::fill_chunk`] compiled for AVX2 without FMA, so every
+    /// operation rounds as on the SSE2 path (bit-identical output).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fill_chunk_avx2(&self, seed: u64, chunk: &mut PathChunk) {
+        self.fill_chunk_body(seed, chunk)
+    }
+
+    #[inline(always)]
+    fn fill_chunk_body(&self, seed: u64, chunk: &mut PathChunk) {
+        let n = chunk.paths();
+        let first = chunk.first_path();
+        let mut rngs: Vec<PathRng> = (0..n).map(|p| path_rng(seed, first + p as u64)).collect();
+        let mut x = vec![0.0f64; n];
+        let mut z = vec![0.0f64; n * NORMAL_BLOCK];
+        let s0 = self.params.s0;
+        let (spot, var) = chunk.step_mut(0);
+        spot.fill(s0);
+        var.fill(self.variance);
+        let steps = chunk.steps();
+        for block in (1..=steps).step_by(NORMAL_BLOCK) {
+            let len = NORMAL_BLOCK.min(steps + 1 - block);
+            draw_normal_block(&mut rngs, len, 1, &mut z);
+            for j in 0..len {
+                let (spot, var) = chunk.step_mut(block + j);
+                let zj = &z[j * n..(j + 1) * n];
+                for ((x, s), &z) in x.iter_mut().zip(spot.iter_mut()).zip(zj) {
+                    *x += self.log_drift + self.log_vol * z;
+                    *s = s0 * exp(*x);
+                }
+                var.fill(self.variance);
+            }
+        }
     }
 }
 
@@ -212,9 +272,11 @@ impl CorrelationMatrix {
             }
         }
         let cholesky = m.clone().cholesky().ok_or_else(|| {
-            bad("not positive definite (Cholesky factorisation failed); a valid correlation \
+            bad(
+                "not positive definite (Cholesky factorisation failed); a valid correlation \
                  matrix has only positive eigenvalues — perfectly correlated assets are one asset"
-                .into())
+                    .into(),
+            )
         })?;
         let l = cholesky.l();
         // nalgebra accepts matrices with tiny positive pivots; reject those
@@ -225,7 +287,10 @@ impl CorrelationMatrix {
                 "not positive definite (numerically singular: smallest Cholesky pivot {min_pivot:.3e})"
             )));
         }
-        Ok(CorrelationMatrix { matrix: m, cholesky: l })
+        Ok(CorrelationMatrix {
+            matrix: m,
+            cholesky: l,
+        })
     }
 
     /// Dimension.
@@ -249,7 +314,12 @@ impl CorrelationMatrix {
 fn format_rows(rows: &[Vec<f64>]) -> String {
     let inner: Vec<String> = rows
         .iter()
-        .map(|r| r.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","))
+        .map(|r| {
+            r.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
         .collect();
     format!("[{}]", inner.join("; "))
 }
@@ -264,7 +334,11 @@ pub struct CorrelatedGbm {
 
 impl CorrelatedGbm {
     /// One GBM per asset plus their correlation (dimension must match).
-    pub fn new(params: &[GbmParams], correlation: CorrelationMatrix, grid: &TimeGrid) -> Result<Self> {
+    pub fn new(
+        params: &[GbmParams],
+        correlation: CorrelationMatrix,
+        grid: &TimeGrid,
+    ) -> Result<Self> {
         if params.len() != correlation.dim() {
             return Err(Error::parameter(
                 "correlation",
@@ -312,7 +386,7 @@ impl PathGenerator for CorrelatedGbm {
 
     fn observe(&self, state: &CorrelatedState, spot: &mut [f64], variance: &mut [f64]) {
         for (i, g) in self.assets.iter().enumerate() {
-            spot[i] = g.params.s0 * state.x[i].exp();
+            spot[i] = g.params.s0 * exp(state.x[i]);
             variance[i] = g.variance;
         }
     }

@@ -27,7 +27,11 @@ impl SimulationJob {
     /// `run.json` is removed first and written last, so its presence marks a
     /// complete run; `spot.csv` is written under a temporary name and renamed
     /// when complete.
-    pub fn write_to_dir(&self, out_dir: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<RunOutput> {
+    pub fn write_to_dir(
+        &self,
+        out_dir: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<RunOutput> {
         std::fs::create_dir_all(out_dir).map_err(|source| Error::Write {
             path: out_dir.to_path_buf(),
             source,
@@ -45,8 +49,16 @@ impl SimulationJob {
         }
         let spot_csv = out_dir.join("spot.csv");
         let rows = match &self.model {
-            ModelSpec::Gbm { assets, correlation } => match correlation {
-                None => self.stream(&Gbm::new(assets[0].params, &self.grid), None, &spot_csv, progress)?,
+            ModelSpec::Gbm {
+                assets,
+                correlation,
+            } => match correlation {
+                None => self.stream(
+                    &Gbm::new(assets[0].params, &self.grid),
+                    None,
+                    &spot_csv,
+                    progress,
+                )?,
                 Some(c) => {
                     let params: Vec<_> = assets.iter().map(|a| a.params).collect();
                     let gen = CorrelatedGbm::new(&params, c.clone(), &self.grid)?;
@@ -54,9 +66,12 @@ impl SimulationJob {
                     self.stream(&gen, Some(names), &spot_csv, progress)?
                 }
             },
-            ModelSpec::Heston { params, scheme } => {
-                self.stream(&Heston::new(*params, *scheme, &self.grid), None, &spot_csv, progress)?
-            }
+            ModelSpec::Heston { params, scheme } => self.stream(
+                &Heston::new(*params, *scheme, &self.grid),
+                None,
+                &spot_csv,
+                progress,
+            )?,
         };
         let multi = matches!(&self.model, ModelSpec::Gbm { assets, .. } if assets.len() > 1);
         let columns: &[&str] = if multi {
@@ -132,7 +147,12 @@ impl SimulationJob {
             self.seed,
             self.calendar.start()
         );
-        let join = |xs: Vec<f64>| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+        let join = |xs: Vec<f64>| {
+            xs.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         let drift = |d: super::Drift| match d {
             super::Drift::RealWorld { mu } => format!(" --mu {mu}"),
             super::Drift::RiskNeutral { rate, dividend } => {
@@ -140,10 +160,19 @@ impl SimulationJob {
             }
         };
         match &self.model {
-            ModelSpec::Gbm { assets, correlation } => {
+            ModelSpec::Gbm {
+                assets,
+                correlation,
+            } => {
                 c.push_str(" --model gbm");
-                c.push_str(&format!(" --s0 {}", join(assets.iter().map(|a| a.params.s0()).collect())));
-                c.push_str(&format!(" --sigma {}", join(assets.iter().map(|a| a.params.sigma()).collect())));
+                c.push_str(&format!(
+                    " --s0 {}",
+                    join(assets.iter().map(|a| a.params.s0()).collect())
+                ));
+                c.push_str(&format!(
+                    " --sigma {}",
+                    join(assets.iter().map(|a| a.params.sigma()).collect())
+                ));
                 match assets[0].params.drift() {
                     super::Drift::RealWorld { .. } => c.push_str(&format!(
                         " --mu {}",

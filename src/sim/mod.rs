@@ -9,6 +9,7 @@ mod driver;
 mod gbm;
 mod heston;
 pub mod job;
+mod simd;
 
 pub use driver::Driver;
 pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};
@@ -49,20 +50,52 @@ pub trait PathGenerator: Sync {
     /// overlaps their latency chains (a single Heston path is bound by the
     /// latency of its divisions and square roots).
     fn fill_chunk(&self, seed: u64, chunk: &mut PathChunk) {
-        let n = chunk.paths();
-        let first = chunk.first_path();
-        let mut states: Vec<Self::State> = (0..n).map(|_| self.initial_state()).collect();
-        let mut rngs: Vec<PathRng> = (0..n).map(|p| path_rng(seed, first + p as u64)).collect();
-        for (p, state) in states.iter().enumerate() {
-            let (s, v) = chunk.point_mut(p, 0);
-            self.observe(state, s, v);
-        }
-        for k in 1..=chunk.steps() {
-            for (p, (state, rng)) in states.iter_mut().zip(rngs.iter_mut()).enumerate() {
-                self.step(state, rng);
-                let (s, v) = chunk.point_mut(p, k);
-                self.observe(state, s, v);
+        fill_chunk_lockstep(self, seed, chunk)
+    }
+}
+
+/// Steps per block of pre-drawn normals in the chunked generators: each
+/// path's stream fills a block in a tight loop (its state stays in
+/// registers), then the block is consumed step by step across paths.
+pub(crate) const NORMAL_BLOCK: usize = 32;
+
+/// Fills `out[j·n + p]` (`j < len`) with `per_step` standard normals per step
+/// for each path `p` from its own stream, in the stream's natural order
+/// (path `p` draws its values for step `j` before those of step `j + 1`).
+pub(crate) fn draw_normal_block(
+    rngs: &mut [PathRng],
+    len: usize,
+    per_step: usize,
+    out: &mut [f64],
+) {
+    use rand::Rng;
+    let n = rngs.len();
+    let w = n * per_step;
+    for (p, rng) in rngs.iter_mut().enumerate() {
+        for j in 0..len {
+            for d in 0..per_step {
+                out[j * w + d * n + p] = rng.sample(rand_distr::StandardNormal);
             }
+        }
+    }
+}
+
+/// The provided [`PathGenerator::fill_chunk`]: all paths of the chunk in
+/// lockstep through [`PathGenerator::step`].
+pub fn fill_chunk_lockstep<G: PathGenerator + ?Sized>(g: &G, seed: u64, chunk: &mut PathChunk) {
+    let n = chunk.paths();
+    let first = chunk.first_path();
+    let mut states: Vec<G::State> = (0..n).map(|_| g.initial_state()).collect();
+    let mut rngs: Vec<PathRng> = (0..n).map(|p| path_rng(seed, first + p as u64)).collect();
+    for (p, state) in states.iter().enumerate() {
+        let (s, v) = chunk.point_mut(p, 0);
+        g.observe(state, s, v);
+    }
+    for k in 1..=chunk.steps() {
+        for (p, (state, rng)) in states.iter_mut().zip(rngs.iter_mut()).enumerate() {
+            g.step(state, rng);
+            let (s, v) = chunk.point_mut(p, k);
+            g.observe(state, s, v);
         }
     }
 }

@@ -1,1 +1,10 @@
+//! Integration tests. Monte-Carlo tests use fixed seeds and state their
+//! tolerance in standard errors; closed forms and reference values cite
+//! their source.
 
+mod cli;
+mod common;
+mod gbm;
+mod heston;
+mod history;
+mod reproducibility;

@@ -1,0 +1,47 @@
+//! Reads criterion's estimates back and prints ratios against references
+//! measured in the same run.
+
+use std::path::Path;
+
+/// A ratio to report: `rate(numerator) / rate(denominator)` where the rate is
+/// elements per second of each benchmark, with a target.
+pub struct Ratio {
+    pub label: &'static str,
+    /// criterion id "group/function" of the measured item
+    pub numerator: &'static str,
+    /// criterion id of the reference
+    pub denominator: &'static str,
+    /// elements per iteration of numerator and denominator
+    pub elements: (f64, f64),
+    /// minimum acceptable ratio
+    pub target: f64,
+}
+
+fn mean_ns(dir: &Path, id: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join(id).join("new").join("estimates.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+pub fn print(dir: &Path, ratios: &[Ratio]) {
+    println!("\n== ratios against references measured in this run ==");
+    for r in ratios {
+        match (mean_ns(dir, r.numerator), mean_ns(dir, r.denominator)) {
+            (Some(n), Some(d)) => {
+                let rate_n = r.elements.0 / n * 1e9;
+                let rate_d = r.elements.1 / d * 1e9;
+                let ratio = rate_n / rate_d;
+                println!(
+                    "{:<52} {:>10.3e}/s vs {:>10.3e}/s  ratio {:>5.2} (target ≥ {:.2})  {}",
+                    r.label,
+                    rate_n,
+                    rate_d,
+                    ratio,
+                    r.target,
+                    if ratio >= r.target { "MET" } else { "MISSED" }
+                );
+            }
+            _ => println!("{:<52} not measured in this run", r.label),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Path generators and the driver.
+
+use crate::report::Ratio;
+use criterion::{black_box, BenchmarkId, Criterion, Throughput};
+use rand::Rng;
+use rand_distr::StandardNormal;
+use synthmarket::market::{PathChunk, TimeGrid};
+use synthmarket::rng::path_rng;
+use synthmarket::sim::{
+    Drift, Driver, Gbm, GbmParams, Heston, HestonParams, HestonScheme, PathGenerator,
+};
+
+const PATHS: usize = 64;
+const STEPS: usize = 252;
+const PATH_STEPS: f64 = (PATHS * STEPS) as f64;
+const DRIVER_PATHS: u64 = 1024;
+
+pub const RATIOS: &[Ratio] = &[
+    Ratio {
+        label: "GBM path-steps vs N(0,1) draws (1 core)",
+        numerator: "paths/gbm",
+        denominator: "paths/normal_draw",
+        elements: (PATH_STEPS, PATH_STEPS),
+        target: 0.5,
+    },
+    Ratio {
+        label: "Heston QE path-steps vs N(0,1) draws (1 core)",
+        numerator: "paths/heston_qe",
+        denominator: "paths/normal_draw",
+        elements: (PATH_STEPS, PATH_STEPS),
+        target: 0.25,
+    },
+    Ratio {
+        label: "Heston Euler path-steps vs N(0,1) draws (1 core)",
+        numerator: "paths/heston_euler",
+        denominator: "paths/normal_draw",
+        elements: (PATH_STEPS, PATH_STEPS),
+        target: 0.0,
+    },
+    Ratio {
+        label: "driver speed-up, 2 threads vs 1 (Heston QE + CSV)",
+        numerator: "driver/threads/2",
+        denominator: "driver/threads/1",
+        elements: (1.0, 1.0),
+        target: 1.8,
+    },
+];
+
+fn heston(grid: &TimeGrid, scheme: HestonScheme) -> Heston {
+    let p = HestonParams::new(
+        100.0,
+        Drift::RiskNeutral {
+            rate: 0.02,
+            dividend: 0.0,
+        },
+        0.04,
+        2.0,
+        0.04,
+        0.5,
+        -0.7,
+    )
+    .unwrap();
+    Heston::new(p, scheme, grid)
+}
+
+fn fill<G: PathGenerator>(g: &G, chunk: &mut PathChunk) {
+    g.fill_chunk(7, chunk);
+    black_box(chunk.spot(PATHS - 1, STEPS));
+}
+
+pub fn benches(c: &mut Criterion) {
+    let grid = TimeGrid::new(STEPS, 1.0 / 252.0).unwrap();
+    let gbm = Gbm::new(
+        GbmParams::new(100.0, Drift::RealWorld { mu: 0.05 }, 0.2).unwrap(),
+        &grid,
+    );
+    let qe = heston(&grid, HestonScheme::Qe);
+    let euler = heston(&grid, HestonScheme::Euler);
+
+    let mut g = c.benchmark_group("paths");
+    g.throughput(Throughput::Elements(PATH_STEPS as u64));
+    // Reference: the same number of standard-normal draws from the same RNG
+    // (fresh per-path streams, as the generators use).
+    g.bench_function("normal_draw", |b| {
+        b.iter(|| {
+            let mut acc = 0.0f64;
+            for p in 0..PATHS {
+                let mut rng = path_rng(7, p as u64);
+                for _ in 0..STEPS {
+                    let z: f64 = rng.sample(StandardNormal);
+                    acc += z;
+                }
+            }
+            black_box(acc)
+        })
+    });
+    let mut chunk = PathChunk::new(0, PATHS, STEPS, 1);
+    g.bench_function("gbm", |b| b.iter(|| fill(&gbm, &mut chunk)));
+    g.bench_function("heston_qe", |b| b.iter(|| fill(&qe, &mut chunk)));
+    g.bench_function("heston_euler", |b| b.iter(|| fill(&euler, &mut chunk)));
+    g.finish();
+
+    // Driver: simulate and format CSV in a rayon pool of 1 and of 2 threads.
+    let mut g = c.benchmark_group("driver");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(DRIVER_PATHS * STEPS as u64));
+    let format = synthmarket::io::spot_csv::SpotCsvFormat::new(
+        &grid,
+        &synthmarket::market::BusinessCalendar::new(
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
+        )
+        .unwrap(),
+        None,
+    );
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        g.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, _| {
+            b.iter(|| {
+                pool.install(|| {
+                    let mut bytes = 0usize;
+                    Driver::new(7, DRIVER_PATHS)
+                        .run(
+                            &qe,
+                            STEPS,
+                            |chunk| {
+                                let mut buf = Vec::new();
+                                format.write_chunk(chunk, &mut buf);
+                                buf
+                            },
+                            |buf| {
+                                bytes += buf.len();
+                                Ok(())
+                            },
+                        )
+                        .unwrap();
+                    black_box(bytes)
+                })
+            })
+        });
+    }
+    g.finish();
+}

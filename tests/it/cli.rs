@@ -1,0 +1,1 @@
+//! The real binary on temporary directories: outputs, config files, errors.

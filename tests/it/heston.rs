@@ -1,0 +1,243 @@
+//! Heston QE and Euler against closed forms, in Feller-satisfying and
+//! Feller-violating regimes.
+
+use crate::common::{assert_within, moments, terminal};
+use synthmarket::market::{PathChunk, TimeGrid};
+use synthmarket::rng::path_rng;
+use synthmarket::sim::{Drift, Gbm, GbmParams, Heston, HestonParams, HestonScheme, PathGenerator};
+
+const DT: f64 = 1.0 / 252.0;
+
+/// Feller satisfied: 2κθ = 0.16 > ξ² = 0.09.
+fn feller_ok(drift: Drift) -> HestonParams {
+    HestonParams::new(100.0, drift, 0.09, 2.0, 0.04, 0.3, -0.7).unwrap()
+}
+
+/// Andersen (2008), test case I: κ = 0.5, θ = 0.04, ξ = 1, ρ = −0.9,
+/// v0 = 0.04 — Feller badly violated (2κθ = 0.04 ≪ ξ² = 1).
+fn andersen_case_1(drift: Drift) -> HestonParams {
+    HestonParams::new(100.0, drift, 0.04, 0.5, 0.04, 1.0, -0.9).unwrap()
+}
+
+fn heston(p: HestonParams, scheme: HestonScheme, steps: usize) -> Heston {
+    Heston::new(p, scheme, &TimeGrid::new(steps, DT).unwrap())
+}
+
+/// E[v_T] = θ + (v0 − θ)e^{−κT} and Var[v_T] (CIR, Cox–Ingersoll–Ross 1985
+/// eq. 19). QE matches the first two conditional moments of every step
+/// exactly (Andersen 2008 §3.2.3), so both unconditional moments are exact.
+#[test]
+fn qe_variance_moments_match_cir_closed_form() {
+    let rn = Drift::RiskNeutral {
+        rate: 0.0,
+        dividend: 0.0,
+    };
+    for (name, p, steps) in [
+        ("feller ok", feller_ok(rn), 252),
+        ("andersen I", andersen_case_1(rn), 504),
+    ] {
+        assert_eq!(p.feller_satisfied(), name == "feller ok");
+        let t = steps as f64 * DT;
+        let (_, vt) = terminal(&heston(p, HestonScheme::Qe, steps), 17, 100_000, steps);
+        assert!(
+            vt.iter().all(|v| v.is_finite() && *v >= 0.0),
+            "{name}: v_T ≥ 0"
+        );
+        let m = moments(&vt);
+        assert_within(
+            &format!("{name}: E[v_T]"),
+            m.mean,
+            p.mean_variance(t),
+            m.se_mean(),
+            4.0,
+        );
+        assert_within(
+            &format!("{name}: Var[v_T]"),
+            m.var,
+            p.variance_of_variance(t),
+            m.se_var(),
+            4.0,
+        );
+    }
+}
+
+/// Martingale property E[S_T] = S0 e^{(r−q)T}, for both schemes and both
+/// regimes (QE via Andersen's martingale correction, §4.2).
+#[test]
+fn discounted_spot_is_a_martingale() {
+    let (r, q) = (0.03, 0.01);
+    let rn = Drift::RiskNeutral {
+        rate: r,
+        dividend: q,
+    };
+    for (name, p) in [
+        ("feller ok", feller_ok(rn)),
+        ("andersen I", andersen_case_1(rn)),
+    ] {
+        for scheme in [HestonScheme::Qe, HestonScheme::Euler] {
+            let steps = 252;
+            let t = steps as f64 * DT;
+            let (st, _) = terminal(&heston(p, scheme, steps), 23, 100_000, steps);
+            assert!(st.iter().all(|s| s.is_finite() && *s > 0.0));
+            let m = moments(&st);
+            assert_within(
+                &format!("{name} {scheme:?}: E[S_T]"),
+                m.mean,
+                100.0 * ((r - q) * t).exp(),
+                m.se_mean(),
+                4.0,
+            );
+        }
+    }
+}
+
+/// QE and full-truncation Euler price the same at-the-money European call
+/// within Monte-Carlo error (independent seeds; SE of the difference
+/// √(se₁² + se₂²)). At daily steps both schemes' biases are far below it.
+#[test]
+fn qe_and_euler_agree_on_a_european_call() {
+    let (r, k, steps) = (0.02, 100.0, 252);
+    let t = steps as f64 * DT;
+    let p = feller_ok(Drift::RiskNeutral {
+        rate: r,
+        dividend: 0.0,
+    });
+    let price = |scheme, seed| {
+        let (st, _) = terminal(&heston(p, scheme, steps), seed, 200_000, steps);
+        let payoffs: Vec<f64> = st
+            .iter()
+            .map(|s| (s - k).max(0.0) * (-r * t).exp())
+            .collect();
+        let m = moments(&payoffs);
+        (m.mean, m.se_mean())
+    };
+    let (qe, se_qe) = price(HestonScheme::Qe, 1);
+    let (eu, se_eu) = price(HestonScheme::Euler, 2);
+    assert!(
+        qe > 5.0 && qe < 20.0,
+        "sanity: ATM call at 30 % vol ≈ 12.6, got {qe}"
+    );
+    assert_within(
+        "QE − Euler call price",
+        qe - eu,
+        0.0,
+        (se_qe * se_qe + se_eu * se_eu).sqrt(),
+        4.0,
+    );
+}
+
+/// Extreme regimes never produce NaN, negative variance or non-positive spot:
+/// ξ large, κ small, v0 = 0, ρ = ±1, and a coarse step with ρ > 0 where
+/// Andersen's martingale correction does not exist.
+#[test]
+fn extreme_parameters_stay_finite_and_non_negative() {
+    let rn = Drift::RiskNeutral {
+        rate: 0.0,
+        dividend: 0.0,
+    };
+    let cases = [
+        (
+            HestonParams::new(100.0, rn, 0.0, 0.1, 0.01, 3.0, -1.0).unwrap(),
+            DT,
+            252,
+        ),
+        (
+            HestonParams::new(100.0, rn, 0.5, 0.2, 0.04, 2.0, 1.0).unwrap(),
+            DT,
+            252,
+        ),
+        (
+            HestonParams::new(100.0, rn, 0.04, 0.5, 0.04, 2.0, 0.9).unwrap(),
+            1.0,
+            10,
+        ),
+        (
+            HestonParams::new(1e-3, rn, 2.0, 10.0, 1.0, 5.0, 0.0).unwrap(),
+            0.1,
+            50,
+        ),
+    ];
+    for (p, dt, steps) in cases {
+        for scheme in [HestonScheme::Qe, HestonScheme::Euler] {
+            let g = Heston::new(p, scheme, &TimeGrid::new(steps, dt).unwrap());
+            let mut c = PathChunk::new(0, 256, steps, 1);
+            g.fill_chunk(5, &mut c);
+            for path in 0..256 {
+                for k in 0..=steps {
+                    let (s, v) = (c.spot(path, k)[0], c.variance(path, k)[0]);
+                    assert!(s.is_finite() && s >= 0.0, "{p:?} {scheme:?}: spot {s}");
+                    assert!(v.is_finite() && v >= 0.0, "{p:?} {scheme:?}: variance {v}");
+                }
+            }
+        }
+    }
+}
+
+/// The chunked (vectorised, lockstep) generators are bit-identical to
+/// stepping each path on its own.
+#[test]
+fn chunked_generation_equals_path_by_path_stepping() {
+    fn check<G: PathGenerator>(g: &G, steps: usize) {
+        let mut c = PathChunk::new(100, 37, steps, 1);
+        g.fill_chunk(99, &mut c);
+        for p in 0..37 {
+            let mut rng = path_rng(99, 100 + p as u64);
+            let mut state = g.initial_state();
+            let (mut s, mut v) = ([0.0], [0.0]);
+            for k in 0..=steps {
+                if k > 0 {
+                    g.step(&mut state, &mut rng);
+                }
+                g.observe(&state, &mut s, &mut v);
+                assert_eq!(
+                    s[0].to_bits(),
+                    c.spot(p, k)[0].to_bits(),
+                    "path {p} step {k}"
+                );
+                assert_eq!(
+                    v[0].to_bits(),
+                    c.variance(p, k)[0].to_bits(),
+                    "path {p} step {k}"
+                );
+            }
+        }
+    }
+    let grid = TimeGrid::new(70, DT).unwrap();
+    let rn = Drift::RiskNeutral {
+        rate: 0.01,
+        dividend: 0.0,
+    };
+    check(&Gbm::new(GbmParams::new(10.0, rn, 0.4).unwrap(), &grid), 70);
+    // A low-variance start visits QE's exponential branch too.
+    let p = HestonParams::new(100.0, rn, 0.0001, 0.5, 0.04, 1.0, -0.9).unwrap();
+    for scheme in [HestonScheme::Qe, HestonScheme::Euler] {
+        check(&Heston::new(p, scheme, &grid), 70);
+    }
+}
+
+#[test]
+fn rejects_invalid_heston_parameters() {
+    let rn = Drift::RiskNeutral {
+        rate: 0.0,
+        dividend: 0.0,
+    };
+    let err = |v0, kappa, theta, xi, rho| {
+        HestonParams::new(100.0, rn, v0, kappa, theta, xi, rho)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(-0.01, 1.0, 0.04, 0.5, 0.0).contains("`v0` = -0.01"));
+    assert!(err(0.04, 0.0, 0.04, 0.5, 0.0)
+        .contains("`kappa` = 0: mean-reversion speed must be positive"));
+    assert!(err(0.04, -1.0, 0.04, 0.5, 0.0).contains("`kappa`"));
+    assert!(err(0.04, 1.0, 0.0, 0.5, 0.0).contains("`theta` = 0: long-run variance"));
+    assert!(err(0.04, 1.0, 0.04, 0.0, 0.0).contains("`xi` = 0: volatility of variance"));
+    assert!(err(0.04, 1.0, 0.04, 0.5, 1.5).contains("`rho` = 1.5: correlation must lie in [-1, 1]"));
+    assert!(err(0.04, 1.0, 0.04, 0.5, f64::NAN).contains("`rho`"));
+    assert!(err(f64::NAN, 1.0, 0.04, 0.5, 0.0).contains("`v0`"));
+    assert!(err(0.04, f64::INFINITY, 0.04, 0.5, 0.0).contains("`kappa`"));
+    // Feller violation itself is accepted.
+    assert!(!HestonParams::new(100.0, rn, 0.04, 0.5, 0.04, 1.0, -0.9)
+        .unwrap()
+        .feller_satisfied());
+}
