@@ -1,9 +1,10 @@
 //! Path generators and the driver.
 
 use crate::report::Ratio;
-use criterion::{black_box, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::Rng;
 use rand_distr::StandardNormal;
+use std::hint::black_box;
 use synthmarket::market::{PathChunk, TimeGrid};
 use synthmarket::rng::path_rng;
 use synthmarket::sim::{

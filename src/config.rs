@@ -256,18 +256,24 @@ impl SimulateParams {
             ("assets", self.assets.as_ref().map(|v| v.len())),
             ("correlation", self.correlation.as_ref().map(|v| v.0.len())),
         ];
-        let n = lens
+        // The per-asset lists set the number of assets; with only scalars, a
+        // correlation matrix does (its size is checked against n later).
+        let n_lists = lens[..5]
             .iter()
             .filter_map(|(_, l)| *l)
             .max()
             .unwrap_or(1)
             .max(1);
-        for (name, len) in lens {
-            match len {
-                Some(0) => return Err(Error::parameter(name, "[]", "must not be empty")),
-                Some(l) if l != 1 && l != n && name != "correlation" => {
+        let n = match (n_lists, &self.correlation) {
+            (1, Some(rows)) if !rows.0.is_empty() => rows.0.len(),
+            _ => n_lists,
+        };
+        for (name, len) in &lens[..5] {
+            match *len {
+                Some(0) => return Err(Error::parameter(*name, "[]", "must not be empty")),
+                Some(l) if l != 1 && l != n => {
                     return Err(Error::parameter(
-                        name,
+                        *name,
                         format!("{l} values"),
                         format!("expected 1 or {n} values, one per asset"),
                     ))
@@ -368,7 +374,10 @@ impl SimulateParams {
                 return Err(Error::parameter(
                     "correlation",
                     format!("{}×{}", c.dim(), c.dim()),
-                    format!("there are {n} assets"),
+                    format!(
+                        "the matrix is {d}×{d} but there are {n} assets",
+                        d = c.dim()
+                    ),
                 ));
             }
         }

@@ -43,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate spot paths (GBM, correlated GBM, Heston) into DIR/spot.csv and DIR/run.json
-    Simulate(simulate::SimulateCmd),
+    Simulate(Box<simulate::SimulateCmd>),
     /// Fit a model to a real price history and write a config for `simulate --config`
     #[command(subcommand)]
     Calibrate(calibrate::CalibrateCmd),
@@ -52,7 +52,7 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Simulate(cmd) => simulate::run(cmd, cli.quiet),
+        Command::Simulate(cmd) => simulate::run(*cmd, cli.quiet),
         Command::Calibrate(cmd) => calibrate::run(cmd),
     }
 }

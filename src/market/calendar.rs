@@ -39,8 +39,12 @@ impl BusinessCalendar {
                 "start",
                 start,
                 format!(
-                    "falls on a {:?}; the calendar is Monday–Friday, so start on a business day",
-                    start.weekday()
+                    "falls on a {}; the calendar is Monday–Friday, so start on a business day",
+                    if start.weekday() == Weekday::Sat {
+                        "Saturday"
+                    } else {
+                        "Sunday"
+                    }
                 ),
             ));
         }
@@ -94,7 +98,7 @@ mod tests {
     fn rejects_weekend_start_and_loose_dates() {
         let sat = NaiveDate::from_ymd_opt(2025, 1, 4).unwrap();
         let err = BusinessCalendar::new(sat).unwrap_err().to_string();
-        assert!(err.contains("start") && err.contains("Sat"), "{err}");
+        assert!(err.contains("start") && err.contains("Saturday"), "{err}");
         assert!(parse_iso_date("2025-1-02").is_err());
         assert!(parse_iso_date("2025/01/02").is_err());
         assert!(parse_iso_date("2025-02-30").is_err());

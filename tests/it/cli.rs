@@ -1,1 +1,404 @@
 //! The real binary on temporary directories: outputs, config files, errors.
+
+use crate::common::{bin, data, run, stderr, stdout, write};
+use std::path::Path;
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn simulate_heston_writes_spot_csv_and_run_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = run(&[
+        "simulate",
+        "--model",
+        "heston",
+        "--paths",
+        "3",
+        "--steps",
+        "5",
+        "--seed",
+        "9",
+        "--start",
+        "2024-12-30",
+        "--rate",
+        "0.03",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        files_in(&out),
+        ["run.json", "spot.csv"],
+        "no temporary files left behind"
+    );
+    let csv = read(&out.join("spot.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "path,step,date,spot,variance");
+    assert_eq!(lines.len(), 1 + 3 * 6);
+    // Step 0 is the initial state; the calendar skips the new-year weekend.
+    assert_eq!(lines[1], "0,0,2024-12-30,100.0,0.04");
+    let dates: Vec<&str> = lines[1..7]
+        .iter()
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2024-12-30",
+            "2024-12-31",
+            "2025-01-01",
+            "2025-01-02",
+            "2025-01-03",
+            "2025-01-06"
+        ]
+    );
+    assert!(lines[18].starts_with("2,5,2025-01-06,"));
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    assert_eq!(json["seed"], 9);
+    assert_eq!(json["paths"], 3);
+    assert_eq!(json["model"]["model"], "heston");
+    assert_eq!(json["model"]["kappa"], 2.0);
+    assert_eq!(json["model"]["drift"]["rate"], 0.03);
+    assert_eq!(json["model"]["scheme"], "qe");
+    assert_eq!(json["synthmarket_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["files"][0]["rows"], 18);
+}
+
+#[test]
+fn run_json_command_reproduces_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let o = run(&[
+        "simulate",
+        "--model",
+        "gbm",
+        "--paths",
+        "4",
+        "--steps",
+        "20",
+        "--mu",
+        "0.1",
+        "--sigma",
+        "0.3",
+        "--seed",
+        "5",
+        "--out",
+        a.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&read(&a.join("run.json"))).unwrap();
+    let command = json["command"].as_str().unwrap().to_string();
+    let b = dir.path().join("b");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let o = bin()
+        .args(&args)
+        .args(["--out", b.to_str().unwrap(), "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read(&a.join("spot.csv")), read(&b.join("spot.csv")));
+}
+
+#[test]
+fn same_seed_same_bytes_for_any_thread_count_and_path_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = |name: &str, paths: &str, seed: &str, threads: &str| {
+        let out = dir.path().join(name);
+        let o = bin()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "simulate", "--paths", paths, "--steps", "30", "--seed", seed, "-q", "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out.join("spot.csv")).unwrap()
+    };
+    let one = sim("t1", "1000", "42", "1");
+    let two = sim("t2", "1000", "42", "2");
+    assert!(one == two, "RAYON_NUM_THREADS=1 and 2 differ");
+    let hundred = sim("p100", "100", "42", "2");
+    assert_eq!(
+        hundred[..],
+        one[..hundred.len()],
+        "first 100 paths of a 1000-path run"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&hundred).lines().count(),
+        1 + 100 * 31
+    );
+    assert!(
+        sim("s43", "100", "43", "2") != hundred,
+        "different seeds differ"
+    );
+}
+
+#[test]
+fn calibrate_writes_a_config_that_simulate_accepts_and_flags_override_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("sp.toml");
+    let sp = data("sp500_daily.csv");
+    let o = run(&[
+        "calibrate",
+        "gbm",
+        "--data",
+        sp.to_str().unwrap(),
+        "--out",
+        toml.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("mu") && text.contains("0.054006") && text.contains("0.191085"),
+        "{text}"
+    );
+    let cfg = read(&toml);
+    assert!(
+        cfg.contains("model = \"gbm\"") && cfg.contains("sigma = 0.1910845673016634"),
+        "{cfg}"
+    );
+
+    let out = dir.path().join("run");
+    let o = run(&[
+        "simulate",
+        "--config",
+        toml.to_str().unwrap(),
+        "--paths",
+        "2",
+        "--steps",
+        "3",
+        "--seed",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    let asset = &json["model"]["assets"][0];
+    assert_eq!(asset["sigma"], 0.1910845673016634);
+    assert_eq!(asset["drift"]["mu"], 0.05400552542294953);
+    assert_eq!(asset["s0"], 2506.850098);
+    assert_eq!(json["paths"], 2);
+    // A risk-neutral drift on the command line replaces the file's real-world one.
+    let o = run(&[
+        "simulate",
+        "--config",
+        toml.to_str().unwrap(),
+        "--rate",
+        "0.02",
+        "--paths",
+        "1",
+        "--steps",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    assert_eq!(
+        json["model"]["assets"][0]["drift"]["measure"],
+        "risk_neutral"
+    );
+}
+
+#[test]
+fn multi_asset_gbm_adds_an_asset_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pair");
+    let o = run(&[
+        "simulate",
+        "--model",
+        "gbm",
+        "--assets",
+        "spx,ndx",
+        "--s0",
+        "2500,6600",
+        "--sigma",
+        "0.18,0.23",
+        "--correlation",
+        "1,0.9;0.9,1",
+        "--paths",
+        "2",
+        "--steps",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = read(&out.join("spot.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "path,step,date,asset,spot,variance");
+    assert_eq!(lines[1], "0,0,2025-01-02,spx,2500.0,0.0324");
+    assert_eq!(lines[2], "0,0,2025-01-02,ndx,6600.0,0.0529");
+    assert_eq!(lines.len(), 1 + 2 * 3 * 2);
+}
+
+/// Bad input: exit code 2, a message naming the culprit, and no output.
+#[track_caller]
+fn fails_cleanly(args: &[&str], expect: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never");
+    let mut full: Vec<&str> = args.to_vec();
+    let out_s = out.to_str().unwrap().to_string();
+    if args[0] == "simulate" {
+        full.extend(["--out", &out_s]);
+    }
+    let o = bin().args(&full).current_dir(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "args {args:?}: {}", stderr(&o));
+    let err = stderr(&o);
+    for e in expect {
+        assert!(err.contains(e), "stderr `{err}` should contain `{e}`");
+    }
+    assert!(!out.exists(), "no output directory on bad input");
+}
+
+#[test]
+fn bad_parameters_exit_2_without_output() {
+    fails_cleanly(
+        &["simulate", "--kappa", "-1"],
+        &["`kappa` = -1", "positive"],
+    );
+    fails_cleanly(&["simulate", "--rho", "1.2"], &["`rho` = 1.2"]);
+    fails_cleanly(
+        &["simulate", "--model", "gbm", "--sigma", "-0.1"],
+        &["`sigma` = -0.1"],
+    );
+    fails_cleanly(
+        &["simulate", "--model", "gbm", "--kappa", "2"],
+        &["`kappa`", "does not apply to --model gbm"],
+    );
+    fails_cleanly(
+        &["simulate", "--mu", "0.1", "--rate", "0.02"],
+        &["either a real-world drift"],
+    );
+    fails_cleanly(
+        &["simulate", "--start", "2025-01-04"],
+        &["`start`", "Saturday"],
+    );
+    fails_cleanly(
+        &["simulate", "--start", "2025-13-01"],
+        &["--start", "2025-13-01"],
+    );
+    fails_cleanly(&["simulate", "--paths", "0"], &["`paths` = 0"]);
+    fails_cleanly(&["simulate", "--dt", "0"], &["`dt` = 0"]);
+    fails_cleanly(
+        &[
+            "simulate",
+            "--model",
+            "gbm",
+            "--sigma",
+            "0.2,0.3",
+            "--correlation",
+            "1,0.5,0;0.5,1,0;0,0,1",
+        ],
+        &["correlation", "3×3", "2 assets"],
+    );
+    fails_cleanly(
+        &[
+            "simulate",
+            "--model",
+            "gbm",
+            "--sigma",
+            "0.2,0.3,0.1",
+            "--correlation",
+            "1,0.9,-0.9;0.9,1,0.9;-0.9,0.9,1",
+        ],
+        &["correlation", "not positive definite"],
+    );
+    fails_cleanly(
+        &["simulate", "--model", "gbm", "--sigma", "0.2,0.3"],
+        &["`correlation`", "2 assets need"],
+    );
+    fails_cleanly(
+        &[
+            "simulate",
+            "--model",
+            "gbm",
+            "--sigma",
+            "0.2,0.3,0.4",
+            "--s0",
+            "1,2",
+        ],
+        &["`s0`", "expected 1 or 3"],
+    );
+}
+
+#[test]
+fn bad_config_and_data_files_exit_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.toml",
+        "model = \"heston\"\npaths = 10\nkapa = 2\n",
+    );
+    fails_cleanly(
+        &["simulate", "--config", cfg.to_str().unwrap()],
+        &["c.toml, line 3", "unknown field `kapa`"],
+    );
+    let cfg = write(dir.path(), "d.toml", "model = \"heston\"\nxi = \"big\"\n");
+    fails_cleanly(
+        &["simulate", "--config", cfg.to_str().unwrap()],
+        &["d.toml, line 2"],
+    );
+    let csv = write(
+        dir.path(),
+        "p.csv",
+        "date,close\n2020-01-02,1\n2020-01-03,-2\n",
+    );
+    fails_cleanly(
+        &[
+            "calibrate",
+            "gbm",
+            "--data",
+            csv.to_str().unwrap(),
+            "--out",
+            "x.toml",
+        ],
+        &["p.csv, line 3, field `close`", "not positive"],
+    );
+    assert!(!dir.path().join("x.toml").exists());
+    fails_cleanly(
+        &["calibrate", "gbm", "--data", "missing.csv"],
+        &["cannot read missing.csv"],
+    );
+}
+
+#[test]
+fn help_documents_units_columns_and_defaults() {
+    let o = run(&["simulate", "--help"]);
+    assert!(o.status.success());
+    let h = stdout(&o);
+    for needle in [
+        "--paths",
+        "--kappa",
+        "variance",
+        "annualised",
+        "default: 1/252",
+        "run.json",
+        "--config",
+    ] {
+        assert!(h.contains(needle), "simulate --help lacks `{needle}`");
+    }
+    let o = run(&["--help"]);
+    assert!(stdout(&o).contains("Exit codes"));
+}

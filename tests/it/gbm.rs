@@ -105,7 +105,7 @@ fn correlated_gbm_reproduces_the_correlation_matrix() {
     let g = CorrelatedGbm::new(&params, CorrelationMatrix::new(&rows).unwrap(), &grid).unwrap();
     let series = collect_series(&g, 9, 400, 252);
     // series holds (path, asset) in order: regroup returns per asset.
-    let mut returns = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut returns = [Vec::new(), Vec::new(), Vec::new()];
     for (i, (spot, _)) in series.iter().enumerate() {
         returns[i % 3].extend(spot.windows(2).map(|w| (w[1] / w[0]).ln()));
     }
