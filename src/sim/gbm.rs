@@ -2,7 +2,10 @@
 //! the exact log scheme `S_{t+dt} = S_t·exp((μ − σ²/2)dt + σ√dt·Z)`.
 
 use super::simd::exp;
-use super::{draw_normal_block, PathGenerator, NORMAL_BLOCK};
+use super::{draw_normal_block, PathGenerator};
+
+/// Steps per block of pre-drawn normals (see [`draw_normal_block`]).
+const NORMAL_BLOCK: usize = 128;
 use crate::error::{Error, Result};
 use crate::market::PathChunk;
 use crate::market::{SpotHistory, TimeGrid, TRADING_DAYS_PER_YEAR};
@@ -200,11 +203,11 @@ impl Gbm {
         let steps = chunk.steps();
         for block in (1..=steps).step_by(NORMAL_BLOCK) {
             let len = NORMAL_BLOCK.min(steps + 1 - block);
-            draw_normal_block(&mut rngs, len, 1, &mut z);
+            draw_normal_block::<1>(&mut rngs, len, &mut z);
             for j in 0..len {
                 let (spot, var) = chunk.step_mut(block + j);
                 let zj = &z[j * n..(j + 1) * n];
-                for ((x, s), &z) in x.iter_mut().zip(spot.iter_mut()).zip(zj) {
+                for ((x, s), &z) in x[..n].iter_mut().zip(spot[..n].iter_mut()).zip(zj) {
                     *x += self.log_drift + self.log_vol * z;
                     *s = s0 * exp(*x);
                 }

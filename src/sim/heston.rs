@@ -16,7 +16,10 @@
 
 use super::gbm::{check_spot, Drift};
 use super::simd::exp;
-use super::{draw_normal_block, fill_chunk_lockstep, PathGenerator, NORMAL_BLOCK};
+use super::{draw_normal_block, fill_chunk_lockstep, PathGenerator};
+
+/// Steps per block of pre-drawn normals (two per step; see [`draw_normal_block`]).
+const NORMAL_BLOCK: usize = 32;
 use crate::error::{Error, Result};
 use crate::market::PathChunk;
 use crate::market::TimeGrid;
@@ -385,12 +388,10 @@ impl Heston {
         let first = chunk.first_path();
         let mut rngs: Vec<PathRng> = (0..n).map(|p| path_rng(seed, first + p as u64)).collect();
         let mut z = vec![0.0f64; 2 * n * NORMAL_BLOCK];
-        let mut v = vec![self.params.v0; n];
-        let mut ratio = vec![1.0f64; n];
-        let mut t = vec![0.0f64; n];
-        let mut v_next = vec![0.0f64; n];
-        let mut expo = vec![0.0f64; n];
-        let mut factor = vec![1.0f64; n];
+        let mut v_buf = vec![self.params.v0; n];
+        let mut ratio_buf = vec![1.0f64; n];
+        let mut next_buf = vec![1.0f64; n];
+        let mut t_buf = vec![0.0f64; n];
         let s0 = self.params.s0;
         let (spot, var) = chunk.step_mut(0);
         spot.fill(s0);
@@ -398,31 +399,39 @@ impl Heston {
         let steps = chunk.steps();
         for block in (1..=steps).step_by(NORMAL_BLOCK) {
             let len = NORMAL_BLOCK.min(steps + 1 - block);
-            draw_normal_block(&mut rngs, len, 2, &mut z);
+            draw_normal_block::<2>(&mut rngs, len, &mut z);
             for j in 0..len {
+                let (spot, var) = chunk.step_mut(block + j);
+                // Equal-length slices let the compiler drop bounds checks and vectorise.
+                let (spot, var) = (&mut spot[..n], &mut var[..n]);
+                let (v, t) = (&v_buf[..n], &mut t_buf[..n]);
+                let (ratio, next) = (&ratio_buf[..n], &mut next_buf[..n]);
                 let zv = &z[2 * j * n..(2 * j + 1) * n];
                 let zs = &z[(2 * j + 1) * n..(2 * j + 2) * n];
-                // Deterministic part and quadratic branch, all paths (vectorised).
+                // One vectorised pass assuming the quadratic branch everywhere,
+                // writing the step straight into the chunk...
                 for p in 0..n {
                     let pre = self.qe_pre(v[p]);
+                    let vn = Self::qe_quadratic(&pre, zv[p]);
+                    let r = ratio[p] * self.qe_spot(v[p], vn, pre.expo, pre.factor, zs[p]);
                     t[p] = pre.t;
-                    v_next[p] = Self::qe_quadratic(&pre, zv[p]);
-                    expo[p] = pre.expo;
-                    factor[p] = pre.factor;
+                    next[p] = r;
+                    spot[p] = s0 * r;
+                    var[p] = vn;
                 }
-                // The few paths on the exponential branch.
+                // ...then the few paths on the exponential branch are redone
+                // from their previous state.
                 for p in 0..n {
                     if t[p] < T_C {
-                        (v_next[p], expo[p], factor[p]) = self.qe_exponential(v[p], zv[p]);
+                        let (vn, e, f) = self.qe_exponential(v[p], zv[p]);
+                        let r = ratio[p] * self.qe_spot(v[p], vn, e, f, zs[p]);
+                        next[p] = r;
+                        spot[p] = s0 * r;
+                        var[p] = vn;
                     }
                 }
-                let (spot, var) = chunk.step_mut(block + j);
-                for p in 0..n {
-                    ratio[p] *= self.qe_spot(v[p], v_next[p], expo[p], factor[p], zs[p]);
-                    spot[p] = s0 * ratio[p];
-                }
-                v.copy_from_slice(&v_next);
-                var.copy_from_slice(&v);
+                v_buf.copy_from_slice(var);
+                std::mem::swap(&mut ratio_buf, &mut next_buf);
             }
         }
     }
