@@ -54,11 +54,11 @@ pub trait PathGenerator: Sync {
     }
 }
 
-/// Pre-drawn normals: in the chunked generators each path's stream fills a
+/// Pre-drawn normals for the chunked generators: each path's stream fills a
 /// block of steps in a tight loop (its state stays in registers), then the
 /// block is consumed step by step across paths. Block lengths are tuned so
 /// the buffer stays in L1/L2 (measured with `cargo bench`).
-
+///
 /// Fills `out[(j·PER + d)·n + p]` (`j < len`, `d < PER`) with `PER` standard
 /// normals per step for each path `p` from its own stream, in the stream's
 /// natural order (path `p` draws its values for step `j` before those of
