@@ -126,11 +126,7 @@ pub fn benches(c: &mut Criterion) {
                         .run(
                             &qe,
                             STEPS,
-                            |chunk| {
-                                let mut buf = Vec::new();
-                                format.write_chunk(chunk, &mut buf);
-                                buf
-                            },
+                            |chunk| format.format_chunk(chunk),
                             |buf| {
                                 bytes += buf.len();
                                 Ok(())

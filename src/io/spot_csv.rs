@@ -36,6 +36,15 @@ impl SpotCsvFormat {
         }
     }
 
+    /// The rows of `chunk` in a buffer sized for them.
+    pub fn format_chunk(&self, chunk: &PathChunk) -> Vec<u8> {
+        // ~60 bytes per row: indices, a 10-byte date, two shortest-form doubles.
+        let rows = chunk.paths() * (chunk.steps() + 1) * chunk.assets();
+        let mut buf = Vec::with_capacity(rows * 64);
+        self.write_chunk(chunk, &mut buf);
+        buf
+    }
+
     /// Appends the rows of `chunk` to `out`.
     pub fn write_chunk(&self, chunk: &PathChunk, out: &mut Vec<u8>) {
         let mut ib = itoa::Buffer::new();

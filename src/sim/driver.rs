@@ -75,13 +75,17 @@ impl Driver {
                 let end = (start + window).min(n_chunks);
                 let results: Vec<T> = (start..end)
                     .into_par_iter()
-                    .map(|c| {
-                        let first = c * chunk;
-                        let n = chunk.min(self.paths - first) as usize;
-                        let mut buf = PathChunk::new(first, n, steps, assets);
-                        generator.fill_chunk(self.seed, &mut buf);
-                        map(&buf)
-                    })
+                    // One path buffer per rayon task, reused across its chunks.
+                    .map_init(
+                        || PathChunk::new(0, chunk as usize, steps, assets),
+                        |buf, c| {
+                            let first = c * chunk;
+                            let n = chunk.min(self.paths - first) as usize;
+                            buf.reset(first, n);
+                            generator.fill_chunk(self.seed, buf);
+                            map(buf)
+                        },
+                    )
                     .collect();
                 for r in results {
                     if tx.send(r).is_err() {

@@ -121,11 +121,7 @@ impl SimulationJob {
         driver.run(
             generator,
             self.grid.steps(),
-            |chunk| {
-                let mut buf = Vec::with_capacity(chunk.paths() * (chunk.steps() + 1) * 56);
-                format.write_chunk(chunk, &mut buf);
-                (chunk.paths() as u64, buf)
-            },
+            |chunk| (chunk.paths() as u64, format.format_chunk(chunk)),
             |(n, bytes)| {
                 file.write_all(&bytes)?;
                 done += n;
