@@ -5,7 +5,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
-export PATH="$repo/target/release:$PATH" REPO="$repo"
+export PATH="${CARGO_TARGET_DIR:-$repo/target}/release:$PATH" REPO="$repo"
 for nb in "$repo"/notebooks/*.md; do
   work="$(mktemp -d)"
   script="$work/.walkthrough.sh"
