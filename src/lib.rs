@@ -49,6 +49,7 @@ pub mod config;
 pub mod error;
 pub mod io;
 pub mod market;
+pub mod pricing;
 pub mod rng;
 pub mod sim;
 

@@ -2,9 +2,12 @@
 //! tolerance in standard errors; closed forms and reference values cite
 //! their source.
 
+mod black;
+mod bsm_reference;
 mod cli;
 mod common;
 mod gbm;
 mod heston;
 mod history;
+mod implied_vol;
 mod reproducibility;

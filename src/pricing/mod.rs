@@ -1,0 +1,28 @@
+//! Pricing: Black–Scholes–Merton prices and greeks, and implied volatility.
+//!
+//! A model prices an [`OptionSpec`](crate::market::OptionSpec) in a
+//! [`MarketState`](crate::market::MarketState); the three are separate plain
+//! types. Units: vega per 1.00 of volatility, theta per year (∂V/∂t as
+//! calendar time passes), rho per 1.00 of rate, `dividend_rho` per 1.00 of
+//! dividend yield.
+
+pub mod black;
+pub mod implied_vol;
+
+pub use black::{BlackScholes, Greeks};
+pub use implied_vol::{implied_vol, IvError};
+
+/// Standard normal CDF, accurate to a few ulp in both tails (libm's `erfc`;
+/// `statrs`' erfc is only about 1e-8 relative in the tails).
+#[inline]
+pub fn norm_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
+}
+
+/// Standard normal density.
+#[inline]
+pub fn norm_pdf(x: f64) -> f64 {
+    // 1/√(2π)
+    const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+    INV_SQRT_2PI * (-0.5 * x * x).exp()
+}
