@@ -85,10 +85,10 @@ fn tiny_prices_short_and_long_maturities_and_huge_vols_round_trip() {
 
 #[test]
 fn prices_outside_no_arbitrage_bounds_are_typed_errors() {
-    let (s, k, t, r, q) = (100.0, 90.0, 1.0, 0.05, 0.02);
+    let (s, k, t, r, q): (f64, f64, f64, f64, f64) = (100.0, 90.0, 1.0, 0.05, 0.02);
     let state = MarketState::new(s, r, q).unwrap();
-    let f = s * ((r - q) * t as f64).exp();
-    let df = (-r * t as f64).exp();
+    let f = s * ((r - q) * t).exp();
+    let df = (-r * t).exp();
     let call = OptionSpec::new(OptionType::Call, k, t).unwrap();
     let put = OptionSpec::new(OptionType::Put, k, t).unwrap();
     // Call: e^{−rT}(F − K) ≤ C < S e^{−qT}.
@@ -100,7 +100,7 @@ fn prices_outside_no_arbitrage_bounds_are_typed_errors() {
     // At the intrinsic value, within the rounding of its legs: σ = 0.
     assert_eq!(implied_vol(lower, &call, &state), Ok(0.0));
     assert_eq!(implied_vol(lower * (1.0 - 1e-15), &call, &state), Ok(0.0));
-    let upper = s * (-q * t as f64).exp();
+    let upper = s * (-q * t).exp();
     assert!(matches!(
         implied_vol(upper, &call, &state),
         Err(IvError::AboveUpperBound { .. })
