@@ -4,6 +4,7 @@
 //!
 //! Run: `cargo bench --bench bench_main` (add `-- --quick` for a fast pass).
 
+mod pricing;
 mod report;
 mod sim;
 
@@ -11,11 +12,14 @@ use criterion::Criterion;
 use std::path::PathBuf;
 
 fn main() {
+    let started = std::time::SystemTime::now();
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("criterion");
     let mut c = Criterion::default()
         .output_directory(&out)
         .configure_from_args();
     sim::benches(&mut c);
+    pricing::benches(&mut c);
     c.final_summary();
-    report::print(&out, sim::RATIOS);
+    report::print(&out, started, sim::RATIOS);
+    report::print(&out, started, pricing::RATIOS);
 }

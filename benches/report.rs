@@ -2,6 +2,7 @@
 //! measured in the same run.
 
 use std::path::Path;
+use std::time::SystemTime;
 
 /// A ratio to report: `rate(numerator) / rate(denominator)` where the rate is
 /// elements per second of each benchmark, with a target.
@@ -17,16 +18,26 @@ pub struct Ratio {
     pub target: f64,
 }
 
-fn mean_ns(dir: &Path, id: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(dir.join(id).join("new").join("estimates.json")).ok()?;
+/// Mean time of benchmark `id`, only if it was measured after `since` (this
+/// run): criterion keeps the estimates of earlier runs, which must not be
+/// mixed into this run's ratios.
+fn mean_ns(dir: &Path, id: &str, since: SystemTime) -> Option<f64> {
+    let path = dir.join(id).join("new").join("estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["mean"]["point_estimate"].as_f64()
 }
 
-pub fn print(dir: &Path, ratios: &[Ratio]) {
+pub fn print(dir: &Path, since: SystemTime, ratios: &[Ratio]) {
     println!("\n== ratios against references measured in this run ==");
     for r in ratios {
-        match (mean_ns(dir, r.numerator), mean_ns(dir, r.denominator)) {
+        match (
+            mean_ns(dir, r.numerator, since),
+            mean_ns(dir, r.denominator, since),
+        ) {
             (Some(n), Some(d)) => {
                 let rate_n = r.elements.0 / n * 1e9;
                 let rate_d = r.elements.1 / d * 1e9;

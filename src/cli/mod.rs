@@ -2,6 +2,8 @@
 //! flags, calling the library and writing the result.
 
 mod calibrate;
+mod iv;
+mod price;
 mod simulate;
 
 use crate::error::Result;
@@ -47,6 +49,10 @@ pub enum Command {
     /// Fit a model to a real price history and write a config for `simulate --config`
     #[command(subcommand)]
     Calibrate(calibrate::CalibrateCmd),
+    /// Price an option file with Black-Scholes-Merton (with greeks) or Heston
+    Price(price::PriceCmd),
+    /// Implied Black-Scholes-Merton volatilities of an option file's prices
+    Iv(iv::IvCmd),
 }
 
 /// Runs a parsed command line.
@@ -54,6 +60,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Simulate(cmd) => simulate::run(*cmd, cli.quiet),
         Command::Calibrate(cmd) => calibrate::run(cmd),
+        Command::Price(cmd) => price::run(cmd),
+        Command::Iv(cmd) => iv::run(cmd),
     }
 }
 

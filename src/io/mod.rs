@@ -3,6 +3,7 @@
 
 mod atomic;
 pub mod manifest;
+pub mod option_csv;
 pub mod spot_csv;
 
 pub use atomic::{write_atomic, AtomicFile};

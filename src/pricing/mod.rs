@@ -1,4 +1,5 @@
-//! Pricing: Black–Scholes–Merton prices and greeks, and implied volatility.
+//! Pricing: Black–Scholes–Merton prices and greeks, implied volatility, and
+//! Heston prices by Fourier-cosine expansion.
 //!
 //! A model prices an [`OptionSpec`](crate::market::OptionSpec) in a
 //! [`MarketState`](crate::market::MarketState); the three are separate plain
@@ -7,9 +8,11 @@
 //! dividend yield.
 
 pub mod black;
+pub mod heston;
 pub mod implied_vol;
 
 pub use black::{BlackScholes, Greeks};
+pub use heston::{HestonModel, HestonSlice};
 pub use implied_vol::{implied_vol, IvError};
 
 /// Standard normal CDF, accurate to a few ulp in both tails (libm's `erfc`;

@@ -28,6 +28,47 @@ use rand::Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
+/// Checks the variance-process parameters shared by simulation and pricing:
+/// `v0 ≥ 0`, `kappa > 0`, `theta > 0`, `xi > 0` (all finite), `|rho| ≤ 1`.
+/// The Feller condition `2κθ ≥ ξ²` is *not* required.
+pub(crate) fn check_variance_params(
+    v0: f64,
+    kappa: f64,
+    theta: f64,
+    xi: f64,
+    rho: f64,
+) -> Result<()> {
+    let positive = |name: &str, x: f64, what: &str| {
+        if x.is_finite() && x > 0.0 {
+            Ok(())
+        } else {
+            Err(Error::parameter(
+                name,
+                x,
+                format!("{what} must be positive and finite"),
+            ))
+        }
+    };
+    if !(v0.is_finite() && v0 >= 0.0) {
+        return Err(Error::parameter(
+            "v0",
+            v0,
+            "initial variance must be finite and ≥ 0 (annualised: 0.04 = 20 % vol)",
+        ));
+    }
+    positive("kappa", kappa, "mean-reversion speed")?;
+    positive("theta", theta, "long-run variance")?;
+    positive("xi", xi, "volatility of variance")?;
+    if !(rho.is_finite() && rho.abs() <= 1.0) {
+        return Err(Error::parameter(
+            "rho",
+            rho,
+            "correlation must lie in [-1, 1]",
+        ));
+    }
+    Ok(())
+}
+
 /// Validated Heston parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct HestonParams {
@@ -56,34 +97,7 @@ impl HestonParams {
     ) -> Result<Self> {
         check_spot("s0", s0)?;
         drift.validate()?;
-        let positive = |name: &str, x: f64, what: &str| {
-            if x.is_finite() && x > 0.0 {
-                Ok(())
-            } else {
-                Err(Error::parameter(
-                    name,
-                    x,
-                    format!("{what} must be positive and finite"),
-                ))
-            }
-        };
-        if !(v0.is_finite() && v0 >= 0.0) {
-            return Err(Error::parameter(
-                "v0",
-                v0,
-                "initial variance must be finite and ≥ 0 (annualised: 0.04 = 20 % vol)",
-            ));
-        }
-        positive("kappa", kappa, "mean-reversion speed")?;
-        positive("theta", theta, "long-run variance")?;
-        positive("xi", xi, "volatility of variance")?;
-        if !(rho.is_finite() && rho.abs() <= 1.0) {
-            return Err(Error::parameter(
-                "rho",
-                rho,
-                "correlation must lie in [-1, 1]",
-            ));
-        }
+        check_variance_params(v0, kappa, theta, xi, rho)?;
         Ok(HestonParams {
             s0,
             drift,

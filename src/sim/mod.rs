@@ -13,6 +13,7 @@ mod simd;
 
 pub use driver::Driver;
 pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};
+pub(crate) use heston::check_variance_params;
 pub use heston::{Heston, HestonParams, HestonScheme};
 
 use crate::market::PathChunk;

@@ -402,3 +402,152 @@ fn help_documents_units_columns_and_defaults() {
     let o = run(&["--help"]);
     assert!(stdout(&o).contains("Exit codes"));
 }
+
+#[test]
+fn price_bs_and_heston_and_iv_round_trip_with_passthrough_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "opts.csv",
+        "id,option_type,spot,strike,maturity,rate,dividend,volatility\n\
+         a,call,100,105,0.5,0.03,0.01,0.2\n\
+         b,put,100,95,2,0.03,0.01,0.35\n",
+    );
+    let priced = dir.path().join("priced.csv");
+    let o = run(&[
+        "price",
+        "--model",
+        "bs",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        priced.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = read(&priced);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,option_type,spot,strike,maturity,rate,dividend,volatility,price,delta,gamma,vega,theta,rho"
+    );
+    // Feed the prices back through `iv`: the volatilities come back.
+    let o = bin()
+        .args(["iv", "--input", "-", "--out", "-"])
+        .stdin(std::fs::File::open(&priced).unwrap())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for (line, want) in out.lines().skip(1).zip([0.2, 0.35]) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let iv: f64 = fields[fields.len() - 2].parse().unwrap();
+        assert!((iv - want).abs() < 1e-13, "{line}");
+        assert_eq!(fields[fields.len() - 1], "", "no error");
+    }
+
+    // Heston: Lewis's ATM reference call (see heston_pricing.rs).
+    let input = write(
+        dir.path(),
+        "h.csv",
+        "option_type,spot,strike,maturity,rate,dividend,v0,kappa,theta,xi,rho\ncall,100,100,1,0.01,0.02,0.04,4,0.25,1,-0.5\n",
+    );
+    let o = run(&[
+        "price",
+        "--model",
+        "heston",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let row = stdout(&o).lines().nth(1).unwrap().to_string();
+    let price: f64 = row.split(',').nth(11).unwrap().parse().unwrap();
+    assert!((price - 16.070154917028834).abs() < 1e-10, "{row}");
+}
+
+#[test]
+fn iv_reports_bad_rows_and_rejects_malformed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "p.csv",
+        "option_type,spot,strike,maturity,rate,dividend,price\n\
+         call,100,105,0.5,0.03,0.01,4.5\n\
+         call,100,105,0.5,0.03,0.01,200\n\
+         put,100,-90,1,0,0,1\n",
+    );
+    let o = run(&["iv", "--input", input.to_str().unwrap(), "--out", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[1].ends_with(',') && !lines[1].contains(",,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains(",,price 200 is at or above the no-arbitrage upper bound"),
+        "{}",
+        lines[2]
+    );
+    assert!(lines[3].contains("`strike` = -90"), "{}", lines[3]);
+
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "option_type,spot,strike,maturity,rate,dividend,price\ncall,100,x,1,0,0,1\n",
+    );
+    let out = dir.path().join("never.csv");
+    let o = run(&[
+        "iv",
+        "--input",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.csv, line 2, field `strike`: `x` is not a number"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    let missing = write(
+        dir.path(),
+        "m.csv",
+        "option_type,spot,strike\ncall,100,100\n",
+    );
+    let o = run(&[
+        "price",
+        "--model",
+        "bs",
+        "--input",
+        missing.to_str().unwrap(),
+        "--out",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("m.csv, line 1, field `maturity`: missing column"),
+        "{}",
+        stderr(&o)
+    );
+    let o = bin()
+        .args(["price", "--model", "bs", "--input", "-", "--out", "-"])
+        .stdin(std::fs::File::open(write(
+            dir.path(),
+            "v.csv",
+            "option_type,spot,strike,maturity,rate,dividend,volatility\ncall,100,100,1,0,0,-0.2\n",
+        ))
+        .unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("<stdin>, line 2, field `volatility`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty(), "no partial output");
+}

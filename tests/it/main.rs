@@ -8,6 +8,8 @@ mod cli;
 mod common;
 mod gbm;
 mod heston;
+mod heston_pricing;
+mod heston_reference;
 mod history;
 mod implied_vol;
 mod reproducibility;

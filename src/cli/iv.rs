@@ -1,0 +1,60 @@
+use crate::error::Result;
+use crate::io::option_csv::{fmt, OptionTable};
+use crate::market::{MarketState, OptionSpec};
+use crate::pricing::implied_vol;
+use clap::Args;
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "Input columns (any order; other columns pass through):
+  option_type,spot,strike,maturity,rate,dividend,price
+  (units as in `synthmarket price --help`; price in the units of spot)
+
+Output: the input columns plus
+  implied_vol   annualised Black-Scholes-Merton volatility, empty on error
+  error         empty when fine, else why there is no implied vol (e.g. the
+                price is outside the no-arbitrage bounds: a call must lie in
+                [e^(-rT) max(F-K,0), S e^(-qT)), a put in [e^(-rT) max(K-F,0), K e^(-rT)))
+
+A row whose price has no implied vol does not stop the others; a malformed
+file (missing column, unparseable number) stops the command with exit code 2.";
+
+/// `synthmarket iv`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct IvCmd {
+    /// Option file (CSV with a header; `-` for standard input)
+    #[arg(long)]
+    input: PathBuf,
+    /// Output file (`-` for standard output)
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+pub fn run(cmd: IvCmd) -> Result<()> {
+    let table = OptionTable::read(&cmd.input)?;
+    let [ty, s, k, t, r, q, p] = table.columns([
+        "option_type",
+        "spot",
+        "strike",
+        "maturity",
+        "rate",
+        "dividend",
+        "price",
+    ])?;
+    let mut extra = Vec::with_capacity(table.len());
+    for row in 0..table.len() {
+        let num = |c: usize, name: &str| table.number(row, c, name);
+        let kind = table.option_type(row, ty)?;
+        let (spot, strike, maturity) = (num(s, "spot")?, num(k, "strike")?, num(t, "maturity")?);
+        let (rate, dividend, price) = (num(r, "rate")?, num(q, "dividend")?, num(p, "price")?);
+        let result = OptionSpec::new(kind, strike, maturity)
+            .and_then(|spec| Ok((spec, MarketState::new(spot, rate, dividend)?)))
+            .map_err(|e| e.to_string())
+            .and_then(|(spec, state)| implied_vol(price, &spec, &state).map_err(|e| e.to_string()));
+        extra.push(match result {
+            Ok(v) => vec![fmt(v), String::new()],
+            Err(e) => vec![String::new(), e],
+        });
+    }
+    table.write_with(&cmd.out, &["implied_vol", "error"], &extra)
+}
