@@ -80,6 +80,35 @@ pub fn benches(c: &mut Criterion) {
             black_box(acc)
         })
     });
+    // An ordinary listed chain: strikes 80–120 %, one week to two years,
+    // vols 10–60 % (the extreme grid above sends many options to Jäckel's
+    // slower far-from-the-money path).
+    let chain: Vec<(OptionSpec, MarketState, f64)> = (0..GRID)
+        .map(|i| {
+            let f = |j: usize, m: usize| ((i * j) % m) as f64 / (m - 1) as f64;
+            let kind = if i % 2 == 0 {
+                OptionType::Call
+            } else {
+                OptionType::Put
+            };
+            (
+                OptionSpec::new(kind, 80.0 + 40.0 * f(7, 97), 7.0 / 365.0 + 2.0 * f(13, 89))
+                    .unwrap(),
+                MarketState::new(100.0, 0.03, 0.01).unwrap(),
+                0.1 + 0.5 * f(31, 83),
+            )
+        })
+        .collect();
+    g.bench_function("bs_price_greeks_chain", |b| {
+        b.iter(|| {
+            let mut acc = 0.0;
+            for (s, m, v) in &chain {
+                let gk = BlackScholes::new(*v).unwrap().greeks(s, m);
+                acc += gk.price + gk.delta + gk.gamma + gk.vega + gk.theta + gk.rho;
+            }
+            black_box(acc)
+        })
+    });
     g.bench_function("implied_vol", |b| {
         b.iter(|| {
             let mut acc = 0.0;
