@@ -44,7 +44,7 @@ const MIN_TERMS: usize = 32;
 /// …and at most this many.
 const MAX_TERMS: usize = 65_536;
 /// Tail mass allowed outside the truncation interval on each side.
-const TAIL_MASS: f64 = 1e-14;
+const TAIL_MASS: f64 = 1e-13;
 /// Exponents p of the moments E[e^{±pX}] tried in the Chernoff bounds: a
 /// geometric grid of ratio √2 from 1/16 to 64 (the bound is minimised over it).
 fn chernoff_exponents() -> impl Iterator<Item = f64> {
