@@ -117,35 +117,20 @@ impl HestonModel {
     /// `T* = 2(π − atan2(δ, β))/δ` (Andersen & Piterbarg, "Moment explosions
     /// in stochastic volatility models", Finance Stoch. 11, 2007, §3).
     fn log_mgf(&self, p: f64, t: f64) -> Option<f64> {
-        let HestonModel {
-            v0,
-            kappa,
-            theta,
-            xi,
-            rho,
-        } = *self;
-        let xi2 = xi * xi;
+        let HestonModel { kappa, xi, rho, .. } = *self;
         let beta = kappa - rho * xi * p;
-        let d2 = beta * beta + xi2 * (p - p * p);
-        if d2 <= 0.0 {
+        let d2 = beta * beta + xi * xi * (p - p * p);
+        let exists = if d2 > 0.0 {
+            let d = d2.sqrt();
+            (beta + d) - (beta - d) * (-d * t).exp() > 0.0
+        } else {
             let delta = (-d2).sqrt();
-            let explosion = 2.0 * (std::f64::consts::PI - delta.atan2(beta)) / delta;
-            if t >= explosion || explosion.is_nan() {
-                return None;
-            }
-            let m = self.log_cf(Complex64::new(0.0, -p), t).re;
-            return m.is_finite().then_some(m);
-        }
-        let d = d2.sqrt();
-        let (bm, bp) = (beta - d, beta + d);
-        let e = (-d * t).exp();
-        let den = bp - bm * e;
-        if den <= 0.0 {
+            t < 2.0 * (std::f64::consts::PI - delta.atan2(beta)) / delta
+        };
+        if !exists {
             return None;
         }
-        let c = kappa * theta / xi2 * (bm * t - 2.0 * (den / (2.0 * d)).ln());
-        let dd = bm * bp * (1.0 - e) / (xi2 * den);
-        let m = c + dd * v0;
+        let m = self.log_cf(Complex64::new(0.0, -p), t).re;
         m.is_finite().then_some(m)
     }
 

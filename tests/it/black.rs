@@ -5,17 +5,9 @@
 //! rates.
 
 use crate::bsm_reference::CASES;
-use synthmarket::market::{MarketState, OptionSpec, OptionType};
+use crate::common::spec;
+use synthmarket::market::MarketState;
 use synthmarket::pricing::BlackScholes;
-
-fn spec(is_call: bool, k: f64, t: f64) -> OptionSpec {
-    let kind = if is_call {
-        OptionType::Call
-    } else {
-        OptionType::Put
-    };
-    OptionSpec::new(kind, k, t).unwrap()
-}
 
 /// Relative error, except near underflow: below 1e-300 the normalised time
 /// value `price / (e^{−rT}√(FK))` is subnormal (fewer than 16 digits by the

@@ -93,6 +93,17 @@ pub fn terminal<G: PathGenerator>(
     per_chunk.into_iter().flatten().unzip()
 }
 
+/// A call (`is_call`) or put with strike `k` and maturity `t`.
+pub fn spec(is_call: bool, k: f64, t: f64) -> synthmarket::market::OptionSpec {
+    use synthmarket::market::{OptionSpec, OptionType};
+    let kind = if is_call {
+        OptionType::Call
+    } else {
+        OptionType::Put
+    };
+    OptionSpec::new(kind, k, t).unwrap()
+}
+
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_synthmarket"))
 }

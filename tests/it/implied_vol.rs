@@ -3,17 +3,9 @@
 //! prices outside the no-arbitrage bounds are typed errors.
 
 use crate::bsm_reference::CASES;
+use crate::common::spec;
 use synthmarket::market::{MarketState, OptionSpec, OptionType};
 use synthmarket::pricing::{implied_vol, BlackScholes, IvError};
-
-fn spec(is_call: bool, k: f64, t: f64) -> OptionSpec {
-    let kind = if is_call {
-        OptionType::Call
-    } else {
-        OptionType::Put
-    };
-    OptionSpec::new(kind, k, t).unwrap()
-}
 
 /// A price known to half an ulp determines σ to `ε·P/(σ·vega)` relative
 /// (the condition number of the inverse). Where the time value is lost in
