@@ -1,6 +1,5 @@
 use crate::error::Result;
 use crate::io::option_csv::{fmt, OptionTable};
-use crate::market::{MarketState, OptionSpec};
 use crate::pricing::implied_vol;
 use clap::Args;
 use std::path::PathBuf;
@@ -32,23 +31,13 @@ pub struct IvCmd {
 
 pub fn run(cmd: IvCmd) -> Result<()> {
     let table = OptionTable::read(&cmd.input)?;
-    let [ty, s, k, t, r, q, p] = table.columns([
-        "option_type",
-        "spot",
-        "strike",
-        "maturity",
-        "rate",
-        "dividend",
-        "price",
-    ])?;
+    let contract = table.columns(OptionTable::CONTRACT_COLUMNS)?;
+    let p = table.column("price")?;
     let mut extra = Vec::with_capacity(table.len());
     for row in 0..table.len() {
-        let num = |c: usize, name: &str| table.number(row, c, name);
-        let kind = table.option_type(row, ty)?;
-        let (spot, strike, maturity) = (num(s, "spot")?, num(k, "strike")?, num(t, "maturity")?);
-        let (rate, dividend, price) = (num(r, "rate")?, num(q, "dividend")?, num(p, "price")?);
-        let result = OptionSpec::new(kind, strike, maturity)
-            .and_then(|spec| Ok((spec, MarketState::new(spot, rate, dividend)?)))
+        let price = table.number(row, p, "price")?;
+        let result = table
+            .contract(row, &contract)?
             .map_err(|e| e.to_string())
             .and_then(|(spec, state)| implied_vol(price, &spec, &state).map_err(|e| e.to_string()));
         extra.push(match result {

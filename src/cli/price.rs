@@ -1,6 +1,5 @@
 use crate::error::Result;
 use crate::io::option_csv::{fmt, OptionTable};
-use crate::market::{MarketState, OptionSpec};
 use crate::pricing::{implied_vol, BlackScholes, HestonModel};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -50,14 +49,7 @@ pub struct PriceCmd {
 
 pub fn run(cmd: PriceCmd) -> Result<()> {
     let table = OptionTable::read(&cmd.input)?;
-    let [ty, s, k, t, r, q] = table.columns([
-        "option_type",
-        "spot",
-        "strike",
-        "maturity",
-        "rate",
-        "dividend",
-    ])?;
+    let contract = table.columns(OptionTable::CONTRACT_COLUMNS)?;
     let mut extra = Vec::with_capacity(table.len());
     let headers: &[&str] = match cmd.model {
         PriceModel::Bs => &["price", "delta", "gamma", "vega", "theta", "rho"],
@@ -72,14 +64,7 @@ pub fn run(cmd: PriceCmd) -> Result<()> {
     for row in 0..table.len() {
         let num = |c: usize, name: &str| table.number(row, c, name);
         let wrap = |e| table.row_error(row, e);
-        let spec = OptionSpec::new(
-            table.option_type(row, ty)?,
-            num(k, "strike")?,
-            num(t, "maturity")?,
-        )
-        .map_err(wrap)?;
-        let state = MarketState::new(num(s, "spot")?, num(r, "rate")?, num(q, "dividend")?)
-            .map_err(wrap)?;
+        let (spec, state) = table.contract(row, &contract)?.map_err(wrap)?;
         extra.push(match cmd.model {
             PriceModel::Bs => {
                 let g = BlackScholes::new(num(cols[0], "volatility")?)

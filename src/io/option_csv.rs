@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Location, Result};
 use crate::io::write_atomic;
-use crate::market::OptionType;
+use crate::market::{MarketState, OptionSpec, OptionType};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -135,6 +135,39 @@ impl OptionTable {
         self.rows[row].1[col]
             .parse()
             .map_err(|m: String| Error::input(self.at(row, "option_type"), m))
+    }
+
+    /// The columns that define a contract in its market, in the order
+    /// [`Self::contract`] expects.
+    pub const CONTRACT_COLUMNS: [&'static str; 6] = [
+        "option_type",
+        "spot",
+        "strike",
+        "maturity",
+        "rate",
+        "dividend",
+    ];
+
+    /// The contract and market of row `row`, from the columns found by
+    /// `columns(CONTRACT_COLUMNS)`. The outer error is a malformed file
+    /// (unparseable field); the inner one an inadmissible value (negative
+    /// strike…), which callers may report per row.
+    pub fn contract(
+        &self,
+        row: usize,
+        cols: &[usize; 6],
+    ) -> Result<Result<(OptionSpec, MarketState)>> {
+        let kind = self.option_type(row, cols[0])?;
+        let [s, k, t, r, q] = [
+            (1, "spot"),
+            (2, "strike"),
+            (3, "maturity"),
+            (4, "rate"),
+            (5, "dividend"),
+        ]
+        .map(|(i, name)| self.number(row, cols[i], name));
+        let (s, k, t, r, q) = (s?, k?, t?, r?, q?);
+        Ok(OptionSpec::new(kind, k, t).and_then(|spec| Ok((spec, MarketState::new(s, r, q)?))))
     }
 
     /// Wraps a parameter error of row `row` with the file and line.
