@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Location, Result};
 use crate::market::{parse_iso_date, BusinessCalendar, TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::pricing::{ChainGrid, ChainModel, ChainSpec};
 use crate::sim::{CorrelationMatrix, Drift, GbmParams, HestonParams, HestonScheme};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -161,6 +162,42 @@ pub struct SimulateParams {
     /// Heston: discretisation scheme [default: qe]
     #[arg(long, value_enum, help_heading = "Heston")]
     pub scheme: Option<HestonScheme>,
+
+    /// Also write DIR/options.csv: the option chain of every path and date, priced in the path's state
+    #[arg(long, help_heading = "Option chains")]
+    #[serde(default)]
+    pub options: bool,
+    /// Chain grid: third-Friday monthly expiries with fixed strikes, or constant tenors with moneyness strikes [default: listed]
+    #[arg(long, value_enum, help_heading = "Option chains")]
+    pub expiries: Option<ExpiryGrid>,
+    /// Listed: number of monthly expiries after each date [default: 6]
+    #[arg(long, help_heading = "Option chains")]
+    pub months: Option<usize>,
+    /// Listed: strikes each side of the at-the-money strike [default: 10, i.e. 21 strikes]
+    #[arg(long, help_heading = "Option chains")]
+    pub strikes: Option<usize>,
+    /// Listed: strike increment [default: about 2.5 % of s0, rounded to 1, 2, 2.5 or 5 × 10^n]
+    #[arg(long, help_heading = "Option chains")]
+    pub strike_step: Option<f64>,
+    /// Tenors: maturities in calendar days [default: 7,30,60,91,182,365]
+    #[arg(long, help_heading = "Option chains")]
+    pub tenors: Option<Numbers>,
+    /// Tenors: strikes as fractions of spot [default: 0.8,0.85,…,1.2]
+    #[arg(long, help_heading = "Option chains")]
+    pub moneyness: Option<Numbers>,
+    /// Write a chain every N steps [default: 1]
+    #[arg(long, help_heading = "Option chains")]
+    pub chain_every: Option<usize>,
+}
+
+/// Option-chain grid kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpiryGrid {
+    /// Third-Friday monthly expiries, absolute strikes on an increment grid.
+    Listed,
+    /// Constant maturities in calendar days, strikes by moneyness.
+    Tenors,
 }
 
 impl SimulateParams {
@@ -214,6 +251,14 @@ impl SimulateParams {
             xi: self.xi.or(file.xi),
             rho: self.rho.or(file.rho),
             scheme: self.scheme.or(file.scheme),
+            options: self.options || file.options,
+            expiries: self.expiries.or(file.expiries),
+            months: self.months.or(file.months),
+            strikes: self.strikes.or(file.strikes),
+            strike_step: self.strike_step.or(file.strike_step),
+            tenors: self.tenors.or(file.tenors),
+            moneyness: self.moneyness.or(file.moneyness),
+            chain_every: self.chain_every.or(file.chain_every),
         }
     }
 
@@ -238,13 +283,114 @@ impl SimulateParams {
             ModelKind::Gbm => self.resolve_gbm()?,
             ModelKind::Heston => self.resolve_heston()?,
         };
+        let options = self.resolve_options(&spec)?;
         Ok(SimulationJob {
             model: spec,
             grid,
             paths,
             seed: self.seed.unwrap_or(42),
             calendar,
+            options,
         })
+    }
+
+    fn resolve_options(&self, model: &ModelSpec) -> Result<Option<(ChainSpec, ChainModel)>> {
+        let chain_keys = [
+            ("expiries", self.expiries.is_some()),
+            ("months", self.months.is_some()),
+            ("strikes", self.strikes.is_some()),
+            ("strike-step", self.strike_step.is_some()),
+            ("tenors", self.tenors.is_some()),
+            ("moneyness", self.moneyness.is_some()),
+            ("chain-every", self.chain_every.is_some()),
+        ];
+        if !self.options {
+            if let Some((name, _)) = chain_keys.iter().find(|(_, set)| *set) {
+                return Err(Error::parameter(*name, "(set)", "needs --options"));
+            }
+            return Ok(None);
+        }
+        let kind = self.expiries.unwrap_or(ExpiryGrid::Listed);
+        let foreign: &[(&str, bool)] = match kind {
+            ExpiryGrid::Listed => &chain_keys[4..6],
+            ExpiryGrid::Tenors => &chain_keys[1..4],
+        };
+        if let Some((name, _)) = foreign.iter().find(|(_, set)| *set) {
+            return Err(Error::parameter(
+                *name,
+                "(set)",
+                format!(
+                    "does not apply to --expiries {}",
+                    if kind == ExpiryGrid::Listed {
+                        "listed"
+                    } else {
+                        "tenors"
+                    }
+                ),
+            ));
+        }
+        let grid = match kind {
+            ExpiryGrid::Listed => ChainGrid::Listed {
+                months: self.months.unwrap_or(6),
+                strikes_per_side: self.strikes.unwrap_or(10),
+                strike_step: self.strike_step,
+            },
+            ExpiryGrid::Tenors => {
+                let days = match &self.tenors {
+                    None => vec![7, 30, 60, 91, 182, 365],
+                    Some(Numbers(v)) => v
+                        .iter()
+                        .map(|&d| {
+                            if d.fract() == 0.0 && d >= 1.0 && d <= 36_500.0 {
+                                Ok(d as u32)
+                            } else {
+                                Err(Error::parameter(
+                                    "tenors",
+                                    d,
+                                    "tenors are whole calendar days, 1 to 36500",
+                                ))
+                            }
+                        })
+                        .collect::<Result<Vec<u32>>>()?,
+                };
+                let moneyness = self
+                    .moneyness
+                    .as_ref()
+                    .map(|m| m.0.clone())
+                    .unwrap_or_else(|| (0..9).map(|i| 0.8 + 0.05 * f64::from(i)).collect());
+                ChainGrid::Tenors { days, moneyness }
+            }
+        };
+        let spec = ChainSpec::new(grid, self.chain_every.unwrap_or(1))?;
+        let (rate, dividend) = (
+            self.rate.unwrap_or(0.0),
+            self.dividend.as_ref().map_or(0.0, |d| d.0[0]),
+        );
+        let pricing = match model {
+            ModelSpec::Gbm { assets, .. } if assets.len() == 1 => {
+                ChainModel::Black { rate, dividend }
+            }
+            ModelSpec::Gbm { .. } => {
+                return Err(Error::parameter(
+                    "options",
+                    "true",
+                    "option chains are written for single-asset runs",
+                ))
+            }
+            ModelSpec::Heston { params, .. } => ChainModel::Heston {
+                kappa: params.kappa(),
+                theta: params.theta(),
+                xi: params.xi(),
+                rho: params.rho(),
+                rate,
+                dividend,
+            },
+        };
+        let s0 = match model {
+            ModelSpec::Gbm { assets, .. } => assets[0].params.s0(),
+            ModelSpec::Heston { params, .. } => params.s0(),
+        };
+        Ok(Some((spec.with_initial_spot(s0), pricing)))
     }
 
     fn n_assets(&self) -> Result<usize> {
@@ -299,11 +445,12 @@ impl SimulateParams {
             v.as_ref()
                 .map_or(default, |n| if n.0.len() == 1 { n.0[0] } else { n.0[i] })
         };
-        match (&self.mu, self.rate.is_some() || self.dividend.is_some()) {
+        match (&self.mu, (self.rate.is_some() || self.dividend.is_some()) && !self.options) {
             (Some(_), true) => Err(Error::parameter(
                 "mu",
                 pick(&self.mu, 0.0),
-                "give either a real-world drift (--mu) or a risk-neutral one (--rate/--dividend), not both",
+                "give either a real-world drift (--mu) or a risk-neutral one (--rate/--dividend), not both \
+                 (with --options, --rate/--dividend price the chains of real-world paths)",
             )),
             (Some(_), false) => Ok(Drift::RealWorld {
                 mu: pick(&self.mu, 0.0),
@@ -491,4 +638,6 @@ pub struct SimulationJob {
     pub seed: u64,
     /// Calendar for the `date` column.
     pub calendar: BusinessCalendar,
+    /// Option chains to write beside the paths, and how to price them.
+    pub options: Option<(ChainSpec, ChainModel)>,
 }

@@ -2,6 +2,7 @@
 
 use crate::config::ModelSpec;
 use crate::market::TimeGrid;
+use crate::pricing::{ChainModel, ChainSpec};
 use crate::rng::RNG_NAME;
 use serde::Serialize;
 
@@ -24,10 +25,22 @@ pub struct RunManifest {
     pub calendar: &'static str,
     /// Resolved model and parameters.
     pub model: ModelSpec,
+    /// Option chains written, if any, and how they are priced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<OptionsEntry>,
     /// Files written, with their columns.
     pub files: Vec<FileEntry>,
     /// An equivalent command line.
     pub command: String,
+}
+
+/// The option chains of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct OptionsEntry {
+    /// Grid of contracts.
+    pub chains: ChainSpec,
+    /// Pricing model conditioned on each path's state.
+    pub model: ChainModel,
 }
 
 /// One output file.

@@ -2,6 +2,7 @@
 //! files so an interrupted run never leaves a file that looks finished.
 
 mod atomic;
+pub mod chain_csv;
 pub mod manifest;
 pub mod option_csv;
 pub mod spot_csv;

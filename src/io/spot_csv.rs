@@ -27,6 +27,11 @@ impl SpotCsvFormat {
         SpotCsvFormat { dates, asset_names }
     }
 
+    /// The date string of grid point `k`.
+    pub fn date(&self, k: usize) -> &str {
+        &self.dates[k]
+    }
+
     /// The header line, with its newline.
     pub fn header(&self) -> &'static str {
         if self.asset_names.is_some() {

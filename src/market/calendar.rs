@@ -71,6 +71,52 @@ impl BusinessCalendar {
         date
     }
 
+    /// Number of Monday–Friday days in `(from, to]` (0 if `to ≤ from`).
+    pub fn business_days_between(from: NaiveDate, to: NaiveDate) -> u64 {
+        if to <= from {
+            return 0;
+        }
+        let days = (to - from).num_days() as u64;
+        let (weeks, rest) = (days / 7, days % 7);
+        let mut n = weeks * 5;
+        let mut d = from + Days::new(weeks * 7);
+        for _ in 0..rest {
+            d = d + Days::new(1);
+            if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The third Friday of a month: the standard monthly equity-option
+    /// expiry (holidays are not modelled).
+    pub fn third_friday(year: i32, month: u32) -> Option<NaiveDate> {
+        let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+        let offset =
+            (Weekday::Fri.num_days_from_monday() + 7 - first.weekday().num_days_from_monday()) % 7;
+        Some(first + Days::new(u64::from(offset) + 14))
+    }
+
+    /// The next `n` monthly (third-Friday) expiries strictly after `date`.
+    pub fn monthly_expiries_after(date: NaiveDate, n: usize) -> Vec<NaiveDate> {
+        let (mut y, mut m) = (date.year(), date.month());
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            if let Some(f) = Self::third_friday(y, m) {
+                if f > date {
+                    out.push(f);
+                }
+            }
+            m += 1;
+            if m == 13 {
+                m = 1;
+                y += 1;
+            }
+        }
+        out
+    }
+
     /// The date of grid time `t` years.
     pub fn date_at(&self, t: f64) -> NaiveDate {
         self.add_business_days((t * TRADING_DAYS_PER_YEAR).round().max(0.0) as u64)
@@ -92,6 +138,36 @@ mod tests {
         // independently with Python's datetime, stepping one day at a time).
         let cal = BusinessCalendar::new(NaiveDate::from_ymd_opt(2025, 1, 2).unwrap()).unwrap();
         assert_eq!(cal.date_at(1.0).to_string(), "2025-12-22");
+    }
+
+    #[test]
+    fn third_fridays_and_business_day_counts() {
+        // Third Fridays of 2025 (checked against a printed calendar).
+        let fridays: Vec<String> = (1..=3)
+            .map(|m| BusinessCalendar::third_friday(2025, m).unwrap().to_string())
+            .collect();
+        assert_eq!(fridays, ["2025-01-17", "2025-02-21", "2025-03-21"]);
+        let d = NaiveDate::from_ymd_opt(2025, 1, 17).unwrap();
+        let next: Vec<String> = BusinessCalendar::monthly_expiries_after(d, 2)
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        assert_eq!(
+            next,
+            ["2025-02-21", "2025-03-21"],
+            "an expiry on the date itself has expired"
+        );
+        let mon = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
+        assert_eq!(BusinessCalendar::business_days_between(mon, d), 9);
+        assert_eq!(BusinessCalendar::business_days_between(d, mon), 0);
+        // Consistent with the calendar's own stepping.
+        let cal = BusinessCalendar::new(mon).unwrap();
+        for n in [1, 4, 5, 6, 17, 252] {
+            assert_eq!(
+                BusinessCalendar::business_days_between(mon, cal.add_business_days(n)),
+                n
+            );
+        }
     }
 
     #[test]

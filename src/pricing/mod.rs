@@ -8,10 +8,12 @@
 //! dividend yield.
 
 pub mod black;
+pub mod chain;
 pub mod heston;
 pub mod implied_vol;
 
 pub use black::{BlackScholes, Greeks};
+pub use chain::{ChainGrid, ChainModel, ChainRow, ChainSpec};
 pub use heston::{HestonModel, HestonSlice};
 pub use implied_vol::{implied_vol, IvError};
 

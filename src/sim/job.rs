@@ -4,7 +4,8 @@
 use super::{CorrelatedGbm, Driver, Gbm, Heston, PathGenerator};
 use crate::config::{ModelSpec, SimulationJob};
 use crate::error::{Error, Result};
-use crate::io::manifest::{FileEntry, RunManifest};
+use crate::io::chain_csv;
+use crate::io::manifest::{FileEntry, OptionsEntry, RunManifest};
 use crate::io::spot_csv::SpotCsvFormat;
 use crate::io::{write_atomic, AtomicFile};
 use std::path::{Path, PathBuf};
@@ -37,18 +38,21 @@ impl SimulationJob {
             source,
         })?;
         let run_json = out_dir.join("run.json");
-        match std::fs::remove_file(&run_json) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(Error::Write {
-                    path: run_json,
-                    source,
-                })
+        // run.json marks a complete run: remove it first. A stale options.csv
+        // would not belong to this run's paths: remove it too.
+        let mut stale = vec![run_json.clone()];
+        if self.options.is_none() {
+            stale.push(out_dir.join("options.csv"));
+        }
+        for path in stale {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::Write { path, source }),
             }
         }
         let spot_csv = out_dir.join("spot.csv");
-        let rows = match &self.model {
+        let (rows, option_rows) = match &self.model {
             ModelSpec::Gbm {
                 assets,
                 correlation,
@@ -88,11 +92,21 @@ impl SimulationJob {
             start: self.calendar.start().to_string(),
             calendar: RunManifest::CALENDAR,
             model: self.model.clone(),
-            files: vec![FileEntry {
+            files: std::iter::once(FileEntry {
                 name: "spot.csv".into(),
                 rows,
                 columns: columns.iter().map(|c| c.to_string()).collect(),
-            }],
+            })
+            .chain(self.options.as_ref().map(|_| FileEntry {
+                name: "options.csv".into(),
+                rows: option_rows,
+                columns: chain_csv::COLUMNS.iter().map(|c| c.to_string()).collect(),
+            }))
+            .collect(),
+            options: self.options.as_ref().map(|(spec, model)| OptionsEntry {
+                chains: spec.clone(),
+                model: *model,
+            }),
             command: self.command_line(),
         };
         let mut json = serde_json::to_vec_pretty(&manifest)
@@ -106,31 +120,83 @@ impl SimulationJob {
         })
     }
 
+    /// Streams `spot.csv` (and `options.csv` when chains are requested)
+    /// through the driver; chains are priced on the worker threads. Returns
+    /// the row counts of both files.
     fn stream<G: PathGenerator>(
         &self,
         generator: &G,
         asset_names: Option<Vec<String>>,
         target: &Path,
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<u64> {
+    ) -> Result<(u64, u64)> {
         let format = SpotCsvFormat::new(&self.grid, &self.calendar, asset_names);
         let mut file = AtomicFile::create(target)?;
         file.write_all(format.header().as_bytes())?;
+        let mut options_file = match &self.options {
+            Some(_) => {
+                let mut f = AtomicFile::create(target.with_file_name("options.csv"))?;
+                f.write_all(chain_csv::COLUMNS.join(",").as_bytes())?;
+                f.write_all(b"\n")?;
+                Some(f)
+            }
+            None => None,
+        };
+        let dates: Vec<chrono::NaiveDate> = (0..=self.grid.steps())
+            .map(|k| self.calendar.date_at(self.grid.time(k)))
+            .collect();
         let driver = Driver::new(self.seed, self.paths);
         let mut done = 0u64;
+        let mut option_rows = 0u64;
         driver.run(
             generator,
             self.grid.steps(),
-            |chunk| (chunk.paths() as u64, format.format_chunk(chunk)),
-            |(n, bytes)| {
+            |chunk| -> Result<(u64, Vec<u8>, Vec<u8>, u64)> {
+                let spot = format.format_chunk(chunk);
+                let mut opts = Vec::new();
+                let mut rows = 0u64;
+                if let Some((spec, model)) = &self.options {
+                    for p in 0..chunk.paths() {
+                        for k in (0..=chunk.steps()).filter(|&k| spec.at_step(k)) {
+                            let chain = model.price(
+                                spec,
+                                dates[k],
+                                chunk.spot(p, k)[0],
+                                chunk.variance(p, k)[0],
+                            )?;
+                            rows += chain.len() as u64;
+                            chain_csv::write_rows(
+                                chunk.first_path() + p as u64,
+                                k,
+                                format.date(k),
+                                &chain,
+                                &mut opts,
+                            );
+                        }
+                    }
+                }
+                Ok((chunk.paths() as u64, spot, opts, rows))
+            },
+            |item| {
+                let (n, bytes, opts, rows) = item?;
                 file.write_all(&bytes)?;
+                if let Some(f) = options_file.as_mut() {
+                    f.write_all(&opts)?;
+                }
+                option_rows += rows;
                 done += n;
                 progress(done);
                 Ok(())
             },
         )?;
         file.commit()?;
-        Ok(self.paths * (self.grid.steps() as u64 + 1) * generator.assets() as u64)
+        if let Some(f) = options_file {
+            f.commit()?;
+        }
+        Ok((
+            self.paths * (self.grid.steps() as u64 + 1) * generator.assets() as u64,
+            option_rows,
+        ))
     }
 
     /// A `synthmarket simulate` command line that reproduces this job.
@@ -210,6 +276,32 @@ impl SimulationJob {
                     }
                 ));
             }
+        }
+        if let Some((spec, _)) = &self.options {
+            c.push_str(" --options");
+            match spec.grid() {
+                crate::pricing::ChainGrid::Listed {
+                    months,
+                    strikes_per_side,
+                    strike_step,
+                } => {
+                    c.push_str(&format!(
+                        " --expiries listed --months {months} --strikes {strikes_per_side}"
+                    ));
+                    if let Some(step) = strike_step {
+                        c.push_str(&format!(" --strike-step {step}"));
+                    }
+                }
+                crate::pricing::ChainGrid::Tenors { days, moneyness } => {
+                    let d: Vec<String> = days.iter().map(|x| x.to_string()).collect();
+                    c.push_str(&format!(
+                        " --expiries tenors --tenors {} --moneyness {}",
+                        d.join(","),
+                        join(moneyness.clone())
+                    ));
+                }
+            }
+            c.push_str(&format!(" --chain-every {}", spec.every()));
         }
         c
     }

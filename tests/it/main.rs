@@ -4,6 +4,7 @@
 
 mod black;
 mod bsm_reference;
+mod chains;
 mod cli;
 mod common;
 mod gbm;

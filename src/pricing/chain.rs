@@ -1,0 +1,304 @@
+//! Option chains on a simulated path: for one (date, spot, variance) state,
+//! the contracts of a listed-style or constant-tenor grid, priced by the
+//! model conditioned on that state.
+//!
+//! * GBM paths: Black–Scholes–Merton at the path's σ.
+//! * Heston paths: the Heston price (COS) with `v0` set to the path's `v_t`,
+//!   so each chain moves with its own spot and variance.
+//!
+//! Maturities run on the simulation's clock: business days to expiry / 252.
+//! Greeks are Black–Scholes–Merton greeks at each option's implied
+//! volatility (the practitioner convention; for GBM they are the model's).
+
+use super::{implied_vol, BlackScholes, HestonModel};
+use crate::error::{Error, Result};
+use crate::market::{BusinessCalendar, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+/// Which contracts a chain holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "grid", rename_all = "snake_case")]
+pub enum ChainGrid {
+    /// Monthly third-Friday expiries and absolute strikes on an increment
+    /// grid around the day's spot: a contract can be followed day after day.
+    Listed {
+        /// Number of monthly expiries after each date.
+        months: usize,
+        /// Strikes each side of the at-the-money grid point.
+        strikes_per_side: usize,
+        /// Strike increment; `None` picks a listed-style step from the
+        /// initial spot (about 2.5 % of it, rounded to 1, 2, 2.5 or 5 × 10ⁿ).
+        strike_step: Option<f64>,
+    },
+    /// Constant maturities (calendar days) with strikes at fixed moneyness
+    /// `K/S`.
+    Tenors {
+        /// Tenors in calendar days.
+        days: Vec<u32>,
+        /// Strikes as fractions of the day's spot.
+        moneyness: Vec<f64>,
+    },
+}
+
+/// A validated chain specification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainSpec {
+    #[serde(flatten)]
+    grid: ChainGrid,
+    /// Chains are written every `every` steps (1 = every step).
+    every: usize,
+}
+
+impl ChainSpec {
+    /// Validates the grid: at least one expiry and strike, positive step and
+    /// moneyness, `every ≥ 1`.
+    pub fn new(grid: ChainGrid, every: usize) -> Result<Self> {
+        if every == 0 {
+            return Err(Error::parameter("chain-every", 0, "must be at least 1"));
+        }
+        match &grid {
+            ChainGrid::Listed {
+                months,
+                strike_step,
+                ..
+            } => {
+                if *months == 0 {
+                    return Err(Error::parameter(
+                        "months",
+                        0,
+                        "at least one expiry is needed",
+                    ));
+                }
+                if let Some(s) = strike_step {
+                    if !(s.is_finite() && *s > 0.0) {
+                        return Err(Error::parameter("strike-step", s, "must be positive"));
+                    }
+                }
+            }
+            ChainGrid::Tenors { days, moneyness } => {
+                if days.is_empty() || days.contains(&0) {
+                    return Err(Error::parameter(
+                        "tenors",
+                        format!("{days:?}"),
+                        "give one or more positive tenors in calendar days",
+                    ));
+                }
+                if moneyness.is_empty() || moneyness.iter().any(|m| !(m.is_finite() && *m > 0.0)) {
+                    return Err(Error::parameter(
+                        "moneyness",
+                        format!("{moneyness:?}"),
+                        "give one or more positive strike/spot ratios",
+                    ));
+                }
+            }
+        }
+        Ok(ChainSpec { grid, every })
+    }
+
+    /// The grid.
+    pub fn grid(&self) -> &ChainGrid {
+        &self.grid
+    }
+
+    /// Chains are written every this many steps.
+    pub fn every(&self) -> usize {
+        self.every
+    }
+
+    /// Whether step `k` carries a chain.
+    pub fn at_step(&self, k: usize) -> bool {
+        k % self.every == 0
+    }
+
+    /// Resolves the automatic strike step from the initial spot.
+    pub fn with_initial_spot(mut self, s0: f64) -> Self {
+        if let ChainGrid::Listed { strike_step, .. } = &mut self.grid {
+            if strike_step.is_none() {
+                *strike_step = Some(listed_step(s0));
+            }
+        }
+        self
+    }
+
+    /// The contracts on `date` at `spot`: (expiry, maturity in years, strikes).
+    pub fn contracts(&self, date: NaiveDate, spot: f64) -> Vec<(NaiveDate, f64, Vec<f64>)> {
+        let maturity = |expiry| {
+            BusinessCalendar::business_days_between(date, expiry) as f64 / TRADING_DAYS_PER_YEAR
+        };
+        match &self.grid {
+            ChainGrid::Listed {
+                months,
+                strikes_per_side,
+                strike_step,
+            } => {
+                let step = strike_step.unwrap_or_else(|| listed_step(spot));
+                let centre = (spot / step).round();
+                let n = *strikes_per_side as f64;
+                let strikes: Vec<f64> = ((-(n as i64))..=(n as i64))
+                    .map(|i| (centre + i as f64) * step)
+                    .filter(|k| *k > 0.0)
+                    .collect();
+                BusinessCalendar::monthly_expiries_after(date, *months)
+                    .into_iter()
+                    .map(|e| (e, maturity(e), strikes.clone()))
+                    .collect()
+            }
+            ChainGrid::Tenors { days, moneyness } => {
+                let strikes: Vec<f64> = moneyness.iter().map(|m| m * spot).collect();
+                days.iter()
+                    .map(|&d| {
+                        let e = date + Days::new(u64::from(d));
+                        (e, maturity(e), strikes.clone())
+                    })
+                    .filter(|(_, t, _)| *t > 0.0)
+                    .collect()
+            }
+        }
+    }
+}
+
+/// A listed-style strike increment: about 2.5 % of spot, rounded down to
+/// 1, 2, 2.5 or 5 × 10ⁿ (100 → 2.5, 2500 → 50, 40 → 1).
+pub fn listed_step(spot: f64) -> f64 {
+    let target = 0.025 * spot;
+    let p = 10f64.powf(target.log10().floor());
+    [5.0, 2.5, 2.0, 1.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|s| *s <= target * (1.0 + 1e-12))
+        .unwrap_or(p)
+}
+
+/// The pricing model of a chain, given the path's state.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "pricing", rename_all = "snake_case")]
+pub enum ChainModel {
+    /// Black–Scholes–Merton at σ = √variance.
+    Black {
+        /// Rate per year.
+        rate: f64,
+        /// Dividend yield per year.
+        dividend: f64,
+    },
+    /// Heston with v0 = the path's variance.
+    Heston {
+        /// Mean reversion.
+        kappa: f64,
+        /// Long-run variance.
+        theta: f64,
+        /// Vol of variance.
+        xi: f64,
+        /// Correlation.
+        rho: f64,
+        /// Rate per year.
+        rate: f64,
+        /// Dividend yield per year.
+        dividend: f64,
+    },
+}
+
+/// One priced option of a chain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChainRow {
+    /// Expiry date.
+    pub expiry: NaiveDate,
+    /// Years to expiry (business days / 252).
+    pub maturity: f64,
+    /// Strike.
+    pub strike: f64,
+    /// Call or put.
+    pub option_type: OptionType,
+    /// Price.
+    pub price: f64,
+    /// Black–Scholes–Merton implied volatility (NaN where the price sits on
+    /// a no-arbitrage bound to machine precision).
+    pub implied_vol: f64,
+    /// Delta, gamma, vega, theta at the implied volatility.
+    pub delta: f64,
+    /// Gamma.
+    pub gamma: f64,
+    /// Vega per 1.00 of vol.
+    pub vega: f64,
+    /// Theta per year.
+    pub theta: f64,
+}
+
+impl ChainModel {
+    /// Prices every contract of `spec` on `date` for a path at `spot` with
+    /// instantaneous variance `variance`.
+    pub fn price(
+        &self,
+        spec: &ChainSpec,
+        date: NaiveDate,
+        spot: f64,
+        variance: f64,
+    ) -> Result<Vec<ChainRow>> {
+        let (rate, dividend) = match *self {
+            ChainModel::Black { rate, dividend } | ChainModel::Heston { rate, dividend, .. } => {
+                (rate, dividend)
+            }
+        };
+        let state = MarketState::new(spot, rate, dividend)?;
+        let mut rows = Vec::new();
+        for (expiry, maturity, strikes) in spec.contracts(date, spot) {
+            let specs: Vec<OptionSpec> = strikes
+                .iter()
+                .flat_map(|&k| {
+                    [OptionType::Call, OptionType::Put].map(|ty| OptionSpec::new(ty, k, maturity))
+                })
+                .collect::<Result<_>>()?;
+            let prices: Vec<(f64, f64)> = match *self {
+                ChainModel::Black { .. } => {
+                    let vol = variance.max(0.0).sqrt();
+                    let bs = BlackScholes::new(vol)?;
+                    specs.iter().map(|s| (bs.price(s, &state), vol)).collect()
+                }
+                ChainModel::Heston {
+                    kappa,
+                    theta,
+                    xi,
+                    rho,
+                    ..
+                } => {
+                    let model = HestonModel::new(variance.max(0.0), kappa, theta, xi, rho)?;
+                    model
+                        .slice(maturity)
+                        .prices(&specs, &state)
+                        .into_iter()
+                        .zip(&specs)
+                        .map(|(p, s)| (p, implied_vol(p, s, &state).unwrap_or(f64::NAN)))
+                        .collect()
+                }
+            };
+            for (s, (price, iv)) in specs.iter().zip(prices) {
+                let g = if iv.is_finite() {
+                    BlackScholes::new(iv)?.greeks(s, &state)
+                } else {
+                    super::Greeks {
+                        price,
+                        delta: f64::NAN,
+                        gamma: f64::NAN,
+                        vega: f64::NAN,
+                        theta: f64::NAN,
+                        rho: f64::NAN,
+                        dividend_rho: f64::NAN,
+                    }
+                };
+                rows.push(ChainRow {
+                    expiry,
+                    maturity,
+                    strike: s.strike(),
+                    option_type: s.option_type(),
+                    price,
+                    implied_vol: iv,
+                    delta: g.delta,
+                    gamma: g.gamma,
+                    vega: g.vega,
+                    theta: g.theta,
+                });
+            }
+        }
+        Ok(rows)
+    }
+}

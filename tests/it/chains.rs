@@ -1,0 +1,236 @@
+//! Option chains written by `simulate --options`: each chain is priced in
+//! its own path's state (spot and variance read back from spot.csv), the
+//! grids are what they claim, and bad combinations are rejected.
+
+use crate::common::{bin, stderr};
+use chrono::{Datelike, NaiveDate, Weekday};
+use std::collections::HashMap;
+use std::path::Path;
+use synthmarket::market::{BusinessCalendar, MarketState, OptionSpec, OptionType};
+use synthmarket::pricing::{BlackScholes, HestonModel};
+
+fn simulate(dir: &Path, args: &[&str]) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let o = bin()
+        .args(["simulate", "-q", "--out"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    (read("spot.csv"), read("options.csv"))
+}
+
+fn f(s: &str) -> f64 {
+    s.parse().unwrap()
+}
+
+/// (path, step) → (spot, variance) from spot.csv rows.
+fn states(spot: &[Vec<String>]) -> HashMap<(u64, usize), (f64, f64)> {
+    spot.iter()
+        .map(|r| {
+            (
+                (r[0].parse().unwrap(), r[1].parse().unwrap()),
+                (f(&r[3]), f(&r[4])),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn heston_chains_are_priced_in_each_paths_own_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spot, opts) = simulate(
+        dir.path(),
+        &[
+            "--model",
+            "heston",
+            "--paths",
+            "6",
+            "--steps",
+            "30",
+            "--rate",
+            "0.03",
+            "--dividend",
+            "0.01",
+            "--options",
+            "--months",
+            "3",
+            "--strikes",
+            "3",
+            "--chain-every",
+            "5",
+        ],
+    );
+    let st = states(&spot);
+    // 6 paths × 7 chain dates (steps 0, 5, …, 30) × 3 expiries × 7 strikes × 2 types.
+    assert_eq!(opts.len(), 6 * 7 * 3 * 7 * 2);
+    for r in opts.iter().step_by(13) {
+        let (path, step): (u64, usize) = (r[0].parse().unwrap(), r[1].parse().unwrap());
+        assert_eq!(step % 5, 0);
+        let (s, v) = st[&(path, step)];
+        let date = NaiveDate::parse_from_str(&r[2], "%Y-%m-%d").unwrap();
+        let expiry = NaiveDate::parse_from_str(&r[3], "%Y-%m-%d").unwrap();
+        // Listed expiries are third Fridays after the date.
+        assert_eq!(expiry.weekday(), Weekday::Fri);
+        assert!((15..=21).contains(&expiry.day()) && expiry > date);
+        let t = f(&r[4]);
+        assert_eq!(
+            t,
+            BusinessCalendar::business_days_between(date, expiry) as f64 / 252.0
+        );
+        let kind: OptionType = r[6].parse().unwrap();
+        let spec = OptionSpec::new(kind, f(&r[5]), t).unwrap();
+        let state = MarketState::new(s, 0.03, 0.01).unwrap();
+        let want = HestonModel::new(v, 2.0, 0.04, 0.5, -0.7)
+            .unwrap()
+            .price(&spec, &state);
+        let got = f(&r[7]);
+        assert!((got - want).abs() <= 1e-12 * s, "{r:?}: {got} vs {want}");
+        // Greeks are BSM greeks at the implied vol, which reprices the option.
+        let g = BlackScholes::new(f(&r[8])).unwrap().greeks(&spec, &state);
+        assert!(
+            (g.price - got).abs() <= 1e-10 * s && (g.delta - f(&r[9])).abs() < 1e-12,
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn gbm_chains_are_black_scholes_at_sigma_with_put_call_parity() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spot, opts) = simulate(
+        dir.path(),
+        &[
+            "--model",
+            "gbm",
+            "--mu",
+            "0.08",
+            "--sigma",
+            "0.3",
+            "--rate",
+            "0.02",
+            "--paths",
+            "3",
+            "--steps",
+            "10",
+            "--options",
+            "--expiries",
+            "tenors",
+            "--tenors",
+            "7,30,91",
+            "--moneyness",
+            "0.9,1,1.1",
+        ],
+    );
+    let st = states(&spot);
+    assert_eq!(opts.len(), 3 * 11 * 3 * 3 * 2);
+    for pair in opts.chunks(2) {
+        let (c, p) = (&pair[0], &pair[1]);
+        assert_eq!((c[6].as_str(), p[6].as_str()), ("call", "put"));
+        let (s, v) = st[&(c[0].parse().unwrap(), c[1].parse().unwrap())];
+        assert_eq!(v, 0.09);
+        assert!(
+            (f(&c[8]) - 0.3).abs() < 1e-12 && (f(&p[8]) - 0.3).abs() < 1e-12,
+            "implied vol = σ"
+        );
+        let (k, t) = (f(&c[5]), f(&c[4]));
+        // Strikes by moneyness of the day's spot.
+        assert!([0.9, 1.0, 1.1]
+            .iter()
+            .any(|m| (k - m * s).abs() <= 1e-12 * s));
+        // C − P = S − K e^{−rT} (q = 0).
+        let parity = f(&c[7]) - f(&p[7]) - (s - k * (-0.02 * t).exp());
+        assert!(parity.abs() <= 1e-12 * s, "{c:?} {p:?}");
+        let spec = OptionSpec::new(OptionType::Call, k, t).unwrap();
+        let want = BlackScholes::new(0.3)
+            .unwrap()
+            .price(&spec, &MarketState::new(s, 0.02, 0.0).unwrap());
+        assert_eq!(f(&c[7]), want);
+    }
+}
+
+#[test]
+fn chains_are_reproducible_across_thread_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str, name: &str| {
+        let out = dir.path().join(name);
+        let o = bin()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "simulate",
+                "-q",
+                "--paths",
+                "150",
+                "--steps",
+                "5",
+                "--options",
+                "--months",
+                "2",
+                "--strikes",
+                "2",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out.join("options.csv")).unwrap()
+    };
+    assert!(run("1", "a") == run("2", "b"));
+}
+
+#[test]
+fn chain_flags_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let fails = |args: &[&str], expect: &str| {
+        let out = dir.path().join("x");
+        let o = bin()
+            .args(["simulate", "--out"])
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(expect), "{}", stderr(&o));
+        assert!(!out.exists());
+    };
+    fails(&["--months", "3"], "`months` = (set): needs --options");
+    fails(
+        &["--options", "--tenors", "7"],
+        "`tenors` = (set): does not apply to --expiries listed",
+    );
+    fails(
+        &["--options", "--expiries", "tenors", "--strikes", "4"],
+        "`strikes` = (set): does not apply to --expiries tenors",
+    );
+    fails(
+        &["--options", "--expiries", "tenors", "--tenors", "7.5"],
+        "whole calendar days",
+    );
+    fails(
+        &["--options", "--expiries", "tenors", "--moneyness", "0,1"],
+        "positive strike/spot ratios",
+    );
+    fails(&["--options", "--months", "0"], "`months` = 0");
+    fails(&["--options", "--chain-every", "0"], "`chain-every` = 0");
+    fails(
+        &[
+            "--options",
+            "--model",
+            "gbm",
+            "--sigma",
+            "0.2,0.3",
+            "--correlation",
+            "1,0.5;0.5,1",
+        ],
+        "single-asset runs",
+    );
+}
