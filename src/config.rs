@@ -341,7 +341,7 @@ impl SimulateParams {
                     Some(Numbers(v)) => v
                         .iter()
                         .map(|&d| {
-                            if d.fract() == 0.0 && d >= 1.0 && d <= 36_500.0 {
+                            if d.fract() == 0.0 && (1.0..=36_500.0).contains(&d) {
                                 Ok(d as u32)
                             } else {
                                 Err(Error::parameter(
