@@ -12,6 +12,11 @@ const AFTER_HELP: &str = "Output (DIR/spot.csv), one row per path and step:
   spot      spot price
   variance  instantaneous annualised variance: sigma^2 for GBM, v_t for Heston
 
+With --options, DIR/options.csv holds one row per path, chain date, expiry,
+strike and type: path,step,date,expiry,maturity,strike,option_type,price,
+implied_vol,delta,gamma,vega,theta (maturity in years = business days/252;
+greeks are Black-Scholes-Merton greeks at the implied vol).
+
 DIR/run.json records the seed, the fully resolved parameters, the crate
 version and an equivalent command line. spot.csv is written as
 DIR/.spot.csv.partial and renamed when complete; run.json is written last.
@@ -21,7 +26,10 @@ Examples:
   synthmarket simulate --model gbm --mu 0.07 --sigma 0.18 --paths 500 --steps 2520 --out gbm10y
   synthmarket simulate --model gbm --assets spx,ndx --s0 2500,6600 --sigma 0.18,0.23 \\
       --correlation \"1,0.9;0.9,1\" --out pair
-  synthmarket simulate --config sp500-gbm.toml --seed 7 --out runs/7";
+  synthmarket simulate --config sp500-gbm.toml --seed 7 --out runs/7
+  synthmarket simulate --model heston --paths 200 --options --months 3 --out chains
+  synthmarket simulate --model gbm --mu 0.07 --rate 0.03 --options --expiries tenors \\
+      --tenors 30,91 --moneyness 0.9,1,1.1 --chain-every 5 --out rw";
 
 /// `synthmarket simulate`.
 #[derive(Debug, Args)]
