@@ -97,6 +97,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The arbitrage certifier found violations (reported separately).
+    #[error("{0} static-arbitrage violation(s) found")]
+    ArbitrageFound(usize),
     /// A bug or an unexpected state; never caused by user input.
     #[error("internal error: {0}")]
     Internal(String),
@@ -128,7 +131,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input { .. } | Error::Parameter { .. } | Error::Read { .. } => 2,
-            Error::Write { .. } | Error::Internal(_) => 1,
+            Error::Write { .. } | Error::Internal(_) | Error::ArbitrageFound(_) => 1,
         }
     }
 }

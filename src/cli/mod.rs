@@ -2,6 +2,7 @@
 //! flags, calling the library and writing the result.
 
 mod calibrate;
+mod check_arbitrage;
 mod iv;
 mod price;
 mod simulate;
@@ -53,6 +54,8 @@ pub enum Command {
     Price(price::PriceCmd),
     /// Implied Black-Scholes-Merton volatilities of an option file's prices
     Iv(iv::IvCmd),
+    /// Certify option chains free of static arbitrage (bounds, parity, strike and calendar)
+    CheckArbitrage(check_arbitrage::CheckArbitrageCmd),
 }
 
 /// Runs a parsed command line.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Calibrate(cmd) => calibrate::run(cmd),
         Command::Price(cmd) => price::run(cmd),
         Command::Iv(cmd) => iv::run(cmd),
+        Command::CheckArbitrage(cmd) => check_arbitrage::run(cmd),
     }
 }
 

@@ -7,6 +7,7 @@
 //! calendar time passes), rho per 1.00 of rate, `dividend_rho` per 1.00 of
 //! dividend yield.
 
+pub mod arbitrage;
 pub mod black;
 pub mod chain;
 pub mod heston;

@@ -1,0 +1,233 @@
+use crate::error::{Error, Location, Result};
+use crate::io::option_csv::fmt;
+use crate::io::write_atomic;
+use crate::market::OptionType;
+use crate::pricing::arbitrage::{check_chain, Kind, Quote, Tolerance, Violation};
+use clap::Args;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+const AFTER_HELP: &str = "Input: an option-chain file in the options.csv schema (any file with at
+least expiry,maturity,strike,option_type,price; path, date (or step) and
+implied_vol and vega are used when present). A chain is all rows of one (path, date);
+rows of a chain must be contiguous, as simulate writes them.
+
+Checks per expiry, model-free (the discount factor D and forward F are
+inferred from put-call parity, C - P = D(F - K), fitted over the strikes):
+parity residuals; bounds max(D(F-K),0) <= C <= D F and max(D(K-F),0) <= P <= D K;
+calls non-increasing and puts non-decreasing in strike, call spreads no
+steeper than D; non-negative butterflies; and across expiries, total implied
+variance non-decreasing in maturity at fixed forward moneyness.
+
+Tolerance: eps = --tolerance x max strike for prices; for total variance
+--tolerance plus what eps allows, 2 sigma T eps / vega (when vega is given).
+Exit code 0 when the file is free of static arbitrage, 1 when violations are
+found (all listed in --report, the first 20 printed), 2 for a malformed file.";
+
+/// `synthmarket check-arbitrage`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct CheckArbitrageCmd {
+    /// Option-chain file (`-` for standard input)
+    #[arg(long)]
+    input: PathBuf,
+    /// Relative tolerance (prices: this times the largest strike of a slice)
+    #[arg(long, default_value_t = 1e-9)]
+    tolerance: f64,
+    /// Write every violation to this CSV file
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+struct Chain {
+    path: String,
+    date: String,
+    quotes: Vec<Quote>,
+    expiries: Vec<String>,
+}
+
+pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
+    if !(cmd.tolerance.is_finite() && cmd.tolerance >= 0.0) {
+        return Err(Error::parameter("tolerance", cmd.tolerance, "must be ≥ 0"));
+    }
+    let tol = Tolerance {
+        price: cmd.tolerance,
+        variance: cmd.tolerance,
+    };
+    let stdin = cmd.input.as_os_str() == "-";
+    let shown: &Path = if stdin {
+        Path::new("<stdin>")
+    } else {
+        &cmd.input
+    };
+    let reader: Box<dyn Read> = if stdin {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(&cmd.input).map_err(|source| Error::Read {
+                path: cmd.input.clone(),
+                source,
+            })?,
+        )
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, reader));
+    let at = |line: u64, field: &str| Location::file(shown).line(line).field(field);
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::input(Location::file(shown).line(1), format!("malformed CSV: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let need = |name: &str| {
+        col(name).ok_or_else(|| Error::input(at(1, name), format!("missing column `{name}`")))
+    };
+    let (ce, cm, ck, ct, cp) = (
+        need("expiry")?,
+        need("maturity")?,
+        need("strike")?,
+        need("option_type")?,
+        need("price")?,
+    );
+    let (cpath, cdate, civ, cvega) = (
+        col("path"),
+        col("date").or(col("step")),
+        col("implied_vol"),
+        col("vega"),
+    );
+
+    let mut chains = 0usize;
+    let mut quotes_seen = 0usize;
+    let mut all: Vec<(String, String, String, Option<String>, Violation)> = Vec::new();
+    let mut current: Option<Chain> = None;
+    let flush = |chain: Chain, all: &mut Vec<_>| {
+        for v in check_chain(&chain.quotes, tol) {
+            let other = v.other_expiry.map(|e| chain.expiries[e as usize].clone());
+            all.push((
+                chain.path.clone(),
+                chain.date.clone(),
+                chain.expiries[v.expiry as usize].clone(),
+                other,
+                v,
+            ));
+        }
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(Error::input(
+                    Location::file(shown).line(line),
+                    format!("malformed CSV: {e}"),
+                ));
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let num = |c: usize, name: &str| -> Result<f64> {
+            let raw = &record[c];
+            raw.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    Error::input(at(line, name), format!("`{raw}` is not a finite number"))
+                })
+        };
+        let option_type: OptionType = record[ct]
+            .parse()
+            .map_err(|m: String| Error::input(at(line, "option_type"), m))?;
+        let (maturity, strike, price) =
+            (num(cm, "maturity")?, num(ck, "strike")?, num(cp, "price")?);
+        let optional = |c: Option<usize>, name: &str| match c {
+            Some(c) if !record[c].is_empty() => num(c, name),
+            _ => Ok(f64::NAN),
+        };
+        let (implied_vol, vega) = (optional(civ, "implied_vol")?, optional(cvega, "vega")?);
+        let path = cpath.map_or(String::new(), |c| record[c].to_string());
+        let date = cdate.map_or(String::new(), |c| record[c].to_string());
+        if current
+            .as_ref()
+            .is_some_and(|c| c.path != path || c.date != date)
+        {
+            flush(current.take().expect("checked"), &mut all);
+        }
+        let chain = current.get_or_insert_with(|| {
+            chains += 1;
+            Chain {
+                path: path.clone(),
+                date: date.clone(),
+                quotes: Vec::new(),
+                expiries: Vec::new(),
+            }
+        });
+        let label = &record[ce];
+        let expiry = match chain.expiries.iter().position(|e| e == label) {
+            Some(i) => i,
+            None => {
+                chain.expiries.push(label.to_string());
+                chain.expiries.len() - 1
+            }
+        } as u32;
+        chain.quotes.push(Quote {
+            expiry,
+            maturity,
+            strike,
+            option_type,
+            price,
+            implied_vol,
+            vega,
+        });
+        quotes_seen += 1;
+    }
+    if let Some(c) = current.take() {
+        flush(c, &mut all);
+    }
+
+    println!(
+        "checked {chains} chain(s), {quotes_seen} option(s), tolerance {}: {} violation(s)",
+        cmd.tolerance,
+        all.len()
+    );
+    let mut by_kind: HashMap<Kind, usize> = HashMap::new();
+    for (.., v) in &all {
+        *by_kind.entry(v.kind).or_default() += 1;
+    }
+    let mut kinds: Vec<_> = by_kind.into_iter().collect();
+    kinds.sort_by_key(|(k, _)| format!("{k:?}"));
+    for (k, n) in kinds {
+        println!("  {:<14} {n}", format!("{k:?}").to_lowercase());
+    }
+    for (path, date, expiry, other, v) in all.iter().take(20) {
+        println!(
+            "  path {path} date {date} expiry {expiry}{}: {:?} strikes {:?} size {:.3e}",
+            other.as_ref().map_or(String::new(), |o| format!(" vs {o}")),
+            v.kind,
+            v.strikes,
+            v.size
+        );
+    }
+    if let Some(report) = &cmd.report {
+        let mut text =
+            String::from("path,date,expiry,other_expiry,kind,option_type,strikes,size\n");
+        for (path, date, expiry, other, v) in &all {
+            let strikes: Vec<String> = v.strikes.iter().map(|k| fmt(*k)).collect();
+            text.push_str(&format!(
+                "{path},{date},{expiry},{},{},{},{},{}\n",
+                other.clone().unwrap_or_default(),
+                format!("{:?}", v.kind).to_lowercase(),
+                v.option_type.map_or(String::new(), |t| t.to_string()),
+                strikes.join(" "),
+                fmt(v.size)
+            ));
+        }
+        write_atomic(report, text.as_bytes())?;
+    }
+    if all.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::ArbitrageFound(all.len()))
+    }
+}
