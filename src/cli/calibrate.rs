@@ -18,6 +18,32 @@ Example:
   synthmarket simulate --config sp500-gbm.toml --paths 1000 --out runs/sp500"
     )]
     Gbm(GbmCmd),
+    /// Heston parameters fitted to an implied-volatility surface (Levenberg-Marquardt)
+    #[command(after_help = "Input columns (any order; others ignored):
+  spot,strike,maturity,rate,dividend   per quote (rates may differ by maturity)
+  implied_vol                          the market implied vol (0.2 = 20 %), or instead
+  option_type,price                    a price, converted to its implied vol
+
+Minimises the sum of squared implied-vol errors over v0, kappa, theta, xi, rho
+within bounds (v0, theta in [1e-4, 2], kappa in [0.01, 20], xi in [0.01, 5],
+rho in [-0.999, 0.999]); prints the fit's RMSE in vol points and writes a
+config for `simulate --config` (s0, rate and dividend from the first quote).
+
+Example:
+  synthmarket calibrate heston --input surface.csv --out heston.toml
+  synthmarket simulate --config heston.toml --options --out runs/heston")]
+    Heston(HestonCmd),
+}
+
+/// Flags of `calibrate heston`.
+#[derive(Debug, Args)]
+pub struct HestonCmd {
+    /// Implied-vol surface (CSV; `-` for standard input)
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write the config (`-` for stdout)
+    #[arg(long, short, default_value = "heston.toml")]
+    out: PathBuf,
 }
 
 /// Flags of `calibrate gbm`.
@@ -40,6 +66,7 @@ pub struct GbmCmd {
 pub fn run(cmd: CalibrateCmd) -> Result<()> {
     match cmd {
         CalibrateCmd::Gbm(c) => gbm(c),
+        CalibrateCmd::Heston(c) => heston(c),
     }
 }
 
@@ -89,6 +116,115 @@ fn gbm(cmd: GbmCmd) -> Result<()> {
     println!(
         "  {:<8} {:>12.6}                last price",
         "s0", fit.last_price
+    );
+    if cmd.out.as_os_str() == "-" {
+        print!("{toml}");
+    } else {
+        write_atomic(&cmd.out, toml.as_bytes())?;
+        println!(
+            "wrote {} (use: synthmarket simulate --config {} --out DIR)",
+            cmd.out.display(),
+            cmd.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn heston(cmd: HestonCmd) -> Result<()> {
+    use crate::error::Error;
+    use crate::io::option_csv::OptionTable;
+    use crate::market::{MarketState, OptionSpec, OptionType};
+    use crate::pricing::calibrate::{calibrate_heston, initial_guess, HestonBounds, SurfacePoint};
+    use crate::pricing::implied_vol;
+
+    let table = OptionTable::read(&cmd.input)?;
+    let [s, k, t, r, q] = table.columns(["spot", "strike", "maturity", "rate", "dividend"])?;
+    enum Quoted {
+        Vol(usize),
+        Price(usize, usize),
+    }
+    let quoted = match table.column("implied_vol") {
+        Ok(c) => Quoted::Vol(c),
+        Err(_) => Quoted::Price(table.column("option_type")?, table.column("price")?),
+    };
+    let mut points = Vec::with_capacity(table.len());
+    for row in 0..table.len() {
+        let num = |c: usize, name: &str| table.number(row, c, name);
+        let wrap = |e| table.row_error(row, e);
+        let state = MarketState::new(num(s, "spot")?, num(r, "rate")?, num(q, "dividend")?)
+            .map_err(wrap)?;
+        let (kind, vol) = match quoted {
+            Quoted::Vol(c) => (OptionType::Call, num(c, "implied_vol")?),
+            Quoted::Price(ct, cp) => {
+                let kind = table.option_type(row, ct)?;
+                let spec =
+                    OptionSpec::new(kind, num(k, "strike")?, num(t, "maturity")?).map_err(wrap)?;
+                let vol = implied_vol(num(cp, "price")?, &spec, &state).map_err(|e| {
+                    table.row_error(row, Error::parameter("price", "", e.to_string()))
+                })?;
+                (kind, vol)
+            }
+        };
+        if !(vol > 0.0 && vol < 10.0) {
+            return Err(table.row_error(
+                row,
+                Error::parameter("implied_vol", vol, "must lie in (0, 10)"),
+            ));
+        }
+        let spec = OptionSpec::new(kind, num(k, "strike")?, num(t, "maturity")?).map_err(wrap)?;
+        if spec.maturity() == 0.0 {
+            return Err(table.row_error(row, Error::parameter("maturity", 0, "must be positive")));
+        }
+        points.push(SurfacePoint { spec, state, vol });
+    }
+    let started = std::time::Instant::now();
+    let fit = calibrate_heston(&points, initial_guess(&points), HestonBounds::default())?;
+    let [v0, kappa, theta, xi, rho] = fit.params;
+    println!(
+        "Heston calibrated to {} quotes of {} in {:.2} s ({} surface evaluations, {})",
+        fit.quotes,
+        cmd.input.display(),
+        started.elapsed().as_secs_f64(),
+        fit.evaluations,
+        fit.termination
+    );
+    for (name, value, what) in [
+        ("v0", v0, "initial variance"),
+        ("kappa", kappa, "mean reversion per year"),
+        ("theta", theta, "long-run variance"),
+        ("xi", xi, "volatility of variance"),
+        ("rho", rho, "spot-variance correlation"),
+    ] {
+        println!("  {name:<6} {value:>12.6}   {what}");
+    }
+    println!(
+        "  fit: RMSE {:.4} vol points, largest error {:.4} vol points; Feller 2*kappa*theta {} xi^2",
+        fit.rmse_vol_points,
+        fit.max_error_vol_points,
+        if 2.0 * kappa * theta >= xi * xi { ">=" } else { "<" }
+    );
+    let first = points[0].state;
+    let toml = format!(
+        "# Heston fitted by synthmarket {version} to {file} ({n} quotes):\n\
+         # RMSE {rmse:.6} vol points, largest error {max:.6} vol points.\n\
+         # s0, rate and dividend are those of the first quote.\n\
+         model = \"heston\"\n\
+         s0 = {s0:?}\n\
+         rate = {rate:?}\n\
+         dividend = {dividend:?}\n\
+         v0 = {v0:?}\n\
+         kappa = {kappa:?}\n\
+         theta = {theta:?}\n\
+         xi = {xi:?}\n\
+         rho = {rho:?}\n",
+        version = env!("CARGO_PKG_VERSION"),
+        file = cmd.input.display(),
+        n = fit.quotes,
+        rmse = fit.rmse_vol_points,
+        max = fit.max_error_vol_points,
+        s0 = first.spot(),
+        rate = first.rate(),
+        dividend = first.dividend(),
     );
     if cmd.out.as_os_str() == "-" {
         print!("{toml}");

@@ -9,6 +9,7 @@
 
 pub mod arbitrage;
 pub mod black;
+pub mod calibrate;
 pub mod chain;
 pub mod heston;
 pub mod implied_vol;

@@ -5,6 +5,7 @@
 mod arbitrage;
 mod black;
 mod bsm_reference;
+mod calibrate_heston;
 mod chains;
 mod cli;
 mod common;
