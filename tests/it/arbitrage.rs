@@ -103,6 +103,66 @@ fn each_planted_violation_is_caught() {
 }
 
 #[test]
+fn every_simulated_grid_certifies_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, args) in [
+        &[
+            "--model",
+            "heston",
+            "--options",
+            "--expiries",
+            "tenors",
+            "--xi",
+            "1.0",
+            "--rho",
+            "-0.9",
+        ][..],
+        &[
+            "--model",
+            "heston",
+            "--options",
+            "--months",
+            "4",
+            "--v0",
+            "0.09",
+            "--rate",
+            "0.05",
+            "--dividend",
+            "0.02",
+        ][..],
+        &[
+            "--model",
+            "gbm",
+            "--mu",
+            "0.1",
+            "--rate",
+            "0.03",
+            "--options",
+            "--expiries",
+            "tenors",
+        ][..],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = dir.path().join(format!("r{i}"));
+        let o = bin()
+            .args(["simulate", "-q", "--paths", "10", "--steps", "40", "--out"])
+            .arg(&out)
+            .args(*args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = bin()
+            .args(["check-arbitrage", "--input"])
+            .arg(out.join("options.csv"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
 fn simulated_chains_certify_and_planted_files_fail_via_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
