@@ -2,9 +2,10 @@
 //!
 //! A chain is every option of one (path, date); a slice is one expiry of a
 //! chain. For each slice the put–call parity relation `C − P = D·(F − K)`
-//! must be affine in the strike: a least-squares fit over the strikes that
-//! have both a call and a put infers the discount factor `D` and the forward
-//! `F`, and its residuals are parity violations. With `D` and `F`, the
+//! must be affine in the strike: a robust fit over the strikes that have
+//! both a call and a put (median of neighbouring slopes, median intercept)
+//! infers the discount factor `D` and the forward `F`, and its residuals are
+//! parity violations. With `D` and `F`, the
 //! checks are (Carr & Madan, "A note on sufficient conditions for no
 //! arbitrage", Finance Res. Lett. 2, 2005; Gatheral & Jacquier, "Arbitrage-
 //! free SVI volatility surfaces", Quant. Finance 14, 2014, for calendar):
@@ -212,15 +213,25 @@ fn check_slice(
     let mut forward = None;
     let mut discount = None;
     if pairs.len() >= 2 {
-        let n = pairs.len() as f64;
-        let (mk, my) = (
-            pairs.iter().map(|p| p.0).sum::<f64>() / n,
-            pairs.iter().map(|p| p.1).sum::<f64>() / n,
+        // Robust fit (median of neighbouring slopes, then median intercept):
+        // one bad quote shows up as one residual instead of skewing D and F
+        // for the whole slice, as least squares would.
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                0.5 * (v[n / 2 - 1] + v[n / 2])
+            }
+        };
+        let d = median(
+            pairs
+                .windows(2)
+                .map(|w| -(w[1].1 - w[0].1) / (w[1].0 - w[0].0))
+                .collect(),
         );
-        let sxx: f64 = pairs.iter().map(|p| (p.0 - mk).powi(2)).sum();
-        let sxy: f64 = pairs.iter().map(|p| (p.0 - mk) * (p.1 - my)).sum();
-        let d = -sxy / sxx;
-        let df = my + d * mk; // = D·F
+        let df = median(pairs.iter().map(|&(k, y)| y + d * k).collect()); // = D·F
         if d <= 0.0 {
             push(Kind::Parity, pairs.iter().map(|p| p.0).collect(), None, -d);
         } else {
