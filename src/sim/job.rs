@@ -1,7 +1,7 @@
 //! Runs a resolved [`SimulationJob`] into a directory: `spot.csv` and
 //! `run.json`.
 
-use super::{CorrelatedGbm, Driver, Gbm, Heston, PathGenerator};
+use super::{CorrelatedGbm, Driver, Garch, Gbm, Heston, PathGenerator};
 use crate::config::{ModelSpec, SimulationJob};
 use crate::error::{Error, Result};
 use crate::io::chain_csv;
@@ -70,6 +70,12 @@ impl SimulationJob {
                     self.stream(&gen, Some(names), &spot_csv, progress)?
                 }
             },
+            ModelSpec::Garch { params, s0, v0 } => self.stream(
+                &Garch::new(*params, *s0, *v0, &self.grid)?,
+                None,
+                &spot_csv,
+                progress,
+            )?,
             ModelSpec::Heston { params, scheme } => self.stream(
                 &Heston::new(*params, *scheme, &self.grid),
                 None,
@@ -258,6 +264,15 @@ impl SimulationJob {
                     c.push_str(&format!(" --assets {}", names.join(",")));
                     let rows: Vec<_> = m.rows().into_iter().map(join).collect();
                     c.push_str(&format!(" --correlation \"{}\"", rows.join(";")));
+                }
+            }
+            ModelSpec::Garch { params, s0, v0 } => {
+                c.push_str(&format!(
+                    " --model garch --s0 {s0} --mean {} --omega {} --alpha {} --gamma {} --beta {} --nu {}",
+                    params.mu, params.omega, params.alpha, params.gamma, params.beta, params.nu
+                ));
+                if let Some(v) = v0 {
+                    c.push_str(&format!(" --v0 {v}"));
                 }
             }
             ModelSpec::Heston { params, scheme } => {

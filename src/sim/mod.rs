@@ -6,12 +6,16 @@
 //! variance that drove it, so option pricing can condition on that state.
 
 mod driver;
+mod garch;
 mod gbm;
 mod heston;
 pub mod job;
 mod simd;
 
 pub use driver::Driver;
+pub use garch::{
+    log_likelihood as garch_log_likelihood, Garch, GarchEstimate, GarchParams, GarchState,
+};
 pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};
 pub(crate) use heston::check_variance_params;
 pub use heston::{Heston, HestonParams, HestonScheme};
