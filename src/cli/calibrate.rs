@@ -147,16 +147,7 @@ fn gbm(cmd: GbmCmd) -> Result<()> {
         "  {:<8} {:>12.6}                last price",
         "s0", fit.last_price
     );
-    if cmd.out.as_os_str() == "-" {
-        print!("{toml}");
-    } else {
-        write_atomic(&cmd.out, toml.as_bytes())?;
-        println!(
-            "wrote {} (use: synthmarket simulate --config {} --out DIR)",
-            cmd.out.display(),
-            cmd.out.display()
-        );
-    }
+    emit_config(&cmd.out, &toml)?;
     Ok(())
 }
 
@@ -256,16 +247,7 @@ fn heston(cmd: HestonCmd) -> Result<()> {
         rate = first.rate(),
         dividend = first.dividend(),
     );
-    if cmd.out.as_os_str() == "-" {
-        print!("{toml}");
-    } else {
-        write_atomic(&cmd.out, toml.as_bytes())?;
-        println!(
-            "wrote {} (use: synthmarket simulate --config {} --out DIR)",
-            cmd.out.display(),
-            cmd.out.display()
-        );
-    }
+    emit_config(&cmd.out, &toml)?;
     Ok(())
 }
 
@@ -342,15 +324,21 @@ fn garch(cmd: GarchCmd) -> Result<()> {
         beta = p.beta,
         nu = p.nu,
     );
-    if cmd.out.as_os_str() == "-" {
+    emit_config(&cmd.out, &toml)?;
+    Ok(())
+}
+
+/// Writes a calibrated config to `out` (atomically), or prints it for `-`.
+fn emit_config(out: &std::path::Path, toml: &str) -> Result<()> {
+    if out.as_os_str() == "-" {
         print!("{toml}");
-    } else {
-        write_atomic(&cmd.out, toml.as_bytes())?;
-        println!(
-            "wrote {} (use: synthmarket simulate --config {} --out DIR)",
-            cmd.out.display(),
-            cmd.out.display()
-        );
+        return Ok(());
     }
+    write_atomic(out, toml.as_bytes())?;
+    println!(
+        "wrote {} (use: synthmarket simulate --config {} --out DIR)",
+        out.display(),
+        out.display()
+    );
     Ok(())
 }
