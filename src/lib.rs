@@ -47,6 +47,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod facts;
 pub mod io;
 pub mod market;
 pub mod pricing;
