@@ -3,6 +3,7 @@
 
 mod calibrate;
 mod check_arbitrage;
+mod facts;
 mod iv;
 mod price;
 mod simulate;
@@ -56,6 +57,8 @@ pub enum Command {
     Iv(iv::IvCmd),
     /// Certify option chains free of static arbitrage (bounds, parity, strike and calendar)
     CheckArbitrage(check_arbitrage::CheckArbitrageCmd),
+    /// Stylized facts of a price history or of every path of a spot.csv
+    Facts(facts::FactsCmd),
 }
 
 /// Runs a parsed command line.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Price(cmd) => price::run(cmd),
         Command::Iv(cmd) => iv::run(cmd),
         Command::CheckArbitrage(cmd) => check_arbitrage::run(cmd),
+        Command::Facts(cmd) => facts::run(cmd),
     }
 }
 

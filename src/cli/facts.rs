@@ -1,0 +1,192 @@
+use crate::error::{Error, Location, Result};
+use crate::facts::{Facts, FactsConfig};
+use crate::market::SpotHistory;
+use clap::Args;
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "Input: a price history (date plus adj_close/close or --column), or a
+simulate output spot.csv (columns path,step,...,spot), in which case the facts
+are computed per path and reported as mean and spread across paths, with the
+share of paths where each fact is present.
+
+Statistics on daily log returns: mean, annualised vol, skewness, excess
+kurtosis, Hill index of each tail, ACF of r (lags 1-20, band 1.96/sqrt(n)),
+ACF of |r| and r^2 (lags 1-250) with a power-law decay exponent, leverage
+corr(r_t, |r_t+k|), kurtosis of 1/5/20/60-day sums, gain/loss waiting times.
+
+Example:
+  synthmarket facts --input data/sp500_daily.csv
+  synthmarket facts --input out/spot.csv";
+
+/// `synthmarket facts`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct FactsCmd {
+    /// Price history or spot.csv
+    #[arg(long)]
+    input: PathBuf,
+    /// Price column of a history [default: adj_close if present, else close]
+    #[arg(long)]
+    column: Option<String>,
+    /// Tail fraction of the Hill estimator
+    #[arg(long, default_value_t = 0.05)]
+    tail_fraction: f64,
+}
+
+/// Log-return series of each path of a spot.csv (single-asset), read path
+/// by path.
+fn panel(path: &PathBuf) -> Result<Vec<Vec<f64>>> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let mut rdr = csv::Reader::from_reader(std::io::BufReader::new(file));
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::input(Location::file(path).line(1), format!("malformed CSV: {e}")))?
+        .clone();
+    if headers.iter().any(|h| h == "asset") {
+        return Err(Error::input(
+            Location::file(path).line(1).field("asset"),
+            "multi-asset files: give one asset's series",
+        ));
+    }
+    let col = |n: &str| {
+        headers.iter().position(|h| h == n).ok_or_else(|| {
+            Error::input(
+                Location::file(path).line(1).field(n),
+                format!("missing column `{n}`"),
+            )
+        })
+    };
+    let (cp, cs) = (col("path")?, col("spot")?);
+    let mut out: Vec<Vec<f64>> = Vec::new();
+    let (mut current, mut prev): (Option<String>, Option<f64>) = (None, None);
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            Error::input(
+                Location::file(path).line(e.position().map_or(0, |p| p.line())),
+                format!("malformed CSV: {e}"),
+            )
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let s: f64 = rec[cs]
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite() && *x > 0.0)
+            .ok_or_else(|| {
+                Error::input(
+                    Location::file(path).line(line).field("spot"),
+                    format!("`{}` is not a positive number", &rec[cs]),
+                )
+            })?;
+        if current.as_deref() != Some(&rec[cp]) {
+            current = Some(rec[cp].to_string());
+            out.push(Vec::new());
+            prev = None;
+        }
+        if let (Some(p), Some(last)) = (prev, out.last_mut()) {
+            last.push((s / p).ln());
+        }
+        prev = Some(s);
+    }
+    Ok(out)
+}
+
+pub fn run(cmd: FactsCmd) -> Result<()> {
+    if !(cmd.tail_fraction > 0.0 && cmd.tail_fraction < 0.5) {
+        return Err(Error::parameter(
+            "tail-fraction",
+            cmd.tail_fraction,
+            "must lie in (0, 0.5)",
+        ));
+    }
+    let cfg = FactsConfig {
+        tail_fraction: cmd.tail_fraction,
+        ..FactsConfig::default()
+    };
+    let is_panel = std::fs::read_to_string(&cmd.input)
+        .map_err(|source| Error::Read {
+            path: cmd.input.clone(),
+            source,
+        })?
+        .lines()
+        .next()
+        .is_some_and(|h| h.split(',').any(|c| c == "path") && h.split(',').any(|c| c == "spot"));
+    let series: Vec<Vec<f64>> = if is_panel {
+        panel(&cmd.input)?
+    } else {
+        vec![SpotHistory::from_csv(&cmd.input, cmd.column.as_deref())?.log_returns()]
+    };
+    let facts: Vec<Facts> = series
+        .iter()
+        .map(|r| Facts::of_returns(r, &cfg))
+        .collect::<Result<_>>()?;
+    let n = facts.len() as f64;
+    let stat = |f: &dyn Fn(&Facts) -> f64| {
+        let v: Vec<f64> = facts.iter().map(f).collect();
+        let m = v.iter().sum::<f64>() / n;
+        let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+        (m, sd)
+    };
+    println!(
+        "Stylized facts of {}: {} series of {} daily returns{}",
+        cmd.input.display(),
+        facts.len(),
+        facts[0].n,
+        if facts.len() > 1 {
+            " (mean ± sd across paths)"
+        } else {
+            ""
+        }
+    );
+    /// A statistic to print: its name and how to read it off a series' facts.
+    type Row = (&'static str, fn(&Facts) -> f64);
+    let rows: [Row; 10] = [
+        ("annualised vol", |f: &Facts| f.annual_vol),
+        ("skewness", |f: &Facts| f.skewness),
+        ("excess kurtosis", |f: &Facts| f.excess_kurtosis),
+        ("Hill index, left tail", |f: &Facts| f.hill_left),
+        ("Hill index, right tail", |f: &Facts| f.hill_right),
+        ("acf r, lag 1", |f: &Facts| f.acf_r[0]),
+        ("acf |r|, lag 1", |f: &Facts| f.acf_abs[0]),
+        ("acf |r|, lag 100", |f: &Facts| {
+            f.acf_abs.get(99).copied().unwrap_or(f64::NAN)
+        }),
+        ("acf |r| decay exponent", |f: &Facts| f.decay_abs),
+        ("corr(r_t, |r_t+1|)", |f: &Facts| f.leverage_abs[0]),
+    ];
+    for (name, f) in &rows {
+        let (m, sd) = stat(f);
+        if facts.len() > 1 {
+            println!("  {name:<26} {m:>10.4} ± {sd:.4}");
+        } else {
+            println!("  {name:<26} {m:>10.4}");
+        }
+    }
+    let horizons: Vec<String> = facts[0]
+        .kurtosis_by_horizon
+        .iter()
+        .enumerate()
+        .map(|(i, (h, _))| {
+            format!(
+                "{h}d {:.2}",
+                stat(&|f: &Facts| f.kurtosis_by_horizon[i].1).0
+            )
+        })
+        .collect();
+    println!(
+        "  {:<26} {}",
+        "excess kurtosis by horizon",
+        horizons.join(", ")
+    );
+    println!("  white-noise band: ±{:.4}", facts[0].band);
+    println!("Facts (share of series where present):");
+    let verdicts: Vec<_> = facts.iter().map(|f| f.verdicts()).collect();
+    for (i, v) in verdicts[0].iter().enumerate() {
+        let share = verdicts.iter().filter(|vs| vs[i].present).count() as f64 / n;
+        let word = if share >= 0.5 { "present" } else { "absent" };
+        println!("  {:<58} {word:<8} {:>4.0} %", v.fact, 100.0 * share);
+    }
+    Ok(())
+}
