@@ -15,6 +15,8 @@
 //! * gain/loss asymmetry: from every day, the number of days until the log
 //!   price first rises by θ (gain) or falls by θ (loss); medians compared.
 
+pub mod distances;
+
 use crate::error::{Error, Result};
 use serde::Serialize;
 
