@@ -53,5 +53,6 @@ pub mod market;
 pub mod pricing;
 pub mod rng;
 pub mod sim;
+pub mod stats;
 
 pub use error::{Error, Result};

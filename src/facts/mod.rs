@@ -18,6 +18,7 @@
 pub mod distances;
 
 use crate::error::{Error, Result};
+use crate::stats::{central_moments, median, pearson};
 use serde::Serialize;
 
 /// Settings of the fact battery.
@@ -91,20 +92,6 @@ pub struct Facts {
     pub median_wait_loss: f64,
 }
 
-fn central_moments(x: &[f64]) -> (f64, f64, f64, f64) {
-    let n = x.len() as f64;
-    let m = x.iter().sum::<f64>() / n;
-    let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
-    for v in x {
-        let d = v - m;
-        let d2 = d * d;
-        m2 += d2;
-        m3 += d2 * d;
-        m4 += d2 * d2;
-    }
-    (m, m2 / n, m3 / n, m4 / n)
-}
-
 fn excess_kurtosis(x: &[f64]) -> f64 {
     let (_, m2, _, m4) = central_moments(x);
     m4 / (m2 * m2) - 3.0
@@ -126,18 +113,6 @@ pub fn acf(x: &[f64], lags: usize) -> Vec<f64> {
                 / den
         })
         .collect()
-}
-
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let (ma, va, _, _) = central_moments(a);
-    let (mb, vb, _, _) = central_moments(b);
-    let cov = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - ma) * (y - mb))
-        .sum::<f64>()
-        / a.len() as f64;
-    cov / (va * vb).sqrt()
 }
 
 fn hill(x: &[f64], fraction: f64, n_total: usize) -> f64 {
@@ -169,19 +144,6 @@ fn decay_exponent(acf: &[f64]) -> f64 {
     let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
     -sxy / sxx
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
 }
 
 /// Median first-passage times to +θ and −θ in log price, over all start days.

@@ -25,6 +25,7 @@
 //! not determined to better than that.
 
 use crate::market::OptionType;
+use crate::stats::median;
 use serde::Serialize;
 
 /// One option quote of a chain.
@@ -216,15 +217,6 @@ fn check_slice(
         // Robust fit (median of neighbouring slopes, then median intercept):
         // one bad quote shows up as one residual instead of skewing D and F
         // for the whole slice, as least squares would.
-        let median = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            let n = v.len();
-            if n % 2 == 1 {
-                v[n / 2]
-            } else {
-                0.5 * (v[n / 2 - 1] + v[n / 2])
-            }
-        };
         let d = median(
             pairs
                 .windows(2)

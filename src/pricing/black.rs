@@ -62,12 +62,13 @@ impl BlackScholes {
         self.terms(spec, state).price
     }
 
-    /// Jäckel's normalised Black function: exact to a few ulp everywhere.
-    fn price_normalised(&self, spec: &OptionSpec, state: &MarketState) -> f64 {
-        let n = Normalised::new(spec, state);
+    /// Jäckel's normalised Black function at log-moneyness `x` and total
+    /// volatility `sd = σ√T`: exact to a few ulp everywhere.
+    fn price_normalised(&self, spec: &OptionSpec, state: &MarketState, x: f64, sd: f64) -> f64 {
+        let n = Normalised::with_log_moneyness(spec, state, x);
         let p = PriceBlackScholesNormalised::builder()
             .log_moneyness(n.x)
-            .total_volatility(self.vol * spec.maturity().sqrt())
+            .total_volatility(sd)
             .build_unchecked()
             .calculate::<DefaultSpecialFn>();
         let b = if p.is_finite() { p.max(0.0) } else { 0.0 };
@@ -79,12 +80,10 @@ impl BlackScholes {
     /// when it loses at most two digits to cancellation (the common case,
     /// and three times faster); otherwise Jäckel's normalised function.
     fn terms(&self, spec: &OptionSpec, state: &MarketState) -> Terms {
-        let (s, k, t) = (state.spot(), spec.strike(), spec.maturity());
-        let (r, q, sigma) = (state.rate(), state.dividend(), self.vol);
-        let sqrt_t = t.sqrt();
-        let sd = sigma * sqrt_t;
+        let sqrt_t = spec.maturity().sqrt();
+        let sd = self.vol * sqrt_t;
         let (se, ke) = legs(spec, state);
-        let log_moneyness = (s / k).ln() + (r - q) * t;
+        let log_moneyness = Normalised::log_moneyness(spec, state);
         // d1 → ±∞ when there is no diffusion left (σ√T = 0).
         let d1 = if sd > 0.0 {
             log_moneyness / sd + 0.5 * sd
@@ -108,7 +107,7 @@ impl BlackScholes {
             if direct > 0.0 && (a + b) < 100.0 * direct {
                 direct
             } else {
-                self.price_normalised(spec, state)
+                self.price_normalised(spec, state, log_moneyness, sd)
             }
         };
         Terms {
@@ -192,8 +191,35 @@ pub(crate) fn legs(spec: &OptionSpec, state: &MarketState) -> (f64, f64) {
 /// `max(φ(S e^{−qT} − K e^{−rT}), 0)`: the value with no diffusion left,
 /// exact at zero maturity.
 pub(crate) fn discounted_intrinsic(spec: &OptionSpec, state: &MarketState) -> f64 {
+    no_arbitrage_bounds(spec, state).lower
+}
+
+/// The no-arbitrage bounds of a European option's present value, with the
+/// two legs they are made of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// `max(φ(S e^{−qT} − K e^{−rT}), 0)`.
+    pub lower: f64,
+    /// `S e^{−qT}` for calls, `K e^{−rT}` for puts.
+    pub upper: f64,
+    /// `S e^{−qT}`.
+    pub spot_leg: f64,
+    /// `K e^{−rT}`.
+    pub strike_leg: f64,
+}
+
+/// Lower and upper no-arbitrage bounds of `spec` in `state`.
+pub(crate) fn no_arbitrage_bounds(spec: &OptionSpec, state: &MarketState) -> Bounds {
     let (se, ke) = legs(spec, state);
-    (spec.option_type().sign() * (se - ke)).max(0.0)
+    Bounds {
+        lower: (spec.option_type().sign() * (se - ke)).max(0.0),
+        upper: match spec.option_type() {
+            OptionType::Call => se,
+            OptionType::Put => ke,
+        },
+        spot_leg: se,
+        strike_leg: ke,
+    }
 }
 
 /// Jäckel's normalisation of an option in a market: log-moneyness
@@ -211,10 +237,20 @@ pub(crate) struct Normalised {
 
 impl Normalised {
     pub fn new(spec: &OptionSpec, state: &MarketState) -> Self {
+        Self::with_log_moneyness(spec, state, Self::log_moneyness(spec, state))
+    }
+
+    /// `x = ln(S/K) + (r − q)T`.
+    pub fn log_moneyness(spec: &OptionSpec, state: &MarketState) -> f64 {
+        (state.spot() / spec.strike()).ln() + (state.rate() - state.dividend()) * spec.maturity()
+    }
+
+    /// The normalisation for an already computed `x`.
+    pub fn with_log_moneyness(spec: &OptionSpec, state: &MarketState, x: f64) -> Self {
         let (s, k, t) = (state.spot(), spec.strike(), spec.maturity());
         let (r, q) = (state.rate(), state.dividend());
         Normalised {
-            x: (s / k).ln() + (r - q) * t,
+            x,
             // e^{−rT}·√(S e^{(r−q)T}·K); square roots apart so that S·K cannot overflow.
             scale: s.sqrt() * k.sqrt() * (-0.5 * (r + q) * t).exp(),
         }

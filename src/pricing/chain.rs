@@ -248,11 +248,12 @@ impl ChainModel {
                     [OptionType::Call, OptionType::Put].map(|ty| OptionSpec::new(ty, k, maturity))
                 })
                 .collect::<Result<_>>()?;
-            let prices: Vec<(f64, f64)> = match *self {
+            // (model price, implied vol). Black–Scholes prices come with the
+            // greeks below, so only Heston prices are computed here.
+            let prices: Vec<(Option<f64>, f64)> = match *self {
                 ChainModel::Black { .. } => {
                     let vol = variance.max(0.0).sqrt();
-                    let bs = BlackScholes::new(vol)?;
-                    specs.iter().map(|s| (bs.price(s, &state), vol)).collect()
+                    vec![(None, vol); specs.len()]
                 }
                 ChainModel::Heston {
                     kappa,
@@ -267,16 +268,16 @@ impl ChainModel {
                         .prices(&specs, &state)
                         .into_iter()
                         .zip(&specs)
-                        .map(|(p, s)| (p, implied_vol(p, s, &state).unwrap_or(f64::NAN)))
+                        .map(|(p, s)| (Some(p), implied_vol(p, s, &state).unwrap_or(f64::NAN)))
                         .collect()
                 }
             };
-            for (s, (price, iv)) in specs.iter().zip(prices) {
+            for (s, (model_price, iv)) in specs.iter().zip(prices) {
                 let g = if iv.is_finite() {
                     BlackScholes::new(iv)?.greeks(s, &state)
                 } else {
                     super::Greeks {
-                        price,
+                        price: f64::NAN,
                         delta: f64::NAN,
                         gamma: f64::NAN,
                         vega: f64::NAN,
@@ -290,7 +291,7 @@ impl ChainModel {
                     maturity,
                     strike: s.strike(),
                     option_type: s.option_type(),
-                    price,
+                    price: model_price.unwrap_or(g.price),
                     implied_vol: iv,
                     delta: g.delta,
                     gamma: g.gamma,

@@ -292,8 +292,8 @@ impl HestonSlice {
                     OptionType::Call => put + se - df_k,
                 };
                 // No-arbitrage bounds absorb truncation noise far from the money.
-                let (lower, upper) = bounds(spec, state);
-                value.clamp(lower, upper)
+                let b = super::black::no_arbitrage_bounds(spec, state);
+                value.clamp(b.lower, b.upper)
             })
             .collect()
     }
@@ -302,14 +302,4 @@ impl HestonSlice {
     pub fn price(&self, spec: &OptionSpec, state: &MarketState) -> f64 {
         self.prices(std::slice::from_ref(spec), state)[0]
     }
-}
-
-fn bounds(spec: &OptionSpec, state: &MarketState) -> (f64, f64) {
-    let (se, ke) = super::black::legs(spec, state);
-    let lower = super::black::discounted_intrinsic(spec, state);
-    let upper = match spec.option_type() {
-        OptionType::Call => se,
-        OptionType::Put => ke,
-    };
-    (lower, upper)
 }

@@ -2,8 +2,8 @@
 //! the MIT-licensed `implied-vol` crate: machine precision wherever the price
 //! determines the volatility, in two iterations at most.
 
-use super::black::{discounted_intrinsic, legs, Normalised};
-use crate::market::{MarketState, OptionSpec, OptionType};
+use super::black::{no_arbitrage_bounds, Bounds, Normalised};
+use crate::market::{MarketState, OptionSpec};
 use implied_vol::{DefaultSpecialFn, ImpliedBlackVolatilityNormalised};
 
 /// Why a price has no implied volatility.
@@ -53,14 +53,14 @@ pub fn implied_vol(price: f64, spec: &OptionSpec, state: &MarketState) -> Result
     }
     let kind = spec.option_type();
     let t = spec.maturity();
-    let (se, ke) = legs(spec, state);
-    let lower = discounted_intrinsic(spec, state);
-    let upper = match kind {
-        OptionType::Call => se,
-        OptionType::Put => ke,
-    };
+    let Bounds {
+        lower,
+        upper,
+        spot_leg,
+        strike_leg,
+    } = no_arbitrage_bounds(spec, state);
     let band = if lower > 0.0 {
-        8.0 * f64::EPSILON * (se + ke)
+        8.0 * f64::EPSILON * (spot_leg + strike_leg)
     } else {
         0.0
     };

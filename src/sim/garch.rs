@@ -216,9 +216,8 @@ impl GarchEstimate {
 
     /// Fits a series of daily log returns.
     pub fn fit_returns(returns: &[f64]) -> Result<Self> {
-        let n = returns.len() as f64;
-        let mean = returns.iter().sum::<f64>() / n;
-        let sd = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let (mean, var) = crate::stats::mean_var(returns);
+        let sd = var.sqrt();
         if sd <= 0.0 || sd.is_nan() {
             return Err(Error::parameter(
                 "returns",

@@ -446,8 +446,7 @@ impl GbmEstimate {
         let r = history.log_returns();
         let n = r.len() as f64;
         let h = 1.0 / periods_per_year;
-        let mean = r.iter().sum::<f64>() / n;
-        let var = r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        let (mean, var) = crate::stats::mean_var(&r);
         let sigma2 = var / h;
         let sigma = sigma2.sqrt();
         Ok(GbmEstimate {
