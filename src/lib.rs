@@ -50,6 +50,7 @@ pub mod error;
 pub mod facts;
 pub mod io;
 pub mod market;
+pub mod plot;
 pub mod pricing;
 pub mod rng;
 pub mod sim;

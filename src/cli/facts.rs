@@ -1,5 +1,6 @@
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::facts::{Facts, FactsConfig};
+use crate::io::spot_csv::SpotPanel;
 use crate::market::SpotHistory;
 use clap::Args;
 use std::path::PathBuf;
@@ -33,66 +34,6 @@ pub struct FactsCmd {
     tail_fraction: f64,
 }
 
-/// Log-return series of each path of a spot.csv (single-asset), read path
-/// by path.
-fn panel(path: &PathBuf) -> Result<Vec<Vec<f64>>> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let mut rdr = csv::Reader::from_reader(std::io::BufReader::new(file));
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::input(Location::file(path).line(1), format!("malformed CSV: {e}")))?
-        .clone();
-    if headers.iter().any(|h| h == "asset") {
-        return Err(Error::input(
-            Location::file(path).line(1).field("asset"),
-            "multi-asset files: give one asset's series",
-        ));
-    }
-    let col = |n: &str| {
-        headers.iter().position(|h| h == n).ok_or_else(|| {
-            Error::input(
-                Location::file(path).line(1).field(n),
-                format!("missing column `{n}`"),
-            )
-        })
-    };
-    let (cp, cs) = (col("path")?, col("spot")?);
-    let mut out: Vec<Vec<f64>> = Vec::new();
-    let (mut current, mut prev): (Option<String>, Option<f64>) = (None, None);
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            Error::input(
-                Location::file(path).line(e.position().map_or(0, |p| p.line())),
-                format!("malformed CSV: {e}"),
-            )
-        })?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let s: f64 = rec[cs]
-            .parse()
-            .ok()
-            .filter(|x: &f64| x.is_finite() && *x > 0.0)
-            .ok_or_else(|| {
-                Error::input(
-                    Location::file(path).line(line).field("spot"),
-                    format!("`{}` is not a positive number", &rec[cs]),
-                )
-            })?;
-        if current.as_deref() != Some(&rec[cp]) {
-            current = Some(rec[cp].to_string());
-            out.push(Vec::new());
-            prev = None;
-        }
-        if let (Some(p), Some(last)) = (prev, out.last_mut()) {
-            last.push((s / p).ln());
-        }
-        prev = Some(s);
-    }
-    Ok(out)
-}
-
 pub fn run(cmd: FactsCmd) -> Result<()> {
     if !(cmd.tail_fraction > 0.0 && cmd.tail_fraction < 0.5) {
         return Err(Error::parameter(
@@ -105,19 +46,7 @@ pub fn run(cmd: FactsCmd) -> Result<()> {
         tail_fraction: cmd.tail_fraction,
         ..FactsConfig::default()
     };
-    let is_panel = std::fs::read_to_string(&cmd.input)
-        .map_err(|source| Error::Read {
-            path: cmd.input.clone(),
-            source,
-        })?
-        .lines()
-        .next()
-        .is_some_and(|h| h.split(',').any(|c| c == "path") && h.split(',').any(|c| c == "spot"));
-    let series: Vec<Vec<f64>> = if is_panel {
-        panel(&cmd.input)?
-    } else {
-        vec![SpotHistory::from_csv(&cmd.input, cmd.column.as_deref())?.log_returns()]
-    };
+    let series = read_series(&cmd.input, cmd.column.as_deref())?;
     let facts: Vec<Facts> = series
         .iter()
         .map(|r| Facts::of_returns(r, &cfg))
@@ -189,4 +118,31 @@ pub fn run(cmd: FactsCmd) -> Result<()> {
         println!("  {:<58} {word:<8} {:>4.0} %", v.fact, 100.0 * share);
     }
     Ok(())
+}
+
+/// The log-return series of a file: every path of a `spot.csv`, or the one
+/// series of a price history.
+pub(crate) fn read_series(path: &std::path::Path, column: Option<&str>) -> Result<Vec<Vec<f64>>> {
+    if is_spot_csv(path)? {
+        Ok(SpotPanel::read(path)?.log_returns())
+    } else {
+        Ok(vec![SpotHistory::from_csv(path, column)?.log_returns()])
+    }
+}
+
+/// Whether a file's header is that of a `spot.csv`.
+pub(crate) fn is_spot_csv(path: &std::path::Path) -> Result<bool> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut header = String::new();
+    std::io::BufReader::new(file)
+        .read_line(&mut header)
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(SpotPanel::is_spot_header(&header))
 }

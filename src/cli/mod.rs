@@ -7,6 +7,7 @@ mod facts;
 mod iv;
 mod price;
 mod simulate;
+mod validate;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -59,6 +60,8 @@ pub enum Command {
     CheckArbitrage(check_arbitrage::CheckArbitrageCmd),
     /// Stylized facts of a price history or of every path of a spot.csv
     Facts(facts::FactsCmd),
+    /// Score a synthetic market against a real history: facts, distances, discriminator, memorization audit, charts
+    Validate(validate::ValidateCmd),
 }
 
 /// Runs a parsed command line.
@@ -70,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Iv(cmd) => iv::run(cmd),
         Command::CheckArbitrage(cmd) => check_arbitrage::run(cmd),
         Command::Facts(cmd) => facts::run(cmd),
+        Command::Validate(cmd) => validate::run(cmd),
     }
 }
 

@@ -15,7 +15,10 @@
 //! * gain/loss asymmetry: from every day, the number of days until the log
 //!   price first rises by θ (gain) or falls by θ (loss); medians compared.
 
+pub mod discriminator;
 pub mod distances;
+pub mod memorization;
+pub mod scorecard;
 
 use crate::error::{Error, Result};
 use crate::stats::{central_moments, median, pearson};

@@ -82,3 +82,127 @@ impl SpotCsvFormat {
         }
     }
 }
+
+/// The paths of a single-asset `spot.csv`, read back: spot and variance per
+/// path, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpotPanel {
+    /// Path ids, in file order.
+    pub ids: Vec<String>,
+    /// Dates of the first path's rows.
+    pub dates: Vec<String>,
+    /// Spot of each path at each step.
+    pub spots: Vec<Vec<f64>>,
+    /// Variance state of each path at each step (annualised).
+    pub variances: Vec<Vec<f64>>,
+}
+
+impl SpotPanel {
+    /// Whether a CSV header line is that of a `spot.csv`.
+    pub fn is_spot_header(header: &str) -> bool {
+        let cols: Vec<&str> = header.trim_end().split(',').collect();
+        cols.contains(&"path") && cols.contains(&"spot")
+    }
+
+    /// Reads a single-asset `spot.csv`. Rows of one path must be contiguous;
+    /// spots must be positive and finite; a missing `variance` column reads
+    /// as NaN.
+    pub fn read(path: &std::path::Path) -> crate::Result<SpotPanel> {
+        use crate::error::{Error, Location};
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut rdr = csv::Reader::from_reader(std::io::BufReader::new(file));
+        let headers = rdr
+            .headers()
+            .map_err(|e| Error::input(Location::file(path).line(1), format!("malformed CSV: {e}")))?
+            .clone();
+        if headers.iter().any(|h| h == "asset") {
+            return Err(Error::input(
+                Location::file(path).line(1).field("asset"),
+                "multi-asset spot files are not supported here: give one asset's series",
+            ));
+        }
+        let col = |n: &str| {
+            headers.iter().position(|h| h == n).ok_or_else(|| {
+                Error::input(
+                    Location::file(path).line(1).field(n),
+                    format!("missing column `{n}`"),
+                )
+            })
+        };
+        let (cp, cs) = (col("path")?, col("spot")?);
+        let cd = headers.iter().position(|h| h == "date");
+        let cv = headers.iter().position(|h| h == "variance");
+        let mut panel = SpotPanel {
+            ids: Vec::new(),
+            dates: Vec::new(),
+            spots: Vec::new(),
+            variances: Vec::new(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| {
+                Error::input(
+                    Location::file(path).line(e.position().map_or(0, |p| p.line())),
+                    format!("malformed CSV: {e}"),
+                )
+            })?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let number = |c: usize, name: &str, positive: bool| -> crate::Result<f64> {
+                rec[c]
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && (!positive || *x > 0.0))
+                    .ok_or_else(|| {
+                        Error::input(
+                            Location::file(path).line(line).field(name),
+                            format!(
+                                "`{}` is not a {}number",
+                                &rec[c],
+                                if positive { "positive " } else { "finite " }
+                            ),
+                        )
+                    })
+            };
+            let s = number(cs, "spot", true)?;
+            let v = match cv {
+                Some(c) => number(c, "variance", false)?,
+                None => f64::NAN,
+            };
+            if panel.ids.last().map(String::as_str) != Some(&rec[cp]) {
+                if !seen.insert(rec[cp].to_string()) {
+                    return Err(Error::input(
+                        Location::file(path).line(line).field("path"),
+                        format!("rows of path {} are not contiguous", &rec[cp]),
+                    ));
+                }
+                panel.ids.push(rec[cp].to_string());
+                panel.spots.push(Vec::new());
+                panel.variances.push(Vec::new());
+            }
+            if panel.ids.len() == 1 {
+                if let Some(c) = cd {
+                    panel.dates.push(rec[c].to_string());
+                }
+            }
+            if let (Some(sp), Some(vs)) = (panel.spots.last_mut(), panel.variances.last_mut()) {
+                sp.push(s);
+                vs.push(v);
+            }
+        }
+        if panel.spots.is_empty() {
+            return Err(Error::input(Location::file(path).line(2), "no rows"));
+        }
+        Ok(panel)
+    }
+
+    /// Daily log returns of each path.
+    pub fn log_returns(&self) -> Vec<Vec<f64>> {
+        self.spots
+            .iter()
+            .map(|s| s.windows(2).map(|w| (w[1] / w[0]).ln()).collect())
+            .collect()
+    }
+}

@@ -18,3 +18,4 @@ mod heston_reference;
 mod history;
 mod implied_vol;
 mod reproducibility;
+mod scorecard;
