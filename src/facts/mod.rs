@@ -239,7 +239,10 @@ impl Facts {
     /// exponent in (0, 1); leverage — mean corr(r_t, |r_{t+k}|) over
     /// k = 1–10 below −1 band; aggregational Gaussianity — fat tails present
     /// and the longest horizon's excess kurtosis below half the daily one;
-    /// gain/loss asymmetry — median loss wait below the median gain wait.
+    /// gain/loss asymmetry — median loss wait at least 5 % shorter than the
+    /// median gain wait (a strict "shorter" would call the fact present in
+    /// half of all driftless GBM paths: across 5,030-day GBM paths the ratio
+    /// has mean 1.0 and sd 0.15; the S&P 500's is 0.886).
     pub fn verdicts(&self) -> Vec<Verdict> {
         let mean_abs = |v: &[f64], k: usize| {
             v.iter().take(k).map(|x| x.abs()).sum::<f64>() / k.min(v.len()).max(1) as f64
@@ -281,7 +284,7 @@ impl Facts {
             ),
             Verdict::new(
                 "gain/loss asymmetry (median loss wait / gain wait)",
-                self.median_wait_loss < self.median_wait_gain,
+                self.median_wait_loss < 0.95 * self.median_wait_gain,
                 self.median_wait_loss / self.median_wait_gain,
             ),
         ]
