@@ -46,6 +46,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod deep;
 pub mod error;
 pub mod facts;
 pub mod io;

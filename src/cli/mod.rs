@@ -7,6 +7,7 @@ mod facts;
 mod iv;
 mod price;
 mod simulate;
+mod train;
 mod validate;
 
 use crate::error::Result;
@@ -60,6 +61,8 @@ pub enum Command {
     CheckArbitrage(check_arbitrage::CheckArbitrageCmd),
     /// Stylized facts of a price history or of every path of a spot.csv
     Facts(facts::FactsCmd),
+    /// Train the deep generator on real histories and write a model directory
+    Train(train::TrainCmd),
     /// Score a synthetic market against a real history: facts, distances, discriminator, memorization audit, charts
     Validate(validate::ValidateCmd),
 }
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::CheckArbitrage(cmd) => check_arbitrage::run(cmd),
         Command::Facts(cmd) => facts::run(cmd),
         Command::Validate(cmd) => validate::run(cmd),
+        Command::Train(cmd) => train::run(cmd, cli.quiet),
     }
 }
 

@@ -9,6 +9,7 @@ mod calibrate_heston;
 mod chains;
 mod cli;
 mod common;
+mod deep;
 mod facts;
 mod garch;
 mod gbm;

@@ -1,0 +1,113 @@
+//! The conditioning features: fixed recursions of past standardised returns
+//! `z = r / scale`, shared by training (a feature row per day) and generation
+//! (one state per path), so both see bit-identical inputs.
+
+/// Half-lives (days) of the exponentially weighted averages.
+pub const HALF_LIVES: [f64; 4] = [2.0, 8.0, 32.0, 128.0];
+
+/// Features per day: for each half-life, ln of the average z² and the
+/// normalised average z; then the last z and |z|.
+pub const N_FEATURES: usize = 2 * HALF_LIVES.len() + 2;
+
+/// The recursion state after some day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeatureState {
+    sq: [f64; 4],
+    signed: [f64; 4],
+    last: f64,
+}
+
+impl Default for FeatureState {
+    /// A calm, neutral start: unit variance at every scale, no trend.
+    fn default() -> Self {
+        FeatureState {
+            sq: [1.0; 4],
+            signed: [0.0; 4],
+            last: 0.0,
+        }
+    }
+}
+
+/// `λ = 2^{-1/h}` and the sd of an EWMA of unit white noise, √((1−λ)/(1+λ)).
+fn decay(h: f64) -> (f64, f64) {
+    let l = (-std::f64::consts::LN_2 / h).exp();
+    (l, ((1.0 - l) / (1.0 + l)).sqrt())
+}
+
+impl FeatureState {
+    /// Folds in the standardised return `z` of the next day.
+    #[inline]
+    pub fn update(&mut self, z: f64) {
+        for (j, h) in HALF_LIVES.iter().enumerate() {
+            let (l, _) = decay(*h);
+            self.sq[j] = l * self.sq[j] + (1.0 - l) * z * z;
+            self.signed[j] = l * self.signed[j] + (1.0 - l) * z;
+        }
+        self.last = z;
+    }
+
+    /// The feature vector (O(1) values for the network).
+    #[inline]
+    pub fn features(&self, out: &mut [f64; N_FEATURES]) {
+        for (j, h) in HALF_LIVES.iter().enumerate() {
+            let (_, sd) = decay(*h);
+            out[2 * j] = (self.sq[j] + 1e-4).ln();
+            out[2 * j + 1] = self.signed[j] / sd;
+        }
+        out[N_FEATURES - 2] = self.last;
+        out[N_FEATURES - 1] = self.last.abs();
+    }
+
+    /// The state after folding in every value of `z`, from the default.
+    pub fn after(z: &[f64]) -> Self {
+        let mut s = FeatureState::default();
+        for &x in z {
+            s.update(x);
+        }
+        s
+    }
+
+    /// The raw recursion values (for the model config).
+    pub fn to_vec(&self) -> Vec<f64> {
+        self.sq
+            .iter()
+            .chain(&self.signed)
+            .copied()
+            .chain([self.last])
+            .collect()
+    }
+
+    /// The inverse of [`FeatureState::to_vec`]; None if the length is wrong
+    /// or a value is not finite or a variance is negative.
+    pub fn from_slice(v: &[f64]) -> Option<Self> {
+        if v.len() != 9 || v.iter().any(|x| !x.is_finite()) || v[..4].iter().any(|x| *x < 0.0) {
+            return None;
+        }
+        let mut s = FeatureState::default();
+        s.sq.copy_from_slice(&v[..4]);
+        s.signed.copy_from_slice(&v[4..8]);
+        s.last = v[8];
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// After a long run of z = 1 every average of z² and z is 1 (so the
+    /// normalised signed feature is 1/sd), exactly as the geometric series
+    /// says.
+    #[test]
+    fn ewma_recursions_converge_to_the_constant() {
+        let s = FeatureState::after(&[1.0; 5000]);
+        let mut f = [0.0; N_FEATURES];
+        s.features(&mut f);
+        for (j, h) in HALF_LIVES.iter().enumerate() {
+            assert!((f[2 * j] - (1.0001f64).ln()).abs() < 1e-12);
+            let l = 2f64.powf(-1.0 / h);
+            assert!((f[2 * j + 1] - ((1.0 + l) / (1.0 - l)).sqrt()).abs() < 1e-9);
+        }
+        assert_eq!(FeatureState::from_slice(&s.to_vec()), Some(s));
+    }
+}

@@ -1,0 +1,105 @@
+//! The deep model as a [`PathGenerator`]: one network evaluation per path and
+//! day, randomness from the path's own stream.
+
+use super::features::FeatureState;
+use super::model::{Mixture, MixtureNet, K};
+use crate::error::{Error, Result};
+use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::rng::PathRng;
+use crate::sim::PathGenerator;
+use rand::Rng;
+use rand_distr::{Distribution, StudentT};
+
+/// Generates daily paths from a trained [`MixtureNet`].
+#[derive(Debug, Clone)]
+pub struct DeepGenerator {
+    net: MixtureNet,
+    s0: f64,
+    start: FeatureState,
+    start_mix: Mixture<K>,
+}
+
+/// Per-path state.
+#[derive(Debug, Clone)]
+pub struct DeepState {
+    log_ratio: f64,
+    features: FeatureState,
+    next: Mixture<K>,
+}
+
+impl DeepGenerator {
+    /// A generator starting at spot `s0` (default: the model's last training
+    /// price) from the model's end-of-training state; the grid must be daily.
+    pub fn new(net: MixtureNet, s0: Option<f64>, grid: &TimeGrid) -> Result<Self> {
+        if (grid.dt() * TRADING_DAYS_PER_YEAR - 1.0).abs() > 1e-9 {
+            return Err(Error::parameter(
+                "dt",
+                grid.dt(),
+                "the deep model is daily: dt must be 1/252",
+            ));
+        }
+        let s0 = s0.unwrap_or(net.config().last_price);
+        if !(s0.is_finite() && s0 > 0.0) {
+            return Err(Error::parameter("s0", s0, "must be a positive number"));
+        }
+        let start = FeatureState::from_slice(&net.config().initial_state)
+            .ok_or_else(|| Error::Internal("model initial state checked at load".into()))?;
+        let start_mix = net.mixture(&start);
+        Ok(DeepGenerator {
+            net,
+            s0,
+            start,
+            start_mix,
+        })
+    }
+
+    /// The network.
+    pub fn net(&self) -> &MixtureNet {
+        &self.net
+    }
+
+    /// Draws a standardised return from `mix`: the component by inversion
+    /// of one uniform, then a Student-t variate.
+    fn draw(mix: &Mixture<K>, rng: &mut PathRng) -> f64 {
+        let u: f64 = rng.random();
+        let mut k = K - 1;
+        let mut acc = 0.0;
+        for (i, w) in mix.weight.iter().enumerate() {
+            acc += w;
+            if u < acc {
+                k = i;
+                break;
+            }
+        }
+        // ν > 2 by construction, so StudentT::new cannot fail.
+        let t = StudentT::new(mix.nu[k]).map_or(0.0, |d| d.sample(rng));
+        mix.loc[k] + mix.scale[k] * t
+    }
+}
+
+impl PathGenerator for DeepGenerator {
+    type State = DeepState;
+
+    fn initial_state(&self) -> DeepState {
+        DeepState {
+            log_ratio: 0.0,
+            features: self.start,
+            next: self.start_mix,
+        }
+    }
+
+    fn observe(&self, s: &DeepState, spot: &mut [f64], variance: &mut [f64]) {
+        spot[0] = self.s0 * s.log_ratio.exp();
+        let scale = self.net.config().scale;
+        variance[0] = s.next.variance() * scale * scale * TRADING_DAYS_PER_YEAR;
+    }
+
+    fn step(&self, s: &mut DeepState, rng: &mut PathRng) {
+        // Extreme draws are clipped at 40 scale units (a 1-in-10^20 event for
+        // the fitted laws), so a path never overflows.
+        let z = Self::draw(&s.next, rng).clamp(-40.0, 40.0);
+        s.log_ratio += z * self.net.config().scale;
+        s.features.update(z);
+        s.next = self.net.mixture(&s.features);
+    }
+}

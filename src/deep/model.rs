@@ -1,0 +1,284 @@
+//! The network's configuration, its weights for inference (plain f64 Rust,
+//! so generation is independent of batch size and threads), and the Student-t
+//! mixture it outputs.
+
+use super::features::{FeatureState, N_FEATURES};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// `models/<name>/config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeepConfig {
+    /// Format version of the model directory.
+    pub format: u32,
+    /// Model name.
+    pub name: String,
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Mixture components.
+    pub components: usize,
+    /// Half-lives of the feature averages (days).
+    pub half_lives: Vec<f64>,
+    /// Daily log returns are divided by this before entering the network.
+    pub scale: f64,
+    /// Recursion state at the end of the training file (generation starts here).
+    pub initial_state: Vec<f64>,
+    /// Last price of the training file (default s0).
+    pub last_price: f64,
+    /// Training data: file, column, first and last date.
+    pub data: Vec<String>,
+    /// Seed of the initialisation and minibatches.
+    pub seed: u64,
+}
+
+/// One mixture of Student-t laws for a standardised return.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mixture<const K: usize> {
+    /// Weights (sum 1).
+    pub weight: [f64; K],
+    /// Locations.
+    pub loc: [f64; K],
+    /// Scales (not standard deviations).
+    pub scale: [f64; K],
+    /// Degrees of freedom (> 2).
+    pub nu: [f64; K],
+}
+
+impl<const K: usize> Mixture<K> {
+    /// Variance of the mixture.
+    pub fn variance(&self) -> f64 {
+        let mean: f64 = (0..K).map(|k| self.weight[k] * self.loc[k]).sum();
+        let second: f64 = (0..K)
+            .map(|k| {
+                let nu = self.nu[k];
+                self.weight[k]
+                    * (self.scale[k] * self.scale[k] * nu / (nu - 2.0) + self.loc[k].powi(2))
+            })
+            .sum();
+        second - mean * mean
+    }
+
+    /// Log-density at `z`.
+    pub fn log_density(&self, z: f64) -> f64 {
+        let terms: Vec<f64> = (0..K)
+            .map(|k| {
+                let (nu, s) = (self.nu[k], self.scale[k]);
+                let u = (z - self.loc[k]) / s;
+                self.weight[k].ln() + libm::lgamma(0.5 * (nu + 1.0))
+                    - libm::lgamma(0.5 * nu)
+                    - 0.5 * (nu * std::f64::consts::PI).ln()
+                    - s.ln()
+                    - 0.5 * (nu + 1.0) * (u * u / nu).ln_1p()
+            })
+            .collect();
+        let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
+    }
+}
+
+/// Number of mixture components of the shipped architecture.
+pub const K: usize = 3;
+
+/// Inference weights: dense layers with ReLU between them plus a linear skip
+/// from the inputs (the last pair of `layers`); the output is
+/// `[logits; loc; ln scale; raw]` (K each) with `1/ν = sigmoid(raw)/2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixtureNet {
+    /// (weights row-major out×in, bias) per layer.
+    layers: Vec<(Vec<f64>, Vec<f64>)>,
+    config: DeepConfig,
+    dir: Option<PathBuf>,
+}
+
+/// Layer names in the safetensors file.
+pub(crate) fn layer_names(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| (format!("layer{i}.weight"), format!("layer{i}.bias")))
+        .collect()
+}
+
+impl MixtureNet {
+    /// Loads `DIR/config.json` and `DIR/model.safetensors`.
+    pub fn load(dir: &Path) -> Result<MixtureNet> {
+        let read = |name: &str| {
+            let p = dir.join(name);
+            std::fs::read(&p).map_err(|source| Error::Read { path: p, source })
+        };
+        MixtureNet::from_bytes(
+            &read("config.json")?,
+            &read("model.safetensors")?,
+            Some(dir),
+        )
+    }
+
+    fn from_bytes(config: &[u8], weights: &[u8], dir: Option<&Path>) -> Result<MixtureNet> {
+        let where_ = |f: &str| {
+            dir.map_or_else(
+                || format!("shipped model {f}"),
+                |d| d.join(f).display().to_string(),
+            )
+        };
+        let config: DeepConfig = serde_json::from_slice(config)
+            .map_err(|e| Error::parameter("model config", where_("config.json"), e.to_string()))?;
+        if config.components != K || config.half_lives != super::HALF_LIVES {
+            return Err(Error::parameter(
+                "model config",
+                where_("config.json"),
+                format!(
+                    "this build reads {K}-component models with half-lives {:?}",
+                    super::HALF_LIVES
+                ),
+            ));
+        }
+        if FeatureState::from_slice(&config.initial_state).is_none()
+            || !(config.scale.is_finite() && config.scale > 0.0)
+        {
+            return Err(Error::parameter(
+                "model config",
+                where_("config.json"),
+                "initial_state must hold 9 finite values and scale must be positive",
+            ));
+        }
+        let tensors = candle_core::safetensors::load_buffer(weights, &candle_core::Device::Cpu)
+            .map_err(|e| {
+                Error::parameter("model weights", where_("model.safetensors"), e.to_string())
+            })?;
+        let dims: Vec<usize> = std::iter::once(N_FEATURES)
+            .chain(config.hidden.iter().copied())
+            .chain([4 * K])
+            .collect();
+        let mut layers = Vec::new();
+        let mut shapes: Vec<(usize, usize)> = dims.windows(2).map(|w| (w[0], w[1])).collect();
+        shapes.push((N_FEATURES, 4 * K));
+        for ((wn, bn), (n_in, n_out)) in layer_names(shapes.len()).into_iter().zip(shapes) {
+            let get = |name: &str, shape: &[usize]| -> Result<Vec<f64>> {
+                let t = tensors.get(name).ok_or_else(|| {
+                    Error::parameter(
+                        "model weights",
+                        where_("model.safetensors"),
+                        format!("no tensor `{name}`"),
+                    )
+                })?;
+                if t.dims() != shape {
+                    return Err(Error::parameter(
+                        "model weights",
+                        where_("model.safetensors"),
+                        format!("`{name}` has shape {:?}, expected {shape:?}", t.dims()),
+                    ));
+                }
+                let v: Vec<f64> = t
+                    .flatten_all()
+                    .and_then(|t| t.to_dtype(candle_core::DType::F64))
+                    .and_then(|t| t.to_vec1())
+                    .map_err(|e| Error::Internal(format!("reading `{name}`: {e}")))?;
+                if v.iter().any(|x| !x.is_finite()) {
+                    return Err(Error::parameter(
+                        "model weights",
+                        where_("model.safetensors"),
+                        format!("`{name}` holds a non-finite value"),
+                    ));
+                }
+                Ok(v)
+            };
+            layers.push((get(&wn, &[n_out, n_in])?, get(&bn, &[n_out])?));
+        }
+        Ok(MixtureNet {
+            layers,
+            config,
+            dir: dir.map(Path::to_path_buf),
+        })
+    }
+
+    /// Builds a net from trained weights (row-major) and its config.
+    pub(crate) fn from_parts(layers: Vec<(Vec<f64>, Vec<f64>)>, config: DeepConfig) -> Self {
+        MixtureNet {
+            layers,
+            config,
+            dir: None,
+        }
+    }
+
+    /// The layers: (weights row-major out×in, bias).
+    pub fn layers(&self) -> &[(Vec<f64>, Vec<f64>)] {
+        &self.layers
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &DeepConfig {
+        &self.config
+    }
+
+    /// Where it was loaded from (None: the shipped model).
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The mixture for the next standardised return given the state.
+    pub fn mixture(&self, state: &FeatureState) -> Mixture<K> {
+        let mut x = [0.0; N_FEATURES];
+        state.features(&mut x);
+        let dense = |w: &[f64], b: &[f64], input: &[f64], relu: bool| -> Vec<f64> {
+            let n_in = input.len();
+            b.iter()
+                .enumerate()
+                .map(|(o, bias)| {
+                    let v = bias
+                        + w[o * n_in..(o + 1) * n_in]
+                            .iter()
+                            .zip(input)
+                            .map(|(a, c)| a * c)
+                            .sum::<f64>();
+                    if relu && v < 0.0 {
+                        0.0
+                    } else {
+                        v
+                    }
+                })
+                .collect()
+        };
+        let (mlp, skip) = self.layers.split_at(self.layers.len() - 1);
+        let mut cur: Vec<f64> = x.to_vec();
+        for (i, (w, b)) in mlp.iter().enumerate() {
+            cur = dense(w, b, &cur, i + 1 < mlp.len());
+        }
+        let lin = dense(&skip[0].0, &skip[0].1, &x, false);
+        for (c, l) in cur.iter_mut().zip(lin) {
+            *c += l;
+        }
+        let logits = &cur[..K];
+        let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = logits.iter().map(|l| (l - m).exp()).collect();
+        let total: f64 = e.iter().sum();
+        let mut mix = Mixture {
+            weight: [0.0; K],
+            loc: [0.0; K],
+            scale: [0.0; K],
+            nu: [0.0; K],
+        };
+        for k in 0..K {
+            mix.weight[k] = e[k] / total;
+            mix.loc[k] = cur[K + k];
+            mix.scale[k] = cur[2 * K + k].clamp(-20.0, 10.0).exp();
+            let inv_nu = 0.5 / (1.0 + (-cur[3 * K + k]).exp());
+            mix.nu[k] = 1.0 / inv_nu.max(1e-6);
+        }
+        mix
+    }
+
+    /// Mean negative log-likelihood per observation of daily log returns
+    /// `r[from..]` (in return units), conditioning on all earlier returns.
+    pub fn nll(&self, r: &[f64], from: usize) -> f64 {
+        let s = self.config.scale;
+        let mut state = FeatureState::default();
+        let mut total = 0.0;
+        for (t, x) in r.iter().enumerate() {
+            let z = x / s;
+            if t >= from {
+                total -= self.mixture(&state).log_density(z) - s.ln();
+            }
+            state.update(z);
+        }
+        total / (r.len() - from) as f64
+    }
+}
