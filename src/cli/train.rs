@@ -1,3 +1,4 @@
+use crate::cli::table_number as num;
 use crate::deep::{self, DeepGenerator, FeatureState, MixtureNet, TrainOptions, TrainReport};
 use crate::error::{Error, Result};
 use crate::facts::scorecard::{Scorecard, ScorecardConfig};
@@ -223,7 +224,7 @@ fn evaluate(
         0.555,
         -0.78,
     )?;
-    let mut scorecards = vec![
+    let scorecards = vec![
         score(
             "deep",
             format!("{} (this model), from the state on {}", net.config().name, dates[test_from]),
@@ -250,7 +251,6 @@ fn evaluate(
             simulate_returns(&Heston::new(heston, HestonScheme::Qe, &grid), cmd.seed, cmd.eval_paths, steps)?,
         )?,
     ];
-    scorecards.shrink_to_fit();
     Ok(Metrics {
         test_nll_deep,
         test_nll_garch,
@@ -269,16 +269,6 @@ fn evaluate(
         report,
         scorecards,
     })
-}
-
-fn num(x: f64) -> String {
-    if !x.is_finite() {
-        "n/a".into()
-    } else if x == 0.0 || (1e-3..1e4).contains(&x.abs()) {
-        format!("{x:.4}")
-    } else {
-        format!("{x:.3e}")
-    }
 }
 
 /// The comparison table (markdown).

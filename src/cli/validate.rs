@@ -1,4 +1,4 @@
-use crate::cli::facts::read_series;
+use crate::cli::table_number as num;
 use crate::error::{Error, Result};
 use crate::facts::scorecard::{Scorecard, ScorecardConfig};
 use crate::facts::FactsConfig;
@@ -84,17 +84,6 @@ fn date_arg(flag: &str, s: &Option<String>) -> Result<Option<NaiveDate>> {
             parse_iso_date(v).map_err(|m| Error::parameter(flag, v, format!("not a date: {m}")))
         })
         .transpose()
-}
-
-/// Formats a number for tables: 4 significant digits, `n/a` if not finite.
-fn num(x: f64) -> String {
-    if !x.is_finite() {
-        "n/a".into()
-    } else if x == 0.0 || (1e-3..1e4).contains(&x.abs()) {
-        format!("{x:.4}")
-    } else {
-        format!("{x:.3e}")
-    }
 }
 
 fn yes(b: bool) -> &'static str {
@@ -290,7 +279,7 @@ pub fn run(cmd: ValidateCmd) -> Result<()> {
         (panel.spots, r)
     } else {
         let h = SpotHistory::from_csv(&cmd.synthetic, None)?;
-        let r = read_series(&cmd.synthetic, None)?;
+        let r = vec![h.log_returns()];
         (vec![h.prices().to_vec()], r)
     };
     let cfg = ScorecardConfig {

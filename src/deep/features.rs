@@ -28,18 +28,21 @@ impl Default for FeatureState {
     }
 }
 
-/// `λ = 2^{-1/h}` and the sd of an EWMA of unit white noise, √((1−λ)/(1+λ)).
-fn decay(h: f64) -> (f64, f64) {
-    let l = (-std::f64::consts::LN_2 / h).exp();
-    (l, ((1.0 - l) / (1.0 + l)).sqrt())
-}
+/// Per half-life h: `λ = 2^{-1/h}` and the sd of an EWMA of unit white
+/// noise, √((1−λ)/(1+λ)); computed once, not on every update of every path.
+static DECAYS: std::sync::LazyLock<[(f64, f64); 4]> = std::sync::LazyLock::new(|| {
+    HALF_LIVES.map(|h| {
+        let l = (-std::f64::consts::LN_2 / h).exp();
+        (l, ((1.0 - l) / (1.0 + l)).sqrt())
+    })
+});
 
 impl FeatureState {
     /// Folds in the standardised return `z` of the next day.
     #[inline]
     pub fn update(&mut self, z: f64) {
-        for (j, h) in HALF_LIVES.iter().enumerate() {
-            let (l, _) = decay(*h);
+        for (j, (l, _)) in DECAYS.iter().enumerate() {
+            let l = *l;
             self.sq[j] = l * self.sq[j] + (1.0 - l) * z * z;
             self.signed[j] = l * self.signed[j] + (1.0 - l) * z;
         }
@@ -49,8 +52,7 @@ impl FeatureState {
     /// The feature vector (O(1) values for the network).
     #[inline]
     pub fn features(&self, out: &mut [f64; N_FEATURES]) {
-        for (j, h) in HALF_LIVES.iter().enumerate() {
-            let (_, sd) = decay(*h);
+        for (j, (_, sd)) in DECAYS.iter().enumerate() {
             out[2 * j] = (self.sq[j] + 1e-4).ln();
             out[2 * j + 1] = self.signed[j] / sd;
         }

@@ -61,17 +61,15 @@ impl<const K: usize> Mixture<K> {
 
     /// Log-density at `z`.
     pub fn log_density(&self, z: f64) -> f64 {
-        let terms: Vec<f64> = (0..K)
-            .map(|k| {
-                let (nu, s) = (self.nu[k], self.scale[k]);
-                let u = (z - self.loc[k]) / s;
-                self.weight[k].ln() + libm::lgamma(0.5 * (nu + 1.0))
-                    - libm::lgamma(0.5 * nu)
-                    - 0.5 * (nu * std::f64::consts::PI).ln()
-                    - s.ln()
-                    - 0.5 * (nu + 1.0) * (u * u / nu).ln_1p()
-            })
-            .collect();
+        let terms: [f64; K] = std::array::from_fn(|k| {
+            let (nu, s) = (self.nu[k], self.scale[k]);
+            let u = (z - self.loc[k]) / s;
+            self.weight[k].ln() + libm::lgamma(0.5 * (nu + 1.0))
+                - libm::lgamma(0.5 * nu)
+                - 0.5 * (nu * std::f64::consts::PI).ln()
+                - s.ln()
+                - 0.5 * (nu + 1.0) * (u * u / nu).ln_1p()
+        });
         let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         m + terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln()
     }

@@ -70,15 +70,16 @@ pub fn features(w: &[f64]) -> [f64; FEATURES] {
     let (mean, m2, m3, m4) = central_moments(w);
     let sd = m2.sqrt().max(1e-12);
     let abs: Vec<f64> = w.iter().map(|x| x.abs()).collect();
-    let lag1 = |x: &[f64]| {
-        let r = pearson(&x[..n - 1], &x[1..]);
+    // A correlation with a constant series is undefined: count it as 0.
+    let corr = |a: &[f64], b: &[f64]| {
+        let r = pearson(a, b);
         if r.is_finite() {
             r
         } else {
             0.0
         }
     };
-    let lev = pearson(&w[..n - 1], &abs[1..]);
+    let lag1 = |x: &[f64]| corr(&x[..n - 1], &x[1..]);
     let half = |x: &[f64]| (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).max(1e-24);
     let (a, b) = w.split_at(n / 2);
     let max = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -93,7 +94,7 @@ pub fn features(w: &[f64]) -> [f64; FEATURES] {
         abs.iter().copied().fold(0.0, f64::max) / sd,
         lag1(w),
         lag1(&abs),
-        if lev.is_finite() { lev } else { 0.0 },
+        corr(&w[..n - 1], &abs[1..]),
         0.5 * (half(b) / half(a)).ln(),
         w.iter().sum(),
     ]

@@ -53,6 +53,36 @@ fn finite_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// The legend box, at `position`.
+fn legend<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_err)
+}
+
+/// Points of one sample as circles of `size` pixels, labelled in the legend.
+fn scatter<'a, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    points: &[(f64, f64)],
+    size: u32,
+    style: impl Into<ShapeStyle> + Copy + 'static,
+    label: &str,
+) -> Result<()> {
+    chart
+        .draw_series(points.iter().map(|p| Circle::new(*p, size, style)))
+        .map_err(plot_err)?
+        .label(label)
+        .legend(move |(x, y)| Circle::new((x + 10, y), 3, style));
+    Ok(())
+}
+
 /// Inverse of the standard normal CDF: Acklam's rational approximation
 /// (relative error 1.15e-9) refined by one Halley step on `erfc` (libm),
 /// which brings it to near machine precision.
@@ -170,22 +200,9 @@ pub fn return_histogram(real: &[f64], synthetic: &[f64]) -> Result<String> {
             .map_err(plot_err)?
             .label("normal (real mean, sd)")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], REF));
-        chart
-            .draw_series(dr.iter().map(|p| Circle::new(*p, 3, REAL.filled())))
-            .map_err(plot_err)?
-            .label("real")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, REAL.filled()));
-        chart
-            .draw_series(ds.iter().map(|p| Circle::new(*p, 3, SYNTH)))
-            .map_err(plot_err)?
-            .label("synthetic (pooled)")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, SYNTH));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        scatter(&mut chart, &dr, 3, REAL.filled(), "real")?;
+        scatter(&mut chart, &ds, 3, SYNTH, "synthetic (pooled)")?;
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)
     })
 }
 
@@ -234,23 +251,9 @@ pub fn qq(real: &[f64], synthetic: &[f64]) -> Result<String> {
             .map_err(plot_err)?
             .label("normal")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], REF));
-        chart
-            .draw_series(qr.iter().map(|p| Circle::new(*p, 2, REAL.filled())))
-            .map_err(plot_err)?
-            .label("real")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, REAL.filled()));
-        chart
-            .draw_series(qs.iter().map(|p| Circle::new(*p, 2, SYNTH)))
-            .map_err(plot_err)?
-            .label("synthetic")
-            .legend(|(x, y)| Circle::new((x + 10, y), 3, SYNTH));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        scatter(&mut chart, &qr, 2, REAL.filled(), "real")?;
+        scatter(&mut chart, &qs, 2, SYNTH, "synthetic")?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -319,12 +322,7 @@ fn profile_panel(
         .map_err(plot_err)?
         .label("synthetic (mean over paths)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], SYNTH.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(plot_err)
+    legend(&mut chart, SeriesLabelPosition::MiddleRight)
 }
 
 /// ACF of r (lags 1–20) and of |r| (lags 1–250) with white-noise bands.
@@ -409,12 +407,7 @@ pub fn kurtosis_horizons(card: &Scorecard) -> Result<String> {
                 .draw_series(v.into_iter().map(|p| Circle::new(p, 4, colour.filled())))
                 .map_err(plot_err)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        legend(&mut chart, SeriesLabelPosition::MiddleRight)
     })
 }
 
@@ -500,13 +493,7 @@ pub fn path_fan(spots: &[Vec<f64>], shown: usize) -> Result<String> {
             .map_err(plot_err)?
             .label("median")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], SYNTH.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
