@@ -67,6 +67,10 @@ pub struct TrainCmd {
     /// Share of each history held out for testing (the end)
     #[arg(long, default_value_t = 0.15)]
     test_fraction: f64,
+    /// Keep the early-stopped weights instead of refitting on training and
+    /// validation together for the selected number of epochs
+    #[arg(long)]
+    no_refit: bool,
     /// Paths simulated per model for the test-period scorecards
     #[arg(long, default_value_t = 100)]
     eval_paths: u64,
@@ -133,6 +137,7 @@ pub fn run(cmd: TrainCmd, quiet: bool) -> Result<()> {
         val_fraction: cmd.val_fraction,
         test_fraction: cmd.test_fraction,
         seed: cmd.seed,
+        refit: !cmd.no_refit,
     };
     let bar = ProgressBar::new(cmd.epochs as u64);
     if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -207,9 +212,7 @@ fn evaluate(
     // The deep model starts from the state at the start of the test period.
     let scale = net.config().scale;
     let z_fit: Vec<f64> = fit_part.iter().map(|x| x / scale).collect();
-    let mut start_cfg = net.config().clone();
-    start_cfg.initial_state = FeatureState::after(&z_fit).to_vec();
-    let deep_net = MixtureNet::from_parts(net.layers().to_vec(), start_cfg);
+    let deep_net = net.with_initial_state(&FeatureState::after(&z_fit));
     let deep_gen = DeepGenerator::new(deep_net, Some(s0), &grid)?;
     let p = garch.params;
     let persistence = p.persistence();

@@ -3,34 +3,37 @@
 //! (one state per path), so both see bit-identical inputs.
 
 /// Half-lives (days) of the exponentially weighted averages.
-pub const HALF_LIVES: [f64; 4] = [2.0, 8.0, 32.0, 128.0];
+pub const HALF_LIVES: [f64; H] = [1.0, 4.0, 16.0, 64.0, 256.0];
+
+const H: usize = 5;
 
 /// Features per day: for each half-life, ln of the average z² and the
-/// normalised average z; then the last z and |z|.
-pub const N_FEATURES: usize = 2 * HALF_LIVES.len() + 2;
+/// normalised average z.
+pub const N_FEATURES: usize = 2 * H;
+
+/// Values in the recursion state (see [`FeatureState::to_vec`]).
+pub const STATE_LEN: usize = 2 * H;
 
 /// The recursion state after some day.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeatureState {
-    sq: [f64; 4],
-    signed: [f64; 4],
-    last: f64,
+    sq: [f64; H],
+    signed: [f64; H],
 }
 
 impl Default for FeatureState {
     /// A calm, neutral start: unit variance at every scale, no trend.
     fn default() -> Self {
         FeatureState {
-            sq: [1.0; 4],
-            signed: [0.0; 4],
-            last: 0.0,
+            sq: [1.0; H],
+            signed: [0.0; H],
         }
     }
 }
 
 /// Per half-life h: `λ = 2^{-1/h}` and the sd of an EWMA of unit white
 /// noise, √((1−λ)/(1+λ)); computed once, not on every update of every path.
-static DECAYS: std::sync::LazyLock<[(f64, f64); 4]> = std::sync::LazyLock::new(|| {
+static DECAYS: std::sync::LazyLock<[(f64, f64); H]> = std::sync::LazyLock::new(|| {
     HALF_LIVES.map(|h| {
         let l = (-std::f64::consts::LN_2 / h).exp();
         (l, ((1.0 - l) / (1.0 + l)).sqrt())
@@ -46,7 +49,6 @@ impl FeatureState {
             self.sq[j] = l * self.sq[j] + (1.0 - l) * z * z;
             self.signed[j] = l * self.signed[j] + (1.0 - l) * z;
         }
-        self.last = z;
     }
 
     /// The feature vector (O(1) values for the network).
@@ -56,8 +58,6 @@ impl FeatureState {
             out[2 * j] = (self.sq[j] + 1e-4).ln();
             out[2 * j + 1] = self.signed[j] / sd;
         }
-        out[N_FEATURES - 2] = self.last;
-        out[N_FEATURES - 1] = self.last.abs();
     }
 
     /// The state after folding in every value of `z`, from the default.
@@ -69,26 +69,24 @@ impl FeatureState {
         s
     }
 
-    /// The raw recursion values (for the model config).
+    /// The raw recursion values (for the model config): the averages of z²,
+    /// then those of z.
     pub fn to_vec(&self) -> Vec<f64> {
-        self.sq
-            .iter()
-            .chain(&self.signed)
-            .copied()
-            .chain([self.last])
-            .collect()
+        self.sq.iter().chain(&self.signed).copied().collect()
     }
 
     /// The inverse of [`FeatureState::to_vec`]; None if the length is wrong
     /// or a value is not finite or a variance is negative.
     pub fn from_slice(v: &[f64]) -> Option<Self> {
-        if v.len() != 9 || v.iter().any(|x| !x.is_finite()) || v[..4].iter().any(|x| *x < 0.0) {
+        if v.len() != STATE_LEN
+            || v.iter().any(|x| !x.is_finite())
+            || v[..H].iter().any(|x| *x < 0.0)
+        {
             return None;
         }
         let mut s = FeatureState::default();
-        s.sq.copy_from_slice(&v[..4]);
-        s.signed.copy_from_slice(&v[4..8]);
-        s.last = v[8];
+        s.sq.copy_from_slice(&v[..H]);
+        s.signed.copy_from_slice(&v[H..]);
         Some(s)
     }
 }

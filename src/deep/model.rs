@@ -2,7 +2,7 @@
 //! so generation is independent of batch size and threads), and the Student-t
 //! mixture it outputs.
 
-use super::features::{FeatureState, N_FEATURES};
+use super::features::{FeatureState, N_FEATURES, STATE_LEN};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -24,6 +24,11 @@ pub struct DeepConfig {
     pub scale: f64,
     /// Recursion state at the end of the training file (generation starts here).
     pub initial_state: Vec<f64>,
+    /// Per feature, the [min, max] seen in training: inputs are clamped to
+    /// this box, so the network never extrapolates to states it was not
+    /// fitted on (an unclamped log-linear variance map can run away along a
+    /// generated path).
+    pub feature_bounds: Vec<[f64; 2]>,
     /// Last price of the training file (default s0).
     pub last_price: f64,
     /// Training data: file, column, first and last date.
@@ -78,16 +83,63 @@ impl<const K: usize> Mixture<K> {
 /// Number of mixture components of the shipped architecture.
 pub const K: usize = 3;
 
-/// Inference weights: dense layers with ReLU between them plus a linear skip
-/// from the inputs (the last pair of `layers`); the output is
-/// `[logits; loc; ln scale; raw]` (K each) with `1/ν = sigmoid(raw)/2`.
+/// Largest 1/ν: degrees of freedom stay above 3, so every component has a
+/// finite variance (the variance state) and skewness, while the tails stay
+/// free to be as heavy as a cubic power law.
+pub const INV_NU_MAX: f64 = 1.0 / 3.0;
+
+/// Outputs of the network per day: the raw conditional mean and ln σ.
+pub const N_OUT: usize = 2;
+
+/// Largest conditional mean, in units of the conditional scale σ: daily
+/// index returns have Sharpe ratios of a few hundredths, so a bound of 0.1
+/// loses nothing real and stops the mean from chasing noise.
+pub const MEAN_BOUND: f64 = 0.1;
+
+/// Inference weights. The network maps the features to a conditional mean
+/// and scale, `z = σ_t (μ_t + ε_t)`; `ε` follows one Student-t mixture (the
+/// innovation law) learnt from all training days. `layers` are dense layers
+/// with ReLU between them plus a linear skip from the inputs (the last pair);
+/// `shape` holds the innovation law as `[logits; loc; ln scale; raw]`
+/// (K each) with `1/ν = sigmoid(raw)·INV_NU_MAX`.
+///
+/// Why the innovation law is shared by all days: a mixture whose every
+/// parameter depends on the state can put a narrow component at a precise
+/// location after a given pattern (seen as near-deterministic rebounds that
+/// kill the |r| autocorrelation at lag 1 in generated paths). The state
+/// drives what the data identify well, the level of volatility and a small
+/// drift; the tails and skew of the innovations are estimated from every day
+/// at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MixtureNet {
     /// (weights row-major out×in, bias) per layer.
     layers: Vec<(Vec<f64>, Vec<f64>)>,
+    /// The innovation law (4K raw parameters).
+    shape: Vec<f64>,
+    /// The innovation law, decoded once.
+    law: Mixture<K>,
     config: DeepConfig,
     dir: Option<PathBuf>,
 }
+
+/// Decodes `[logits; loc; ln scale; raw ν]` into a mixture.
+fn decode_law(p: &[f64]) -> Mixture<K> {
+    let m = p[..K].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e: [f64; K] = std::array::from_fn(|k| (p[k] - m).exp());
+    let total: f64 = e.iter().sum();
+    Mixture {
+        weight: e.map(|v| v / total),
+        loc: std::array::from_fn(|k| p[K + k]),
+        scale: std::array::from_fn(|k| p[2 * K + k].clamp(-20.0, 10.0).exp()),
+        nu: std::array::from_fn(|k| {
+            let inv_nu = INV_NU_MAX / (1.0 + (-p[3 * K + k]).exp());
+            1.0 / inv_nu.max(1e-6)
+        }),
+    }
+}
+
+/// Name of the innovation law's tensor in the safetensors file.
+pub(crate) const SHAPE_NAME: &str = "innovation";
 
 /// Layer names in the safetensors file.
 pub(crate) fn layer_names(n: usize) -> Vec<(String, String)> {
@@ -131,11 +183,16 @@ impl MixtureNet {
         }
         if FeatureState::from_slice(&config.initial_state).is_none()
             || !(config.scale.is_finite() && config.scale > 0.0)
+            || config.feature_bounds.len() != N_FEATURES
+            || config
+                .feature_bounds
+                .iter()
+                .any(|[lo, hi]| !(lo.is_finite() && hi.is_finite() && lo <= hi))
         {
             return Err(Error::parameter(
                 "model config",
                 where_("config.json"),
-                "initial_state must hold 9 finite values and scale must be positive",
+                format!("initial_state must hold {STATE_LEN} finite values, scale must be positive and feature_bounds must hold {N_FEATURES} finite [min, max] pairs"),
             ));
         }
         let tensors = candle_core::safetensors::load_buffer(weights, &candle_core::Device::Cpu)
@@ -144,54 +201,64 @@ impl MixtureNet {
             })?;
         let dims: Vec<usize> = std::iter::once(N_FEATURES)
             .chain(config.hidden.iter().copied())
-            .chain([4 * K])
+            .chain([N_OUT])
             .collect();
         let mut layers = Vec::new();
         let mut shapes: Vec<(usize, usize)> = dims.windows(2).map(|w| (w[0], w[1])).collect();
-        shapes.push((N_FEATURES, 4 * K));
+        shapes.push((N_FEATURES, N_OUT));
+        let get = |name: &str, shape: &[usize]| -> Result<Vec<f64>> {
+            let t = tensors.get(name).ok_or_else(|| {
+                Error::parameter(
+                    "model weights",
+                    where_("model.safetensors"),
+                    format!("no tensor `{name}`"),
+                )
+            })?;
+            if t.dims() != shape {
+                return Err(Error::parameter(
+                    "model weights",
+                    where_("model.safetensors"),
+                    format!("`{name}` has shape {:?}, expected {shape:?}", t.dims()),
+                ));
+            }
+            let v: Vec<f64> = t
+                .flatten_all()
+                .and_then(|t| t.to_dtype(candle_core::DType::F64))
+                .and_then(|t| t.to_vec1())
+                .map_err(|e| Error::Internal(format!("reading `{name}`: {e}")))?;
+            if v.iter().any(|x| !x.is_finite()) {
+                return Err(Error::parameter(
+                    "model weights",
+                    where_("model.safetensors"),
+                    format!("`{name}` holds a non-finite value"),
+                ));
+            }
+            Ok(v)
+        };
         for ((wn, bn), (n_in, n_out)) in layer_names(shapes.len()).into_iter().zip(shapes) {
-            let get = |name: &str, shape: &[usize]| -> Result<Vec<f64>> {
-                let t = tensors.get(name).ok_or_else(|| {
-                    Error::parameter(
-                        "model weights",
-                        where_("model.safetensors"),
-                        format!("no tensor `{name}`"),
-                    )
-                })?;
-                if t.dims() != shape {
-                    return Err(Error::parameter(
-                        "model weights",
-                        where_("model.safetensors"),
-                        format!("`{name}` has shape {:?}, expected {shape:?}", t.dims()),
-                    ));
-                }
-                let v: Vec<f64> = t
-                    .flatten_all()
-                    .and_then(|t| t.to_dtype(candle_core::DType::F64))
-                    .and_then(|t| t.to_vec1())
-                    .map_err(|e| Error::Internal(format!("reading `{name}`: {e}")))?;
-                if v.iter().any(|x| !x.is_finite()) {
-                    return Err(Error::parameter(
-                        "model weights",
-                        where_("model.safetensors"),
-                        format!("`{name}` holds a non-finite value"),
-                    ));
-                }
-                Ok(v)
-            };
             layers.push((get(&wn, &[n_out, n_in])?, get(&bn, &[n_out])?));
         }
+        let shape = get(SHAPE_NAME, &[4 * K])?;
         Ok(MixtureNet {
             layers,
+            law: decode_law(&shape),
+            shape,
             config,
             dir: dir.map(Path::to_path_buf),
         })
     }
 
-    /// Builds a net from trained weights (row-major) and its config.
-    pub(crate) fn from_parts(layers: Vec<(Vec<f64>, Vec<f64>)>, config: DeepConfig) -> Self {
+    /// Builds a net from trained weights (row-major), the innovation law's
+    /// raw parameters and its config.
+    pub(crate) fn from_parts(
+        layers: Vec<(Vec<f64>, Vec<f64>)>,
+        shape: Vec<f64>,
+        config: DeepConfig,
+    ) -> Self {
         MixtureNet {
             layers,
+            law: decode_law(&shape),
+            shape,
             config,
             dir: None,
         }
@@ -200,6 +267,19 @@ impl MixtureNet {
     /// The layers: (weights row-major out×in, bias).
     pub fn layers(&self) -> &[(Vec<f64>, Vec<f64>)] {
         &self.layers
+    }
+
+    /// The innovation law's raw parameters `[logits; loc; ln scale; raw ν]`.
+    pub fn shape(&self) -> &[f64] {
+        &self.shape
+    }
+
+    /// The same network starting generation from another recursion state
+    /// (for example the state at the start of a test period).
+    pub fn with_initial_state(&self, state: &FeatureState) -> MixtureNet {
+        let mut net = self.clone();
+        net.config.initial_state = state.to_vec();
+        net
     }
 
     /// Its configuration.
@@ -216,6 +296,9 @@ impl MixtureNet {
     pub fn mixture(&self, state: &FeatureState) -> Mixture<K> {
         let mut x = [0.0; N_FEATURES];
         state.features(&mut x);
+        for (v, [lo, hi]) in x.iter_mut().zip(&self.config.feature_bounds) {
+            *v = v.clamp(*lo, *hi);
+        }
         let dense = |w: &[f64], b: &[f64], input: &[f64], relu: bool| -> Vec<f64> {
             let n_in = input.len();
             b.iter()
@@ -241,27 +324,20 @@ impl MixtureNet {
             cur = dense(w, b, &cur, i + 1 < mlp.len());
         }
         let lin = dense(&skip[0].0, &skip[0].1, &x, false);
-        for (c, l) in cur.iter_mut().zip(lin) {
-            *c += l;
-        }
-        let logits = &cur[..K];
-        let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let e: Vec<f64> = logits.iter().map(|l| (l - m).exp()).collect();
-        let total: f64 = e.iter().sum();
-        let mut mix = Mixture {
-            weight: [0.0; K],
-            loc: [0.0; K],
-            scale: [0.0; K],
-            nu: [0.0; K],
-        };
+        let mean = MEAN_BOUND * (cur[0] + lin[0]).tanh();
+        let sigma = (cur[1] + lin[1]).clamp(-12.0, 6.0).exp();
+        let law = self.law;
+        let mut mix = law;
         for k in 0..K {
-            mix.weight[k] = e[k] / total;
-            mix.loc[k] = cur[K + k];
-            mix.scale[k] = cur[2 * K + k].clamp(-20.0, 10.0).exp();
-            let inv_nu = 0.5 / (1.0 + (-cur[3 * K + k]).exp());
-            mix.nu[k] = 1.0 / inv_nu.max(1e-6);
+            mix.loc[k] = sigma * (mean + law.loc[k]);
+            mix.scale[k] = sigma * law.scale[k];
         }
         mix
+    }
+
+    /// The innovation law ε (the mixture for σ = 1, μ = 0).
+    pub fn innovation_law(&self) -> Mixture<K> {
+        self.law
     }
 
     /// Mean negative log-likelihood per observation of daily log returns

@@ -2,7 +2,9 @@
 //! train/validation/test split and early stopping on the validation loss.
 
 use super::features::{FeatureState, HALF_LIVES, N_FEATURES};
-use super::model::{layer_names, DeepConfig, MixtureNet, K};
+use super::model::{
+    layer_names, DeepConfig, MixtureNet, INV_NU_MAX, K, MEAN_BOUND, N_OUT, SHAPE_NAME,
+};
 use crate::error::{Error, Result};
 use crate::market::SpotHistory;
 use crate::rng::aux_rng;
@@ -39,6 +41,9 @@ pub struct TrainOptions {
     pub test_fraction: f64,
     /// Seed of the initial weights and the minibatch order.
     pub seed: u64,
+    /// Refit on training and validation together for the selected number
+    /// of epochs.
+    pub refit: bool,
 }
 
 impl Default for TrainOptions {
@@ -54,6 +59,7 @@ impl Default for TrainOptions {
             val_fraction: 0.15,
             test_fraction: 0.15,
             seed: 42,
+            refit: true,
         }
     }
 }
@@ -69,23 +75,26 @@ pub struct TrainReport {
     /// log returns) per epoch; epoch 0 holds the initial weights'
     /// validation NLL.
     pub history: Vec<(usize, f64, f64)>,
-    /// Training observations (all series).
+    /// Training observations (all series) of the selection run.
     pub train_observations: usize,
+    /// Observations of the final fit (training and validation parts when
+    /// `refit`).
+    pub final_observations: usize,
+    /// Whether the kept weights were refitted on training and validation
+    /// together for `best_epoch` epochs.
+    pub refit: bool,
     /// Index of the first validation and first test return of the first
     /// series, and its length.
     pub split: (usize, usize, usize),
     /// Per-observation NLL of daily log returns, first series: train,
-    /// validation, test.
+    /// validation, test, of the selection run's best weights (validation is
+    /// out of sample here).
+    pub selection_nll: (f64, f64, f64),
+    /// The same for the final weights (validation is in sample after a
+    /// refit; test is never seen).
     pub nll: (f64, f64, f64),
     /// Wall-clock seconds.
     pub seconds: f64,
-}
-
-/// One training series: its standardised returns and split points.
-struct Series {
-    z: Vec<f64>,
-    n_train: usize,
-    n_val: usize,
 }
 
 fn to_tensor(rows: &[[f64; N_FEATURES]], dev: &Device) -> candle_core::Result<Tensor> {
@@ -112,11 +121,11 @@ fn lgamma(x: &Tensor) -> candle_core::Result<Tensor> {
 }
 
 /// Mean negative log-likelihood of standardised returns `y` (N×1) under the
-/// mixture the network outputs for `x`.
-fn loss(layers: &[(Var, Var)], x: &Tensor, y: &Tensor) -> candle_core::Result<Tensor> {
+/// model: `y = σ(x) (μ(x) + ε)`, ε from the shared Student-t mixture `shape`.
+fn loss(layers: &[(Var, Var)], shape: &Var, x: &Tensor, y: &Tensor) -> candle_core::Result<Tensor> {
     // The MLP layers, then a linear skip from the inputs to the outputs
     // (the last pair): a log-linear multi-scale volatility model that the MLP
-    // corrects, which extrapolates sensibly to calmer or wilder regimes.
+    // corrects.
     let (mlp, skip) = layers.split_at(layers.len() - 1);
     let mut h = x.clone();
     for (i, (w, b)) in mlp.iter().enumerate() {
@@ -130,26 +139,43 @@ fn loss(layers: &[(Var, Var)], x: &Tensor, y: &Tensor) -> candle_core::Result<Te
     let h = (h + x
         .matmul(&skip[0].0.as_tensor().t()?)?
         .broadcast_add(skip[0].1.as_tensor())?)?;
-    let log_w = candle_nn::ops::log_softmax(&h.narrow(1, 0, K)?, 1)?;
-    let loc = h.narrow(1, K, K)?;
-    let log_s = h.narrow(1, 2 * K, K)?.clamp(-20.0, 10.0)?;
-    let inv_nu = (candle_nn::ops::sigmoid(&h.narrow(1, 3 * K, K)?)? * 0.5)?.clamp(1e-6, 0.5)?;
+    let mean = (h.narrow(1, 0, 1)?.tanh()? * MEAN_BOUND)?;
+    let log_sigma = h.narrow(1, 1, 1)?.clamp(-12.0, 6.0)?;
+    // Innovation (N×1): y/σ − μ.
+    let e = (y.mul(&log_sigma.neg()?.exp()?)? - mean)?;
+    let p = shape.as_tensor().unsqueeze(0)?;
+    let log_w = candle_nn::ops::log_softmax(&p.narrow(1, 0, K)?, 1)?;
+    let loc = p.narrow(1, K, K)?;
+    let log_s = p.narrow(1, 2 * K, K)?.clamp(-20.0, 10.0)?;
+    let inv_nu = (candle_nn::ops::sigmoid(&p.narrow(1, 3 * K, K)?)? * INV_NU_MAX)?
+        .clamp(1e-6, INV_NU_MAX)?;
     let nu = inv_nu.recip()?;
-    let u = y.broadcast_sub(&loc)?.mul(&(log_s.neg()?.exp()?))?;
-    let log_kernel = ((u.sqr()?.mul(&inv_nu)? + 1.0)?
+    let u = e
+        .broadcast_sub(&loc)?
+        .broadcast_mul(&(log_s.neg()?.exp()?))?;
+    let log_kernel = ((u.sqr()?.broadcast_mul(&inv_nu)? + 1.0)?
         .log()?
-        .mul(&((&nu + 1.0)? * 0.5)?)?)
+        .broadcast_mul(&((&nu + 1.0)? * 0.5)?)?)
     .neg()?;
     let log_c = ((lgamma(&((&nu + 1.0)? * 0.5)?)? - lgamma(&(&nu * 0.5)?)?)?
         - ((nu.log()? + std::f64::consts::PI.ln())? * 0.5)?)?;
-    let log_f = ((log_w + log_c)? - log_s)?.add(&log_kernel)?;
-    log_f.log_sum_exp(D::Minus1)?.mean_all()?.neg()
+    let per_component = ((log_w + log_c)? - log_s)?;
+    let log_f = log_kernel.broadcast_add(&per_component)?;
+    (log_f.log_sum_exp(D::Minus1)? - log_sigma.squeeze(1)?)?
+        .mean_all()?
+        .neg()
 }
 
 /// Standard-normal He initialisation from the project's RNG (candle's CPU
-/// RNG cannot be seeded); the output layer starts small with component
-/// scales spread apart so the components differ from the first step.
-fn init_layers(dims: &[usize], seed: u64, dev: &Device) -> candle_core::Result<Vec<(Var, Var)>> {
+/// RNG cannot be seeded); the output layer starts small (σ ≈ 1, μ ≈ 0) and
+/// the skip layer at zero. The innovation law starts with equal weights,
+/// scales spread apart so the components differ from the first step, and
+/// ν ≈ 40.
+fn init_layers(
+    dims: &[usize],
+    seed: u64,
+    dev: &Device,
+) -> candle_core::Result<(Vec<(Var, Var)>, Var)> {
     let mut rng = aux_rng(seed, 0x4445_4550);
     let last = dims.len() - 2;
     let mut layers = (0..dims.len() - 1)
@@ -162,29 +188,32 @@ fn init_layers(dims: &[usize], seed: u64, dev: &Device) -> candle_core::Result<V
                     (gain * z) as f32
                 })
                 .collect();
-            let mut b = vec![0f32; n_out];
-            if i == last {
-                for (k, v) in [-0.4f32, 0.0, 0.6].iter().enumerate() {
-                    b[2 * K + k] = *v;
-                }
-            }
             Ok((
                 Var::from_tensor(&Tensor::from_vec(w, (n_out, n_in), dev)?)?,
-                Var::from_tensor(&Tensor::from_vec(b, n_out, dev)?)?,
+                Var::from_tensor(&Tensor::zeros(n_out, DType::F32, dev)?)?,
             ))
         })
         .collect::<candle_core::Result<Vec<_>>>()?;
-    // The skip layer starts at zero.
     let (n_in, n_out) = (dims[0], dims[dims.len() - 1]);
     layers.push((
         Var::from_tensor(&Tensor::zeros((n_out, n_in), DType::F32, dev)?)?,
         Var::from_tensor(&Tensor::zeros(n_out, DType::F32, dev)?)?,
     ));
-    Ok(layers)
+    let mut shape = vec![0f32; 4 * K];
+    for (k, v) in [-0.4f32, 0.0, 0.6].iter().enumerate() {
+        shape[2 * K + k] = *v;
+        // 1/ν = sigmoid(−2.5)/3 ≈ 0.025: near-Gaussian components (ν ≈ 40),
+        // so heavy tails are learnt from the data rather than assumed.
+        shape[3 * K + k] = -2.5;
+    }
+    let shape = Var::from_tensor(&Tensor::from_vec(shape, 4 * K, dev)?)?;
+    Ok((layers, shape))
 }
 
-fn snapshot(layers: &[(Var, Var)]) -> candle_core::Result<Vec<(Vec<f64>, Vec<f64>)>> {
-    layers
+type Weights = (Vec<(Vec<f64>, Vec<f64>)>, Vec<f64>);
+
+fn snapshot(layers: &[(Var, Var)], shape: &Var) -> candle_core::Result<Weights> {
+    let l = layers
         .iter()
         .map(|(w, b)| {
             Ok((
@@ -195,7 +224,8 @@ fn snapshot(layers: &[(Var, Var)]) -> candle_core::Result<Vec<(Vec<f64>, Vec<f64
                 b.as_tensor().to_dtype(DType::F64)?.to_vec1()?,
             ))
         })
-        .collect()
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    Ok((l, shape.as_tensor().to_dtype(DType::F64)?.to_vec1()?))
 }
 
 fn candle_err(e: candle_core::Error) -> Error {
@@ -242,8 +272,7 @@ pub fn train(
             "must be positive",
         ));
     }
-    let mut series = Vec::new();
-    let mut train_rows: Vec<([f64; N_FEATURES], f64)> = Vec::new();
+    let mut parts = Vec::new();
     for h in histories {
         let r = h.log_returns();
         let n = r.len();
@@ -257,30 +286,184 @@ pub fn train(
                 format!("{n} returns leave {n_train} for training and {n_val} for validation; need 550 and 100"),
             ));
         }
-        let (_, var) = crate::stats::mean_var(&r[..n_train]);
-        let scale = var.sqrt();
-        let z: Vec<f64> = r.iter().map(|x| x / scale).collect();
-        let mut state = FeatureState::default();
-        for (t, &zt) in z.iter().enumerate().take(n_train) {
-            if t >= WARMUP {
-                let mut f = [0.0; N_FEATURES];
-                state.features(&mut f);
-                train_rows.push((f, zt));
-            }
-            state.update(zt);
-        }
-        series.push((Series { z, n_train, n_val }, scale));
+        parts.push((r, n_train, n_val));
     }
-    let (target, scale) = (&series[0].0, series[0].1);
+    let (r, n_train, n_val) = (&parts[0].0, parts[0].1, parts[0].2);
+    let val_end = n_train + n_val;
+    let n = r.len();
     let dev = Device::Cpu;
     let dims: Vec<usize> = std::iter::once(N_FEATURES)
         .chain(opts.hidden.iter().copied())
-        .chain([4 * K])
+        .chain([N_OUT])
         .collect();
-    let layers = init_layers(&dims, opts.seed, &dev).map_err(candle_err)?;
+    let first = &histories[0];
+    let data: Vec<String> = histories
+        .iter()
+        .map(|h| {
+            format!(
+                "{} ({}, {} to {})",
+                h.source().display(),
+                h.column(),
+                h.dates()[0],
+                h.dates()[h.len() - 1]
+            )
+        })
+        .collect();
+    // The config of a net fitted on the first `upto(series)` returns of each
+    // series: its scale, feature box and end-of-file start state.
+    let config_for = |fitted: &Fitted| DeepConfig {
+        format: 2,
+        name: opts.name.clone(),
+        hidden: opts.hidden.clone(),
+        components: K,
+        half_lives: HALF_LIVES.to_vec(),
+        scale: fitted.scale,
+        initial_state: FeatureState::after(&r.iter().map(|x| x / fitted.scale).collect::<Vec<_>>())
+            .to_vec(),
+        feature_bounds: fitted.bounds.clone(),
+        last_price: *first.prices().last().unwrap_or(&1.0),
+        data: data.clone(),
+        seed: opts.seed,
+    };
+
+    // 1. Selection: fit on the training part, stop early on the validation NLL.
+    let selection = Fitted::rows(&parts, |_, n_train, _| n_train);
+    let mut history = Vec::new();
+    let (weights, best_epoch, epochs_run) = fit(
+        &selection,
+        &dims,
+        opts,
+        opts.epochs,
+        true,
+        &dev,
+        |epoch, train_loss, weights| {
+            let net = MixtureNet::from_parts(
+                weights.0.clone(),
+                weights.1.clone(),
+                config_for(&selection),
+            );
+            let v = net.nll(&r[..val_end], n_train);
+            history.push((epoch, train_loss, v));
+            if epoch > 0 {
+                progress(epoch, train_loss, v);
+            }
+            v
+        },
+    )?;
+    let selected = MixtureNet::from_parts(weights.0, weights.1, config_for(&selection));
+    let nll_of = |net: &MixtureNet, from: usize, to: usize| {
+        if from < to {
+            net.nll(&r[..to], from)
+        } else {
+            f64::NAN
+        }
+    };
+    let selection_nll = (
+        nll_of(&selected, WARMUP, n_train),
+        nll_of(&selected, n_train, val_end),
+        nll_of(&selected, val_end, n),
+    );
+    // 2. Refit on training and validation together for the selected number of
+    // epochs (the usual final fit: the model then knows the most recent
+    // regime before the test period, as a GARCH fitted on the same days does).
+    let (net, final_rows) = if opts.refit && best_epoch > 0 {
+        let all = Fitted::rows(&parts, |_, n_train, n_val| n_train + n_val);
+        let (w, _, _) = fit(&all, &dims, opts, best_epoch, false, &dev, |_, _, _| 0.0)?;
+        let rows = all.rows.len();
+        (MixtureNet::from_parts(w.0, w.1, config_for(&all)), rows)
+    } else {
+        (selected, selection.rows.len())
+    };
+    let report = TrainReport {
+        epochs_run,
+        best_epoch,
+        history,
+        train_observations: selection.rows.len(),
+        final_observations: final_rows,
+        refit: opts.refit && best_epoch > 0,
+        split: (n_train, val_end, n),
+        selection_nll,
+        nll: (
+            nll_of(&net, WARMUP, n_train),
+            nll_of(&net, n_train, val_end),
+            nll_of(&net, val_end, n),
+        ),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok((net, report))
+}
+
+/// Training rows of all series up to a split point, with the target's scale
+/// and the box of the features seen.
+struct Fitted {
+    rows: Vec<([f64; N_FEATURES], f64)>,
+    scale: f64,
+    bounds: Vec<[f64; 2]>,
+}
+
+impl Fitted {
+    /// Rows of each series' first `upto(series, n_train, n_val)` returns,
+    /// each series standardised by its own volatility over those returns.
+    fn rows(
+        parts: &[(Vec<f64>, usize, usize)],
+        upto: impl Fn(usize, usize, usize) -> usize,
+    ) -> Fitted {
+        let mut rows = Vec::new();
+        let mut target_scale = 1.0;
+        for (i, (r, n_train, n_val)) in parts.iter().enumerate() {
+            let end = upto(i, *n_train, *n_val);
+            let (_, var) = crate::stats::mean_var(&r[..end]);
+            let scale = var.sqrt();
+            if i == 0 {
+                target_scale = scale;
+            }
+            let mut state = FeatureState::default();
+            for (t, x) in r[..end].iter().enumerate() {
+                let z = x / scale;
+                if t >= WARMUP {
+                    let mut f = [0.0; N_FEATURES];
+                    state.features(&mut f);
+                    rows.push((f, z));
+                }
+                state.update(z);
+            }
+        }
+        let mut bounds = vec![[f64::INFINITY, f64::NEG_INFINITY]; N_FEATURES];
+        for (f, _) in &rows {
+            for (b, v) in bounds.iter_mut().zip(f) {
+                b[0] = b[0].min(*v);
+                b[1] = b[1].max(*v);
+            }
+        }
+        Fitted {
+            rows,
+            scale: target_scale,
+            bounds,
+        }
+    }
+}
+
+/// Minibatch AdamW on `data.rows` for up to `epochs` epochs from a seeded
+/// initialisation. `score(epoch, train_loss, weights)` is called on the
+/// initial weights (epoch 0, loss NaN) and after every epoch. With
+/// `early_stop` the weights with the lowest score are kept and training stops
+/// after `opts.patience` epochs without improvement; without it all epochs
+/// run and the last weights are kept. Returns (weights, kept epoch, epochs
+/// run).
+fn fit(
+    data: &Fitted,
+    dims: &[usize],
+    opts: &TrainOptions,
+    epochs: usize,
+    early_stop: bool,
+    dev: &Device,
+    mut score: impl FnMut(usize, f64, &Weights) -> f64,
+) -> Result<(Weights, usize, usize)> {
+    let (layers, shape) = init_layers(dims, opts.seed, dev).map_err(candle_err)?;
     let vars: Vec<Var> = layers
         .iter()
         .flat_map(|(w, b)| [w.clone(), b.clone()])
+        .chain([shape.clone()])
         .collect();
     let mut opt = AdamW::new(
         vars,
@@ -291,96 +474,40 @@ pub fn train(
         },
     )
     .map_err(candle_err)?;
-    let first = &histories[0];
-    let config = |initial: &FeatureState| DeepConfig {
-        format: 1,
-        name: opts.name.clone(),
-        hidden: opts.hidden.clone(),
-        components: K,
-        half_lives: HALF_LIVES.to_vec(),
-        scale,
-        initial_state: initial.to_vec(),
-        last_price: *first.prices().last().unwrap_or(&1.0),
-        data: histories
-            .iter()
-            .map(|h| {
-                format!(
-                    "{} ({}, {} to {})",
-                    h.source().display(),
-                    h.column(),
-                    h.dates()[0],
-                    h.dates()[h.len() - 1]
-                )
-            })
-            .collect(),
-        seed: opts.seed,
-    };
-    let end_state = FeatureState::after(&target.z);
-    let z_val_end = target.n_train + target.n_val;
-    // Validation NLL of daily log returns, through the f64 inference path
-    // (the one generation uses).
-    let r: Vec<f64> = target.z.iter().map(|z| z * scale).collect();
-    let val_nll = |net: &MixtureNet| net.nll(&r[..z_val_end], target.n_train);
     let mut rng = aux_rng(opts.seed, 0x4241_5443);
-    let mut order: Vec<usize> = (0..train_rows.len()).collect();
-    let initial = snapshot(&layers).map_err(candle_err)?;
-    let v0 = val_nll(&MixtureNet::from_parts(initial.clone(), config(&end_state)));
-    let mut best = (v0, 0usize, initial);
-    // Epoch 0: the initial weights (no training loss yet).
-    let mut history = vec![(0, f64::NAN, v0)];
+    let mut order: Vec<usize> = (0..data.rows.len()).collect();
+    let initial = snapshot(&layers, &shape).map_err(candle_err)?;
+    let s0 = score(0, f64::NAN, &initial);
+    let mut best = (s0, 0usize, initial);
     let mut epochs_run = 0;
-    for epoch in 1..=opts.epochs {
+    for epoch in 1..=epochs {
         order.shuffle(&mut rng);
         let mut total = 0.0;
         for batch in order.chunks(opts.batch) {
-            let rows: Vec<[f64; N_FEATURES]> = batch.iter().map(|&i| train_rows[i].0).collect();
-            let y: Vec<f32> = batch.iter().map(|&i| train_rows[i].1 as f32).collect();
-            let x = to_tensor(&rows, &dev).map_err(candle_err)?;
-            let y = Tensor::from_vec(y, (batch.len(), 1), &dev).map_err(candle_err)?;
-            let l = loss(&layers, &x, &y).map_err(candle_err)?;
+            let rows: Vec<[f64; N_FEATURES]> = batch.iter().map(|&i| data.rows[i].0).collect();
+            let y: Vec<f32> = batch.iter().map(|&i| data.rows[i].1 as f32).collect();
+            let x = to_tensor(&rows, dev).map_err(candle_err)?;
+            let y = Tensor::from_vec(y, (batch.len(), 1), dev).map_err(candle_err)?;
+            let l = loss(&layers, &shape, &x, &y).map_err(candle_err)?;
             opt.backward_step(&l).map_err(candle_err)?;
             total += l.to_scalar::<f32>().map_err(candle_err)? as f64 * batch.len() as f64;
         }
-        let train_loss = total / train_rows.len() as f64;
-        let net =
-            MixtureNet::from_parts(snapshot(&layers).map_err(candle_err)?, config(&end_state));
-        let v = val_nll(&net);
+        let train_loss = total / data.rows.len() as f64;
+        let weights = snapshot(&layers, &shape).map_err(candle_err)?;
+        let v = score(epoch, train_loss, &weights);
         if !v.is_finite() || !train_loss.is_finite() {
             return Err(Error::Internal(format!(
                 "training diverged at epoch {epoch} (train {train_loss}, validation {v}); try a smaller --learning-rate"
             )));
         }
-        history.push((epoch, train_loss, v));
-        progress(epoch, train_loss, v);
         epochs_run = epoch;
-        if v < best.0 - 1e-6 {
-            best = (v, epoch, snapshot(&layers).map_err(candle_err)?);
+        if !early_stop || v < best.0 - 1e-6 {
+            best = (v, epoch, weights);
         } else if epoch - best.1 >= opts.patience {
             break;
         }
     }
-    let net = MixtureNet::from_parts(best.2, config(&end_state));
-    // NLL of daily log returns (return units) on each part of the target.
-    let nll_range = |from: usize, to: usize| net.nll(&r[..to], from);
-    let n = r.len();
-    let report = TrainReport {
-        epochs_run,
-        best_epoch: best.1,
-        history,
-        train_observations: train_rows.len(),
-        split: (target.n_train, z_val_end, n),
-        nll: (
-            nll_range(WARMUP, target.n_train),
-            nll_range(target.n_train, z_val_end),
-            if z_val_end < n {
-                nll_range(z_val_end, n)
-            } else {
-                f64::NAN
-            },
-        ),
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    Ok((net, report))
+    Ok((best.2, best.1, epochs_run))
 }
 
 /// Writes `config.json` and `model.safetensors` of `net` into `dir`.
@@ -404,6 +531,11 @@ pub fn save(net: &MixtureNet, dir: &std::path::Path) -> Result<()> {
         );
         tensors.insert(bn, Tensor::from_vec(bt, n_out, &dev).map_err(candle_err)?);
     }
+    let shape: Vec<f32> = net.shape().iter().map(|v| *v as f32).collect();
+    tensors.insert(
+        SHAPE_NAME.to_string(),
+        Tensor::from_vec(shape, 4 * K, &dev).map_err(candle_err)?,
+    );
     let partial = dir.join(".model.safetensors.partial");
     candle_core::safetensors::save(&tensors, &partial).map_err(candle_err)?;
     std::fs::rename(&partial, dir.join("model.safetensors")).map_err(|source| Error::Write {
