@@ -21,6 +21,9 @@ pub enum ModelKind {
     Heston,
     /// GJR-GARCH(1,1) with Student-t innovations (daily).
     Garch,
+    /// The deep generator: a trained network (daily; `--model-path`, or the
+    /// shipped S&P 500 model).
+    Deep,
 }
 
 /// A list of numbers: `0.2` or `0.2,0.3` on the command line, a number or an
@@ -192,6 +195,10 @@ pub struct SimulateParams {
     #[arg(long, help_heading = "GJR-GARCH (daily units)")]
     pub nu: Option<f64>,
 
+    /// Deep: directory of a model written by `synthmarket train` [default: the shipped S&P 500 model]
+    #[arg(long, help_heading = "Deep generator")]
+    pub model_path: Option<std::path::PathBuf>,
+
     /// Also write DIR/options.csv: the option chain of every path and date, priced in the path's state
     #[arg(long, help_heading = "Option chains")]
     #[serde(default)]
@@ -262,6 +269,7 @@ impl SimulateParams {
         };
         SimulateParams {
             model: self.model.or(file.model),
+            model_path: self.model_path.or(file.model_path),
             paths: self.paths.or(file.paths),
             steps: self.steps.or(file.steps),
             dt: self.dt.or(file.dt),
@@ -318,6 +326,7 @@ impl SimulateParams {
             ModelKind::Gbm => self.resolve_gbm()?,
             ModelKind::Heston => self.resolve_heston()?,
             ModelKind::Garch => self.resolve_garch()?,
+            ModelKind::Deep => self.resolve_deep()?,
         };
         let options = self.resolve_options(&spec)?;
         Ok(SimulationJob {
@@ -420,6 +429,13 @@ impl SimulateParams {
                     "option chains for GARCH paths are not available yet (they need a risk-neutral GARCH pricer)",
                 ))
             }
+            ModelSpec::Deep { .. } => {
+                return Err(Error::parameter(
+                    "options",
+                    "true",
+                    "option chains for deep-model paths are not available yet (they need a risk-neutral pricer for the learnt dynamics)",
+                ))
+            }
             ModelSpec::Heston { params, .. } => ChainModel::Heston {
                 kappa: params.kappa(),
                 theta: params.theta(),
@@ -432,7 +448,7 @@ impl SimulateParams {
         let s0 = match model {
             ModelSpec::Gbm { assets, .. } => assets[0].params.s0(),
             ModelSpec::Heston { params, .. } => params.s0(),
-            ModelSpec::Garch { s0, .. } => *s0,
+            ModelSpec::Garch { s0, .. } | ModelSpec::Deep { s0, .. } => *s0,
         };
         Ok(Some((spec.with_initial_spot(s0), pricing)))
     }
@@ -533,6 +549,7 @@ impl SimulateParams {
                 ("gamma", self.gamma.is_some()),
                 ("beta", self.beta.is_some()),
                 ("nu", self.nu.is_some()),
+                ("model-path", self.model_path.is_some()),
             ],
         )?;
         let n = self.n_assets()?;
@@ -597,6 +614,7 @@ impl SimulateParams {
                 ("gamma", self.gamma.is_some()),
                 ("beta", self.beta.is_some()),
                 ("nu", self.nu.is_some()),
+                ("model-path", self.model_path.is_some()),
             ],
         )?;
         let one = |name: &str, v: &Option<Numbers>, default: f64| match v {
@@ -641,6 +659,7 @@ impl SimulateParams {
                 ("xi", self.xi.is_some()),
                 ("rho", self.rho.is_some()),
                 ("scheme", self.scheme.is_some()),
+                ("model-path", self.model_path.is_some()),
             ],
         )?;
         let s0 = match &self.s0 {
@@ -667,6 +686,65 @@ impl SimulateParams {
             params,
             s0,
             v0: self.v0,
+        })
+    }
+
+    fn resolve_deep(&self) -> Result<ModelSpec> {
+        self.reject_foreign(
+            "deep",
+            &[
+                ("sigma", self.sigma.is_some()),
+                ("assets", self.assets.is_some()),
+                ("correlation", self.correlation.is_some()),
+                ("mu", self.mu.is_some()),
+                ("rate", self.rate.is_some()),
+                ("dividend", self.dividend.is_some()),
+                ("v0", self.v0.is_some()),
+                ("kappa", self.kappa.is_some()),
+                ("theta", self.theta.is_some()),
+                ("xi", self.xi.is_some()),
+                ("rho", self.rho.is_some()),
+                ("scheme", self.scheme.is_some()),
+                ("mean", self.mean.is_some()),
+                ("omega", self.omega.is_some()),
+                ("alpha", self.alpha.is_some()),
+                ("gamma", self.gamma.is_some()),
+                ("beta", self.beta.is_some()),
+                ("nu", self.nu.is_some()),
+            ],
+        )?;
+        let s0 = match &self.s0 {
+            None => 100.0,
+            Some(n) if n.0.len() == 1 && n.0[0].is_finite() && n.0[0] > 0.0 => n.0[0],
+            Some(n) => {
+                return Err(Error::parameter(
+                    "s0",
+                    format!("{:?}", n.0),
+                    "the deep model simulates one asset: give a single positive value",
+                ))
+            }
+        };
+        if let Some(dt) = self.dt {
+            if (dt * TRADING_DAYS_PER_YEAR - 1.0).abs() > 1e-9 {
+                return Err(Error::parameter(
+                    "dt",
+                    dt,
+                    "the deep model is daily: leave --dt at 1/252",
+                ));
+            }
+        }
+        let net = match &self.model_path {
+            Some(dir) => crate::deep::MixtureNet::load(dir)?,
+            None => crate::deep::MixtureNet::shipped()?,
+        };
+        Ok(ModelSpec::Deep {
+            model_path: self.model_path.as_ref().map_or_else(
+                || format!("shipped:{}", crate::deep::SHIPPED_MODEL),
+                |p| p.display().to_string(),
+            ),
+            name: net.config().name.clone(),
+            s0,
+            net: Box::new(net),
         })
     }
 }
@@ -725,6 +803,18 @@ pub enum ModelSpec {
         s0: f64,
         /// Initial conditional variance, annualised (None: unconditional).
         v0: Option<f64>,
+    },
+    /// The deep generator, daily.
+    Deep {
+        /// `shipped:NAME` or the model directory.
+        model_path: String,
+        /// The model's name (from its config).
+        name: String,
+        /// Initial spot.
+        s0: f64,
+        /// The loaded network.
+        #[serde(skip)]
+        net: Box<crate::deep::MixtureNet>,
     },
 }
 

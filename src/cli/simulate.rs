@@ -10,7 +10,8 @@ const AFTER_HELP: &str = "Output (DIR/spot.csv), one row per path and step:
   date      ISO date on a Mon-Fri calendar from --start (step k = round(k*dt*252) business days)
   asset     asset name (multi-asset GBM only)
   spot      spot price
-  variance  instantaneous annualised variance: sigma^2 for GBM, v_t for Heston
+  variance  instantaneous annualised variance: sigma^2 for GBM, v_t for Heston,
+            252 x the one-step conditional variance for GARCH and deep
 
 With --options, DIR/options.csv holds one row per path, chain date, expiry,
 strike and type: path,step,date,expiry,maturity,strike,option_type,price,
@@ -23,6 +24,8 @@ DIR/.spot.csv.partial and renamed when complete; run.json is written last.
 
 Examples:
   synthmarket simulate --model heston --paths 1000 --out out
+  synthmarket simulate --model deep --paths 1000 --steps 2520 --out deep10y
+  synthmarket simulate --model deep --model-path models/mine --s0 2500 --out mine
   synthmarket simulate --model gbm --mu 0.07 --sigma 0.18 --paths 500 --steps 2520 --out gbm10y
   synthmarket simulate --model gbm --assets spx,ndx --s0 2500,6600 --sigma 0.18,0.23 \\
       --correlation \"1,0.9;0.9,1\" --out pair

@@ -29,9 +29,11 @@
 mod features;
 mod generator;
 mod model;
+mod shipped;
 mod train;
 
 pub use features::{FeatureState, HALF_LIVES, N_FEATURES};
 pub use generator::DeepGenerator;
 pub use model::{DeepConfig, Mixture, MixtureNet};
+pub use shipped::SHIPPED_MODEL;
 pub use train::{save, train, TrainOptions, TrainReport};

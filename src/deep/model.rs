@@ -162,7 +162,11 @@ impl MixtureNet {
         )
     }
 
-    fn from_bytes(config: &[u8], weights: &[u8], dir: Option<&Path>) -> Result<MixtureNet> {
+    pub(crate) fn from_bytes(
+        config: &[u8],
+        weights: &[u8],
+        dir: Option<&Path>,
+    ) -> Result<MixtureNet> {
         let where_ = |f: &str| {
             dir.map_or_else(
                 || format!("shipped model {f}"),

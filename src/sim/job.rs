@@ -82,6 +82,12 @@ impl SimulationJob {
                 &spot_csv,
                 progress,
             )?,
+            ModelSpec::Deep { net, s0, .. } => self.stream(
+                &crate::deep::DeepGenerator::new((**net).clone(), Some(*s0), &self.grid)?,
+                None,
+                &spot_csv,
+                progress,
+            )?,
         };
         let multi = matches!(&self.model, ModelSpec::Gbm { assets, .. } if assets.len() > 1);
         let columns: &[&str] = if multi {
@@ -273,6 +279,12 @@ impl SimulationJob {
                 ));
                 if let Some(v) = v0 {
                     c.push_str(&format!(" --v0 {v}"));
+                }
+            }
+            ModelSpec::Deep { model_path, s0, .. } => {
+                c.push_str(&format!(" --model deep --s0 {s0}"));
+                if !model_path.starts_with("shipped:") {
+                    c.push_str(&format!(" --model-path {model_path}"));
                 }
             }
             ModelSpec::Heston { params, scheme } => {

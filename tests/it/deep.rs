@@ -95,3 +95,120 @@ fn a_model_trained_on_gbm_generates_near_gaussian_returns() {
         m.excess_kurtosis()
     );
 }
+
+fn models_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sp500")
+}
+
+/// The model embedded in the binary is the one in `models/sp500`, and its
+/// held-out NLL recomputed here is the one its metrics.json reports.
+#[test]
+fn shipped_model_is_models_sp500_and_reproduces_its_metrics() {
+    let shipped = MixtureNet::shipped().unwrap();
+    let on_disk = MixtureNet::load(&models_dir()).unwrap();
+    assert_eq!(shipped.layers(), on_disk.layers());
+    assert_eq!(shipped.shape(), on_disk.shape());
+    assert_eq!(shipped.config(), on_disk.config());
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(models_dir().join("metrics.json")).unwrap())
+            .unwrap();
+    let (_, test_from, n) = (
+        metrics["report"]["split"][0].as_u64().unwrap() as usize,
+        metrics["report"]["split"][1].as_u64().unwrap() as usize,
+        metrics["report"]["split"][2].as_u64().unwrap() as usize,
+    );
+    let r = SpotHistory::from_csv(data("sp500_daily.csv"), None)
+        .unwrap()
+        .log_returns();
+    assert_eq!(r.len(), n);
+    let nll = shipped.nll(&r, test_from);
+    let reported = metrics["test_nll_deep"].as_f64().unwrap();
+    assert!((nll - reported).abs() < 1e-12, "{nll} vs {reported}");
+}
+
+/// The variance state is the one-step conditional variance: from a fixed
+/// state, the sample variance of 200,000 one-day log returns matches
+/// `variance · dt` within 4 standard errors (the SE from the sample fourth
+/// moment; the shipped law's components all have ν > 4, so it is finite).
+#[test]
+fn variance_state_is_the_one_step_conditional_variance() {
+    let net = MixtureNet::shipped().unwrap();
+    assert!(net.innovation_law().nu.iter().all(|nu| *nu > 4.0));
+    let grid = TimeGrid::new(1, 1.0 / 252.0).unwrap();
+    let g = DeepGenerator::new(net, Some(100.0), &grid).unwrap();
+    let n = 200_000;
+    let series = collect_series(&g, 11, n, 1);
+    let v0 = series[0].1[0];
+    assert!(series.iter().all(|(_, v)| v[0] == v0));
+    let r: Vec<f64> = series.iter().map(|(s, _)| (s[1] / s[0]).ln()).collect();
+    let mean = r.iter().sum::<f64>() / n as f64;
+    let c2 = r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+    let c4 = r.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n as f64;
+    let se = ((c4 - c2 * c2) / n as f64).sqrt();
+    crate::common::assert_within("one-day variance", c2, v0 / 252.0, se, 4.0);
+}
+
+#[test]
+fn simulate_deep_is_reproducible_across_threads_and_model_paths() {
+    use crate::common::{bin, stderr};
+    let dir = tempfile::tempdir().unwrap();
+    let sim = |name: &str, threads: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let o = bin()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "simulate", "--model", "deep", "--paths", "64", "--steps", "40", "-q",
+            ])
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out.join("spot.csv")).unwrap()
+    };
+    let one = sim("a", "1", &[]);
+    assert!(one == sim("b", "2", &[]), "thread counts differ");
+    let path = models_dir();
+    assert!(one == sim("c", "2", &["--model-path", path.to_str().unwrap()]));
+    assert!(one != sim("d", "2", &["--seed", "7"]));
+    assert_eq!(String::from_utf8_lossy(&one).lines().count(), 1 + 64 * 41);
+}
+
+#[test]
+fn a_broken_model_directory_is_a_clear_error() {
+    use crate::common::{run, stderr};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        models_dir().join("config.json"),
+        dir.path().join("config.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("model.safetensors"), b"not a tensor file").unwrap();
+    let out = dir.path().join("out");
+    let o = run(&[
+        "simulate",
+        "--model",
+        "deep",
+        "--model-path",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("model.safetensors"), "{}", stderr(&o));
+    assert!(!out.exists());
+    std::fs::write(dir.path().join("config.json"), b"{\"format\": 2}").unwrap();
+    let o = run(&[
+        "simulate",
+        "--model",
+        "deep",
+        "--model-path",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("config.json"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
