@@ -43,7 +43,7 @@ pub fn print(dir: &Path, since: SystemTime, ratios: &[Ratio]) {
                 let rate_d = r.elements.1 / d * 1e9;
                 let ratio = rate_n / rate_d;
                 println!(
-                    "{:<52} {:>10.3e}/s vs {:>10.3e}/s  ratio {:>5.2} (target ≥ {:.2})  {}",
+                    "{:<52} {:>10.3e}/s vs {:>10.3e}/s  ratio {:>7.4} (target ≥ {:.4})  {}",
                     r.label,
                     rate_n,
                     rate_d,

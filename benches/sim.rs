@@ -5,6 +5,7 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use std::hint::black_box;
+use synthmarket::deep::{DeepGenerator, MixtureNet};
 use synthmarket::market::{PathChunk, TimeGrid};
 use synthmarket::rng::path_rng;
 use synthmarket::sim::{
@@ -37,6 +38,16 @@ pub const RATIOS: &[Ratio] = &[
         denominator: "paths/normal_draw",
         elements: (PATH_STEPS, PATH_STEPS),
         target: 0.0,
+    },
+    Ratio {
+        // Issue 5 asks for ≥ 1e6 path-steps/s on 2 cores, i.e. 5e5/s per
+        // core: with normal draws at ~2e8/s on this machine class that is a
+        // ratio of 0.0025. The 2-thread driver figure is printed by criterion.
+        label: "deep model path-steps vs N(0,1) draws (1 core)",
+        numerator: "paths/deep",
+        denominator: "paths/normal_draw",
+        elements: (PATH_STEPS, PATH_STEPS),
+        target: 0.0025,
     },
     Ratio {
         label: "driver speed-up, 2 threads vs 1 (Heston QE + CSV)",
@@ -107,6 +118,37 @@ pub fn benches(c: &mut Criterion) {
     g.bench_function("gbm", |b| b.iter(|| fill(&gbm, &mut chunk)));
     g.bench_function("heston_qe", |b| b.iter(|| fill(&qe, &mut chunk)));
     g.bench_function("heston_euler", |b| b.iter(|| fill(&euler, &mut chunk)));
+    let deep = DeepGenerator::new(MixtureNet::shipped().unwrap(), Some(100.0), &grid).unwrap();
+    g.bench_function("deep", |b| b.iter(|| fill(&deep, &mut chunk)));
+    g.finish();
+
+    // The deep model through the driver (no CSV) on 2 threads: the issue's
+    // "≥ 1e6 path-steps per second on 2 cores", read from criterion's
+    // throughput line.
+    let mut g = c.benchmark_group("deep_driver");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(DRIVER_PATHS * STEPS as u64));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    g.bench_function("threads/2", |b| {
+        b.iter(|| {
+            pool.install(|| {
+                Driver::new(7, DRIVER_PATHS)
+                    .run(
+                        &deep,
+                        STEPS,
+                        |chunk| chunk.spot(0, STEPS)[0],
+                        |x| {
+                            black_box(x);
+                            Ok(())
+                        },
+                    )
+                    .unwrap()
+            })
+        })
+    });
     g.finish();
 
     // Driver: simulate and format CSV in a rayon pool of 1 and of 2 threads.

@@ -17,6 +17,9 @@ pub struct DeepGenerator {
     s0: f64,
     start: FeatureState,
     start_mix: Mixture<K>,
+    /// The innovation law's Student-t laws, built once (the law is shared by
+    /// all days).
+    t: [StudentT<f64>; K],
 }
 
 /// Per-path state.
@@ -45,11 +48,21 @@ impl DeepGenerator {
         let start = FeatureState::from_slice(&net.config().initial_state)
             .ok_or_else(|| Error::Internal("model initial state checked at load".into()))?;
         let start_mix = net.mixture(&start);
+        let law = net.innovation_law();
+        let t = law
+            .nu
+            .iter()
+            .map(|nu| StudentT::new(*nu))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::Internal(format!("degrees of freedom of the model: {e}")))?
+            .try_into()
+            .map_err(|_| Error::Internal("component count".into()))?;
         Ok(DeepGenerator {
             net,
             s0,
             start,
             start_mix,
+            t,
         })
     }
 
@@ -59,8 +72,9 @@ impl DeepGenerator {
     }
 
     /// Draws a standardised return from `mix`: the component by inversion
-    /// of one uniform, then a Student-t variate.
-    fn draw(mix: &Mixture<K>, rng: &mut PathRng) -> f64 {
+    /// of one uniform, then a Student-t variate (the mixture's ν are the
+    /// innovation law's, whose samplers are `self.t`).
+    fn draw(&self, mix: &Mixture<K>, rng: &mut PathRng) -> f64 {
         let u: f64 = rng.random();
         let mut k = K - 1;
         let mut acc = 0.0;
@@ -71,9 +85,7 @@ impl DeepGenerator {
                 break;
             }
         }
-        // ν > 2 by construction, so StudentT::new cannot fail.
-        let t = StudentT::new(mix.nu[k]).map_or(0.0, |d| d.sample(rng));
-        mix.loc[k] + mix.scale[k] * t
+        mix.loc[k] + mix.scale[k] * self.t[k].sample(rng)
     }
 }
 
@@ -97,7 +109,7 @@ impl PathGenerator for DeepGenerator {
     fn step(&self, s: &mut DeepState, rng: &mut PathRng) {
         // Extreme draws are clipped at 40 scale units (a 1-in-10^20 event for
         // the fitted laws), so a path never overflows.
-        let z = Self::draw(&s.next, rng).clamp(-40.0, 40.0);
+        let z = self.draw(&s.next, rng).clamp(-40.0, 40.0);
         s.log_ratio += z * self.net.config().scale;
         s.features.update(z);
         s.next = self.net.mixture(&s.features);

@@ -228,6 +228,21 @@ fn snapshot(layers: &[(Var, Var)], shape: &Var) -> candle_core::Result<Weights> 
     Ok((l, shape.as_tensor().to_dtype(DType::F64)?.to_vec1()?))
 }
 
+/// The training device: the first CUDA GPU when built with the `cuda`
+/// feature and one is present, else the CPU. Minibatch order and initial
+/// weights come from the project's RNG either way; GPU reductions may round
+/// differently, so a GPU-trained model is not bit-identical to a CPU-trained
+/// one (generation from a saved model is, on any machine).
+fn device() -> Device {
+    #[cfg(feature = "cuda")]
+    {
+        if let Ok(d) = Device::cuda_if_available(0) {
+            return d;
+        }
+    }
+    Device::Cpu
+}
+
 fn candle_err(e: candle_core::Error) -> Error {
     Error::Internal(format!("candle: {e}"))
 }
@@ -291,7 +306,7 @@ pub fn train(
     let (r, n_train, n_val) = (&parts[0].0, parts[0].1, parts[0].2);
     let val_end = n_train + n_val;
     let n = r.len();
-    let dev = Device::Cpu;
+    let dev = device();
     let dims: Vec<usize> = std::iter::once(N_FEATURES)
         .chain(opts.hidden.iter().copied())
         .chain([N_OUT])
