@@ -95,12 +95,12 @@ impl FeatureState {
 mod tests {
     use super::*;
 
-    /// After a long run of z = 1 every average of z² and z is 1 (so the
+    /// After a long run of z = 1 (78 half-lives of the slowest average) every average of z² and z is 1 (so the
     /// normalised signed feature is 1/sd), exactly as the geometric series
     /// says.
     #[test]
     fn ewma_recursions_converge_to_the_constant() {
-        let s = FeatureState::after(&[1.0; 5000]);
+        let s = FeatureState::after(&[1.0; 20_000]);
         let mut f = [0.0; N_FEATURES];
         s.features(&mut f);
         for (j, h) in HALF_LIVES.iter().enumerate() {
