@@ -186,29 +186,22 @@ fn a_broken_model_directory_is_a_clear_error() {
     .unwrap();
     std::fs::write(dir.path().join("model.safetensors"), b"not a tensor file").unwrap();
     let out = dir.path().join("out");
-    let o = run(&[
-        "simulate",
-        "--model",
-        "deep",
-        "--model-path",
-        dir.path().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("model.safetensors"), "{}", stderr(&o));
-    assert!(!out.exists());
+    // Exits 2 naming the broken file, and writes nothing.
+    let fails_naming = |file: &str| {
+        let o = run(&[
+            "simulate",
+            "--model",
+            "deep",
+            "--model-path",
+            dir.path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(file), "{}", stderr(&o));
+        assert!(!out.exists());
+    };
+    fails_naming("model.safetensors");
     std::fs::write(dir.path().join("config.json"), b"{\"format\": 2}").unwrap();
-    let o = run(&[
-        "simulate",
-        "--model",
-        "deep",
-        "--model-path",
-        dir.path().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("config.json"), "{}", stderr(&o));
-    assert!(!out.exists());
+    fails_naming("config.json");
 }
