@@ -328,6 +328,18 @@ impl SimulateParams {
             ModelKind::Garch => self.resolve_garch()?,
             ModelKind::Deep => self.resolve_deep()?,
         };
+        // The daily models are checked here, before any output is written
+        // (their generators are built only when the run streams).
+        match &spec {
+            ModelSpec::Garch { s0, .. } => {
+                crate::sim::check_spot("s0", *s0)?;
+                crate::sim::require_daily(crate::sim::GARCH_NAME, grid.dt())?;
+            }
+            ModelSpec::Deep { .. } => {
+                crate::sim::require_daily(crate::deep::DEEP_NAME, grid.dt())?;
+            }
+            ModelSpec::Gbm { .. } | ModelSpec::Heston { .. } => {}
+        }
         let options = self.resolve_options(&spec)?;
         Ok(SimulationJob {
             model: spec,
@@ -715,24 +727,16 @@ impl SimulateParams {
         )?;
         let s0 = match &self.s0 {
             None => 100.0,
-            Some(n) if n.0.len() == 1 && n.0[0].is_finite() && n.0[0] > 0.0 => n.0[0],
+            Some(n) if n.0.len() == 1 => n.0[0],
             Some(n) => {
                 return Err(Error::parameter(
                     "s0",
-                    format!("{:?}", n.0),
-                    "the deep model simulates one asset: give a single positive value",
+                    format!("{} values", n.0.len()),
+                    "the deep model simulates one asset: give a single value",
                 ))
             }
         };
-        if let Some(dt) = self.dt {
-            if (dt * TRADING_DAYS_PER_YEAR - 1.0).abs() > 1e-9 {
-                return Err(Error::parameter(
-                    "dt",
-                    dt,
-                    "the deep model is daily: leave --dt at 1/252",
-                ));
-            }
-        }
+        crate::sim::check_spot("s0", s0)?;
         let net = match &self.model_path {
             Some(dir) => crate::deep::MixtureNet::load(dir)?,
             None => crate::deep::MixtureNet::shipped()?,
@@ -742,9 +746,8 @@ impl SimulateParams {
                 || format!("shipped:{}", crate::deep::SHIPPED_MODEL),
                 |p| p.display().to_string(),
             ),
-            name: net.config().name.clone(),
-            s0,
             net: Box::new(net),
+            s0,
         })
     }
 }
@@ -808,14 +811,19 @@ pub enum ModelSpec {
     Deep {
         /// `shipped:NAME` or the model directory.
         model_path: String,
-        /// The model's name (from its config).
-        name: String,
+        /// The loaded network (recorded in run.json by its name).
+        #[serde(rename = "name", serialize_with = "ser_model_name")]
+        net: Box<crate::deep::MixtureNet>,
         /// Initial spot.
         s0: f64,
-        /// The loaded network.
-        #[serde(skip)]
-        net: Box<crate::deep::MixtureNet>,
     },
+}
+
+fn ser_model_name<S: serde::Serializer>(
+    net: &crate::deep::MixtureNet,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&net.config().name)
 }
 
 fn ser_corr<S: serde::Serializer>(

@@ -274,6 +274,15 @@ fn evaluate(
     })
 }
 
+/// Each model's distance rows (deep, GJR-GARCH-t, GBM, Heston), computed once
+/// for the table and the checks.
+fn distance_rows(m: &Metrics) -> Vec<Vec<(String, f64)>> {
+    m.scorecards
+        .iter()
+        .map(|e| e.card.distance_rows())
+        .collect()
+}
+
 /// The comparison table (markdown).
 fn table(m: &Metrics) -> String {
     let mut s = String::new();
@@ -282,13 +291,9 @@ fn table(m: &Metrics) -> String {
         let _ = write!(s, " {} |", e.model);
     }
     let _ = writeln!(s, "\n|---|{}", "---|".repeat(m.scorecards.len()));
-    let rows = m.scorecards[0].card.distance_rows();
-    for (i, (name, _)) in rows.iter().enumerate() {
-        let vals: Vec<f64> = m
-            .scorecards
-            .iter()
-            .map(|e| e.card.distance_rows()[i].1)
-            .collect();
+    let rows = distance_rows(m);
+    for (i, (name, _)) in rows[0].iter().enumerate() {
+        let vals: Vec<f64> = rows.iter().map(|model| model[i].1).collect();
         let best = vals
             .iter()
             .copied()
@@ -341,13 +346,9 @@ fn table(m: &Metrics) -> String {
 
 /// The acceptance checks of the deep model against the baselines on the
 /// test period (scorecards in the order deep, GJR-GARCH-t, GBM, Heston):
-/// (statement, holds, the scores where it does not).
-fn criteria(m: &Metrics) -> Vec<(String, bool, Vec<String>)> {
-    let rows: Vec<Vec<(String, f64)>> = m
-        .scorecards
-        .iter()
-        .map(|e| e.card.distance_rows())
-        .collect();
+/// (statement, the scores where it does not hold; none: it holds).
+fn criteria(m: &Metrics) -> Vec<(String, Vec<String>)> {
+    let rows = distance_rows(m);
     let deep = &rows[0];
     let beats = |other: usize, only: &dyn Fn(&str) -> bool| -> Vec<String> {
         deep.iter()
@@ -386,15 +387,13 @@ fn criteria(m: &Metrics) -> Vec<(String, bool, Vec<String>)> {
             },
         ),
     ];
-    checks
-        .into_iter()
-        .map(|(what, fails)| (what, fails.is_empty(), fails))
-        .collect()
+    checks.into()
 }
 
 fn criteria_text(m: &Metrics) -> String {
     let mut s = String::new();
-    for (what, holds, fails) in criteria(m) {
+    for (what, fails) in criteria(m) {
+        let holds = fails.is_empty();
         let _ = write!(s, "- [{}] {what}", if holds { "x" } else { " " });
         if !holds {
             let _ = write!(s, ": not on {}", fails.join("; "));

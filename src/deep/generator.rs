@@ -2,7 +2,7 @@
 //! day, randomness from the path's own stream.
 
 use super::features::FeatureState;
-use super::model::{Mixture, MixtureNet, K};
+use super::model::{Mixture, MixtureNet, Scratch, K};
 use crate::error::{Error, Result};
 use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
 use crate::rng::PathRng;
@@ -28,23 +28,19 @@ pub struct DeepState {
     log_ratio: f64,
     features: FeatureState,
     next: Mixture<K>,
+    scratch: Scratch,
 }
+
+/// The model's name in messages.
+pub(crate) const DEEP_NAME: &str = "the deep model";
 
 impl DeepGenerator {
     /// A generator starting at spot `s0` (default: the model's last training
     /// price) from the model's end-of-training state; the grid must be daily.
     pub fn new(net: MixtureNet, s0: Option<f64>, grid: &TimeGrid) -> Result<Self> {
-        if (grid.dt() * TRADING_DAYS_PER_YEAR - 1.0).abs() > 1e-9 {
-            return Err(Error::parameter(
-                "dt",
-                grid.dt(),
-                "the deep model is daily: dt must be 1/252",
-            ));
-        }
+        crate::sim::require_daily(DEEP_NAME, grid.dt())?;
         let s0 = s0.unwrap_or(net.config().last_price);
-        if !(s0.is_finite() && s0 > 0.0) {
-            return Err(Error::parameter("s0", s0, "must be a positive number"));
-        }
+        crate::sim::check_spot("s0", s0)?;
         let start = FeatureState::from_slice(&net.config().initial_state)
             .ok_or_else(|| Error::Internal("model initial state checked at load".into()))?;
         let start_mix = net.mixture(&start);
@@ -97,6 +93,7 @@ impl PathGenerator for DeepGenerator {
             log_ratio: 0.0,
             features: self.start,
             next: self.start_mix,
+            scratch: Scratch::default(),
         }
     }
 
@@ -112,6 +109,6 @@ impl PathGenerator for DeepGenerator {
         let z = self.draw(&s.next, rng).clamp(-40.0, 40.0);
         s.log_ratio += z * self.net.config().scale;
         s.features.update(z);
-        s.next = self.net.mixture(&s.features);
+        s.next = self.net.mixture_with(&s.features, &mut s.scratch);
     }
 }

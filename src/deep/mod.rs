@@ -34,6 +34,7 @@ mod train;
 
 pub use features::{FeatureState, HALF_LIVES, N_FEATURES};
 pub use generator::DeepGenerator;
-pub use model::{DeepConfig, Mixture, MixtureNet};
+pub(crate) use generator::DEEP_NAME;
+pub use model::{DeepConfig, Mixture, MixtureNet, Scratch};
 pub use shipped::SHIPPED_MODEL;
 pub use train::{save, train, TrainOptions, TrainReport};

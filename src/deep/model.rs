@@ -122,6 +122,32 @@ pub struct MixtureNet {
     dir: Option<PathBuf>,
 }
 
+/// Reusable activation buffers for [`MixtureNet::mixture_with`].
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    cur: Vec<f64>,
+    next: Vec<f64>,
+}
+
+/// One dense layer, `out = W·input + b` (ReLU when `relu`), into `out`.
+fn dense(w: &[f64], b: &[f64], input: &[f64], relu: bool, out: &mut Vec<f64>) {
+    let n_in = input.len();
+    out.clear();
+    out.extend(b.iter().enumerate().map(|(o, bias)| {
+        let v = bias
+            + w[o * n_in..(o + 1) * n_in]
+                .iter()
+                .zip(input)
+                .map(|(a, c)| a * c)
+                .sum::<f64>();
+        if relu && v < 0.0 {
+            0.0
+        } else {
+            v
+        }
+    }));
+}
+
 /// Decodes `[logits; loc; ln scale; raw ν]` into a mixture.
 fn decode_law(p: &[f64]) -> Mixture<K> {
     let m = p[..K].iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -298,38 +324,28 @@ impl MixtureNet {
 
     /// The mixture for the next standardised return given the state.
     pub fn mixture(&self, state: &FeatureState) -> Mixture<K> {
+        self.mixture_with(state, &mut Scratch::default())
+    }
+
+    /// [`MixtureNet::mixture`] with the activations in `scratch`, so a path
+    /// that evaluates the network every day allocates nothing per day.
+    pub fn mixture_with(&self, state: &FeatureState, scratch: &mut Scratch) -> Mixture<K> {
         let mut x = [0.0; N_FEATURES];
         state.features(&mut x);
         for (v, [lo, hi]) in x.iter_mut().zip(&self.config.feature_bounds) {
             *v = v.clamp(*lo, *hi);
         }
-        let dense = |w: &[f64], b: &[f64], input: &[f64], relu: bool| -> Vec<f64> {
-            let n_in = input.len();
-            b.iter()
-                .enumerate()
-                .map(|(o, bias)| {
-                    let v = bias
-                        + w[o * n_in..(o + 1) * n_in]
-                            .iter()
-                            .zip(input)
-                            .map(|(a, c)| a * c)
-                            .sum::<f64>();
-                    if relu && v < 0.0 {
-                        0.0
-                    } else {
-                        v
-                    }
-                })
-                .collect()
-        };
         let (mlp, skip) = self.layers.split_at(self.layers.len() - 1);
-        let mut cur: Vec<f64> = x.to_vec();
+        let Scratch { cur, next } = scratch;
+        cur.clear();
+        cur.extend_from_slice(&x);
         for (i, (w, b)) in mlp.iter().enumerate() {
-            cur = dense(w, b, &cur, i + 1 < mlp.len());
+            dense(w, b, cur, i + 1 < mlp.len(), next);
+            std::mem::swap(cur, next);
         }
-        let lin = dense(&skip[0].0, &skip[0].1, &x, false);
-        let mean = MEAN_BOUND * (cur[0] + lin[0]).tanh();
-        let sigma = (cur[1] + lin[1]).clamp(-12.0, 6.0).exp();
+        dense(&skip[0].0, &skip[0].1, &x, false, next);
+        let mean = MEAN_BOUND * (cur[0] + next[0]).tanh();
+        let sigma = (cur[1] + next[1]).clamp(-12.0, 6.0).exp();
         let law = self.law;
         let mut mix = law;
         for k in 0..K {
@@ -349,11 +365,12 @@ impl MixtureNet {
     pub fn nll(&self, r: &[f64], from: usize) -> f64 {
         let s = self.config.scale;
         let mut state = FeatureState::default();
+        let mut scratch = Scratch::default();
         let mut total = 0.0;
         for (t, x) in r.iter().enumerate() {
             let z = x / s;
             if t >= from {
-                total -= self.mixture(&state).log_density(z) - s.ln();
+                total -= self.mixture_with(&state, &mut scratch).log_density(z) - s.ln();
             }
             state.update(z);
         }

@@ -324,8 +324,8 @@ pub fn train(
             )
         })
         .collect();
-    // The config of a net fitted on the first `upto(series)` returns of each
-    // series: its scale, feature box and end-of-file start state.
+    // The config of a net fitted on `fitted`: its scale, feature box and the
+    // start state at the end of the target file.
     let config_for = |fitted: &Fitted| DeepConfig {
         format: 2,
         name: opts.name.clone(),
@@ -342,7 +342,9 @@ pub fn train(
     };
 
     // 1. Selection: fit on the training part, stop early on the validation NLL.
-    let selection = Fitted::rows(&parts, |_, n_train, _| n_train);
+    let selection = Fitted::rows(&parts, |n_train, _| n_train);
+    // Built once: each epoch's validation net only swaps the weights.
+    let selection_config = config_for(&selection);
     let mut history = Vec::new();
     let (weights, best_epoch, epochs_run) = fit(
         &selection,
@@ -355,7 +357,7 @@ pub fn train(
             let net = MixtureNet::from_parts(
                 weights.0.clone(),
                 weights.1.clone(),
-                config_for(&selection),
+                selection_config.clone(),
             );
             let v = net.nll(&r[..val_end], n_train);
             history.push((epoch, train_loss, v));
@@ -365,7 +367,7 @@ pub fn train(
             v
         },
     )?;
-    let selected = MixtureNet::from_parts(weights.0, weights.1, config_for(&selection));
+    let selected = MixtureNet::from_parts(weights.0, weights.1, selection_config);
     let nll_of = |net: &MixtureNet, from: usize, to: usize| {
         if from < to {
             net.nll(&r[..to], from)
@@ -382,7 +384,7 @@ pub fn train(
     // epochs (the usual final fit: the model then knows the most recent
     // regime before the test period, as a GARCH fitted on the same days does).
     let (net, final_rows) = if opts.refit && best_epoch > 0 {
-        let all = Fitted::rows(&parts, |_, n_train, n_val| n_train + n_val);
+        let all = Fitted::rows(&parts, |n_train, n_val| n_train + n_val);
         let (w, _, _) = fit(&all, &dims, opts, best_epoch, false, &dev, |_, _, _| 0.0)?;
         let rows = all.rows.len();
         (MixtureNet::from_parts(w.0, w.1, config_for(&all)), rows)
@@ -417,16 +419,13 @@ struct Fitted {
 }
 
 impl Fitted {
-    /// Rows of each series' first `upto(series, n_train, n_val)` returns,
+    /// Rows of each series' first `upto(n_train, n_val)` returns,
     /// each series standardised by its own volatility over those returns.
-    fn rows(
-        parts: &[(Vec<f64>, usize, usize)],
-        upto: impl Fn(usize, usize, usize) -> usize,
-    ) -> Fitted {
+    fn rows(parts: &[(Vec<f64>, usize, usize)], upto: impl Fn(usize, usize) -> usize) -> Fitted {
         let mut rows = Vec::new();
         let mut target_scale = 1.0;
         for (i, (r, n_train, n_val)) in parts.iter().enumerate() {
-            let end = upto(i, *n_train, *n_val);
+            let end = upto(*n_train, *n_val);
             let (_, var) = crate::stats::mean_var(&r[..end]);
             let scale = var.sqrt();
             if i == 0 {

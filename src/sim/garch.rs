@@ -341,18 +341,15 @@ pub struct GarchState {
     pub sigma2: f64,
 }
 
+/// The model's name in messages.
+pub(crate) const GARCH_NAME: &str = "GJR-GARCH";
+
 impl Garch {
     /// A generator from `s0` with initial annualised conditional variance
     /// `v0` (default: the unconditional variance). The grid must be daily.
     pub fn new(params: GarchParams, s0: f64, v0: Option<f64>, grid: &TimeGrid) -> Result<Self> {
         super::gbm::check_spot("s0", s0)?;
-        if (grid.dt() * TRADING_DAYS_PER_YEAR - 1.0).abs() > 1e-9 {
-            return Err(Error::parameter(
-                "dt",
-                grid.dt(),
-                "GJR-GARCH is a daily model: dt must be 1/252",
-            ));
-        }
+        super::require_daily(GARCH_NAME, grid.dt())?;
         let sigma2_0 = match v0 {
             Some(v) if v.is_finite() && v > 0.0 => v / TRADING_DAYS_PER_YEAR,
             Some(v) => {

@@ -13,9 +13,11 @@ pub mod job;
 mod simd;
 
 pub use driver::Driver;
+pub(crate) use garch::GARCH_NAME;
 pub use garch::{
     log_likelihood as garch_log_likelihood, Garch, GarchEstimate, GarchParams, GarchState,
 };
+pub(crate) use gbm::check_spot;
 pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};
 pub(crate) use heston::check_variance_params;
 pub use heston::{Heston, HestonParams, HestonScheme};
@@ -69,6 +71,20 @@ pub trait PathGenerator: Sync {
 /// natural order (path `p` draws its values for step `j` before those of
 /// step `j + 1`).
 #[inline(always)]
+/// The daily models (GJR-GARCH, the deep generator) step one trading day at
+/// a time: `dt` must be 1/252. Called by their generators and, before any
+/// output is written, by the run configuration.
+pub(crate) fn require_daily(model: &str, dt: f64) -> crate::error::Result<()> {
+    if (dt * crate::market::TRADING_DAYS_PER_YEAR - 1.0).abs() > 1e-9 {
+        return Err(crate::error::Error::parameter(
+            "dt",
+            dt,
+            format!("{model} is a daily model: dt must be 1/252"),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn draw_normal_block<const PER: usize>(
     rngs: &mut [PathRng],
     len: usize,
