@@ -3,7 +3,7 @@
 
 use super::features::{FeatureState, HALF_LIVES, N_FEATURES};
 use super::model::{
-    layer_names, DeepConfig, MixtureNet, INV_NU_MAX, K, MEAN_BOUND, N_OUT, SHAPE_NAME,
+    layer_names, DeepConfig, MixtureNet, FORMAT, INV_NU_MAX, K, MEAN_BOUND, N_OUT, SHAPE_NAME,
 };
 use crate::error::{Error, Result};
 use crate::market::SpotHistory;
@@ -170,7 +170,7 @@ fn loss(layers: &[(Var, Var)], shape: &Var, x: &Tensor, y: &Tensor) -> candle_co
 /// RNG cannot be seeded); the output layer starts small (σ ≈ 1, μ ≈ 0) and
 /// the skip layer at zero. The innovation law starts with equal weights,
 /// scales spread apart so the components differ from the first step, and
-/// ν ≈ 40.
+/// ν ≈ 50.
 fn init_layers(
     dims: &[usize],
     seed: u64,
@@ -202,7 +202,7 @@ fn init_layers(
     let mut shape = vec![0f32; 4 * K];
     for (k, v) in [-0.4f32, 0.0, 0.6].iter().enumerate() {
         shape[2 * K + k] = *v;
-        // 1/ν = sigmoid(−2.5)/3 ≈ 0.025: near-Gaussian components (ν ≈ 40),
+        // 1/ν = sigmoid(−2.5)/4 ≈ 0.019: near-Gaussian components (ν ≈ 53),
         // so heavy tails are learnt from the data rather than assumed.
         shape[3 * K + k] = -2.5;
     }
@@ -327,7 +327,7 @@ pub fn train(
     // The config of a net fitted on `fitted`: its scale, feature box and the
     // start state at the end of the target file.
     let config_for = |fitted: &Fitted| DeepConfig {
-        format: 2,
+        format: FORMAT,
         name: opts.name.clone(),
         hidden: opts.hidden.clone(),
         components: K,

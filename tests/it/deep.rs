@@ -204,4 +204,19 @@ fn a_broken_model_directory_is_a_clear_error() {
     fails_naming("model.safetensors");
     std::fs::write(dir.path().join("config.json"), b"{\"format\": 2}").unwrap();
     fails_naming("config.json");
+    // A complete model of an older format (whose raw ν parameters decode to
+    // other laws) is refused, not silently misread.
+    std::fs::copy(
+        models_dir().join("model.safetensors"),
+        dir.path().join("model.safetensors"),
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(models_dir().join("config.json")).unwrap();
+    assert!(config.contains("\"format\": 3"));
+    std::fs::write(
+        dir.path().join("config.json"),
+        config.replace("\"format\": 3", "\"format\": 2"),
+    )
+    .unwrap();
+    fails_naming("config.json");
 }
