@@ -6,7 +6,7 @@ use super::model::{Mixture, MixtureNet, Scratch, K};
 use crate::error::{Error, Result};
 use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
 use crate::rng::PathRng;
-use crate::sim::PathGenerator;
+use crate::sim::{PathGenerator, Pricing};
 use rand::Rng;
 use rand_distr::{Distribution, StudentT};
 
@@ -16,10 +16,13 @@ pub struct DeepGenerator {
     net: MixtureNet,
     s0: f64,
     start: FeatureState,
+    start_cond: (f64, f64),
     start_mix: Mixture<K>,
     /// The innovation law's Student-t laws, built once (the law is shared by
     /// all days).
     t: [StudentT<f64>; K],
+    /// The pricing measure, when paths are risk-neutral.
+    q: Option<Pricing>,
 }
 
 /// Per-path state.
@@ -27,8 +30,44 @@ pub struct DeepGenerator {
 pub struct DeepState {
     log_ratio: f64,
     features: FeatureState,
+    /// (μ, σ) of the next day.
+    cond: (f64, f64),
     next: Mixture<K>,
     scratch: Scratch,
+}
+
+impl DeepState {
+    /// The recursion state (what nested pricing restarts from).
+    pub fn features(&self) -> &FeatureState {
+        &self.features
+    }
+}
+
+impl DeepGenerator {
+    /// The knots of the pricing surrogate: for each variance quantile of the
+    /// model's stationary regime, 32 states of that variance from its own
+    /// paths, each as a risk-neutral generator started there.
+    pub fn surrogate_knots(
+        &self,
+        measure: &crate::pricing::RiskNeutral,
+        seed: u64,
+    ) -> Vec<crate::pricing::Knot<DeepGenerator>> {
+        let real_world = DeepGenerator {
+            q: None,
+            ..self.clone()
+        };
+        let sorted = crate::pricing::surrogate::stationary_states(&real_world, seed);
+        let q = real_world.risk_neutral(measure);
+        crate::pricing::surrogate::knot_states(&sorted, 32)
+            .into_iter()
+            .map(|states| crate::pricing::Knot {
+                generators: states
+                    .iter()
+                    .map(|(_, s)| q.from_state(&s.features))
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 /// The model's name in messages.
@@ -43,7 +82,8 @@ impl DeepGenerator {
         crate::sim::check_spot("s0", s0)?;
         let start = FeatureState::from_slice(&net.config().initial_state)
             .ok_or_else(|| Error::Internal("model initial state checked at load".into()))?;
-        let start_mix = net.mixture(&start);
+        let start_cond = net.conditional_with(&start, &mut Scratch::default());
+        let start_mix = net.mixture_at(start_cond.0, start_cond.1);
         let law = net.innovation_law();
         let t = law
             .nu
@@ -57,9 +97,36 @@ impl DeepGenerator {
             net,
             s0,
             start,
+            start_cond,
             start_mix,
             t,
+            q: None,
         })
+    }
+
+    /// The same model under the pricing measure `measure` (see
+    /// [`crate::pricing::risk_neutral`]): each day's return is the
+    /// real-world innovation scaled by √λ with the martingale drift, and the
+    /// recursion state is driven by the real-world standardised return of
+    /// the same innovation. The variance state is then the risk-neutral one.
+    pub fn risk_neutral(mut self, measure: &crate::pricing::RiskNeutral) -> Self {
+        self.q = Some(Pricing {
+            drift: measure.daily_drift(),
+            sqrt_lambda: measure.variance_premium.sqrt(),
+            lambda: measure.variance_premium,
+            cumulants: self.net.innovation_cumulants(),
+        });
+        self
+    }
+
+    /// A generator like this one (same measure and spot) starting from the
+    /// recursion state `state` (the state of a path, for nested pricing).
+    pub fn from_state(&self, state: &FeatureState) -> Self {
+        let mut g = self.clone();
+        g.start = *state;
+        g.start_cond = g.net.conditional_with(state, &mut Scratch::default());
+        g.start_mix = g.net.mixture_at(g.start_cond.0, g.start_cond.1);
+        g
     }
 
     /// The network.
@@ -92,6 +159,7 @@ impl PathGenerator for DeepGenerator {
         DeepState {
             log_ratio: 0.0,
             features: self.start,
+            cond: self.start_cond,
             next: self.start_mix,
             scratch: Scratch::default(),
         }
@@ -100,15 +168,24 @@ impl PathGenerator for DeepGenerator {
     fn observe(&self, s: &DeepState, spot: &mut [f64], variance: &mut [f64]) {
         spot[0] = self.s0 * s.log_ratio.exp();
         let scale = self.net.config().scale;
-        variance[0] = s.next.variance() * scale * scale * TRADING_DAYS_PER_YEAR;
+        let lambda = self.q.map_or(1.0, |q| q.lambda);
+        variance[0] = lambda * s.next.variance() * scale * scale * TRADING_DAYS_PER_YEAR;
     }
 
     fn step(&self, s: &mut DeepState, rng: &mut PathRng) {
         // Extreme draws are clipped at 40 scale units (a 1-in-10^20 event for
         // the fitted laws), so a path never overflows.
         let z = self.draw(&s.next, rng).clamp(-40.0, 40.0);
-        s.log_ratio += z * self.net.config().scale;
+        let scale = self.net.config().scale;
+        s.log_ratio += match &self.q {
+            None => z * scale,
+            Some(q) => {
+                let (mean, sigma) = s.cond;
+                q.log_return(sigma * scale, z / sigma - mean)
+            }
+        };
         s.features.update(z);
-        s.next = self.net.mixture_with(&s.features, &mut s.scratch);
+        s.cond = self.net.conditional_with(&s.features, &mut s.scratch);
+        s.next = self.net.mixture_at(s.cond.0, s.cond.1);
     }
 }

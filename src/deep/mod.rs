@@ -3,17 +3,16 @@
 //! candle.
 //!
 //! Design (why this shape):
-//! * **Heavy tails from the law, not the network.** The next return given the
-//!   past is a mixture of K Student-t laws whose weights, locations, scales
-//!   and degrees of freedom are outputs of the network. A GAN that pushes
-//!   Gaussian noise through a Lipschitz network cannot create power tails
-//!   (Wiese et al. 2020); a t mixture can, and it can also become Gaussian
-//!   when the data are (ν → ∞ is reachable: the network outputs 1/ν).
+//! * **Heavy tails from the law, not the network.** The next standardised
+//!   return is `z = σ_t (μ_t + ε)`: the network gives the scale σ_t and a
+//!   bounded drift μ_t; ε follows one learnt mixture of K Student-t laws
+//!   (ν > 4) shared by all days. A GAN that pushes Gaussian noise through a
+//!   Lipschitz network cannot create power tails (Wiese et al. 2020); a t
+//!   mixture can, and it can also stay Gaussian when the data are.
 //! * **Long memory through features, not backpropagation through time.** The
 //!   network sees exponentially weighted averages of past squared and signed
-//!   standardised returns at half-lives 2, 8, 32 and 128 days and the last
-//!   return. Mixtures of exponentials at several scales approximate the
-//!   slow, power-law-like decay of the |r| autocorrelation that a single
+//!   standardised returns at half-lives 1, 4, 16, 64 and 256 days. Mixtures
+//!   of exponentials at several scales approximate the slow, power-law-like decay of the |r| autocorrelation that a single
 //!   GARCH recursion cannot, and signed averages carry the leverage effect.
 //!   The features are fixed recursions of the data, so training is a
 //!   feed-forward fit over all days at once (seconds on a CPU), and

@@ -351,6 +351,13 @@ impl MixtureNet {
     /// [`MixtureNet::mixture`] with the activations in `scratch`, so a path
     /// that evaluates the network every day allocates nothing per day.
     pub fn mixture_with(&self, state: &FeatureState, scratch: &mut Scratch) -> Mixture<K> {
+        let (mean, sigma) = self.conditional_with(state, scratch);
+        self.mixture_at(mean, sigma)
+    }
+
+    /// The network's outputs given the state: the bounded mean μ_t and the
+    /// scale σ_t of `z = σ_t (μ_t + ε)`.
+    pub fn conditional_with(&self, state: &FeatureState, scratch: &mut Scratch) -> (f64, f64) {
         let mut x = [0.0; N_FEATURES];
         state.features(&mut x);
         for (v, [lo, hi]) in x.iter_mut().zip(&self.config.feature_bounds) {
@@ -367,6 +374,11 @@ impl MixtureNet {
         dense(&skip[0].0, &skip[0].1, &x, false, next);
         let mean = MEAN_BOUND * (cur[0] + next[0]).tanh();
         let sigma = (cur[1] + next[1]).clamp(-12.0, 6.0).exp();
+        (mean, sigma)
+    }
+
+    /// The law of `z = σ (μ + ε)`.
+    pub fn mixture_at(&self, mean: f64, sigma: f64) -> Mixture<K> {
         let law = self.law;
         let mut mix = law;
         for k in 0..K {
@@ -379,6 +391,23 @@ impl MixtureNet {
     /// The innovation law ε (the mixture for σ = 1, μ = 0).
     pub fn innovation_law(&self) -> Mixture<K> {
         self.law
+    }
+
+    /// The first four cumulants of the innovation law (finite: ν > 4).
+    pub fn innovation_cumulants(&self) -> [f64; 4] {
+        let law = &self.law;
+        let mut m = [0.0; 4];
+        for k in 0..K {
+            let mk = crate::pricing::risk_neutral::student_t_moments(
+                law.loc[k],
+                law.scale[k],
+                law.nu[k],
+            );
+            for (a, b) in m.iter_mut().zip(mk) {
+                *a += law.weight[k] * b;
+            }
+        }
+        crate::pricing::risk_neutral::cumulants(m)
     }
 
     /// Mean negative log-likelihood per observation of daily log returns

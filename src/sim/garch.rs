@@ -330,6 +330,34 @@ pub struct Garch {
     sigma2_0: f64,
     t_dist: StudentT<f64>,
     t_scale: f64,
+    /// The pricing measure, when paths are risk-neutral.
+    q: Option<Pricing>,
+}
+
+/// A daily model under the pricing measure (see
+/// [`crate::pricing::risk_neutral`]): drift per day, √λ, λ, and the
+/// innovation law's cumulants.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pricing {
+    pub drift: f64,
+    pub sqrt_lambda: f64,
+    pub lambda: f64,
+    pub cumulants: [f64; 4],
+}
+
+impl Pricing {
+    /// The daily log return for real-world shock σ·ε (ε with the law's
+    /// cumulants): the same ε scaled by √λ, with the martingale drift.
+    #[inline]
+    pub fn log_return(&self, sigma: f64, eps: f64) -> f64 {
+        let a = self.sqrt_lambda * sigma;
+        self.drift + a * (eps - self.cumulants[0])
+            - crate::pricing::risk_neutral::log_mgf(&self.centred(), a)
+    }
+
+    fn centred(&self) -> [f64; 4] {
+        [0.0, self.cumulants[1], self.cumulants[2], self.cumulants[3]]
+    }
 }
 
 /// Per-path GARCH state.
@@ -369,7 +397,62 @@ impl Garch {
             sigma2_0,
             t_dist,
             t_scale: ((params.nu - 2.0) / params.nu).sqrt(),
+            q: None,
         })
+    }
+
+    /// The same model under the pricing measure `measure` (the conditional
+    /// variance × λ, the mean set by the martingale condition); the variance
+    /// state is then the risk-neutral one. Needs ν > 4 (a finite fourth
+    /// cumulant for the martingale correction).
+    pub fn risk_neutral(mut self, measure: &crate::pricing::RiskNeutral) -> Result<Self> {
+        let nu = self.params.nu;
+        if nu <= 4.0 {
+            return Err(Error::parameter(
+                "nu",
+                nu,
+                "risk-neutral GJR-GARCH paths need nu > 4 (finite kurtosis of the innovations)",
+            ));
+        }
+        self.q = Some(Pricing {
+            drift: measure.daily_drift(),
+            sqrt_lambda: measure.variance_premium.sqrt(),
+            lambda: measure.variance_premium,
+            // Unit-variance t: cumulants 0, 1, 0, 6/(ν−4).
+            cumulants: [0.0, 1.0, 0.0, 6.0 / (nu - 4.0)],
+        });
+        Ok(self)
+    }
+
+    /// The knots of the pricing surrogate: the variance quantiles of the
+    /// model's stationary regime, each as a risk-neutral generator started
+    /// there (the variance is GJR-GARCH's whole state).
+    pub fn surrogate_knots(
+        &self,
+        measure: &crate::pricing::RiskNeutral,
+        seed: u64,
+    ) -> Result<Vec<crate::pricing::Knot<Garch>>> {
+        let real_world = Garch {
+            q: None,
+            sigma2_0: self.params.unconditional_variance(),
+            ..self.clone()
+        };
+        let sorted = crate::pricing::surrogate::stationary_states(&real_world, seed);
+        let q = real_world.risk_neutral(measure)?;
+        Ok(crate::pricing::surrogate::knot_states(&sorted, 1)
+            .into_iter()
+            .map(|states| crate::pricing::Knot {
+                generators: states.iter().map(|(v, _)| q.from_variance(*v)).collect(),
+            })
+            .collect())
+    }
+
+    /// A generator like this one starting from annualised conditional
+    /// variance `v0` (the state of a path, for nested pricing).
+    pub fn from_variance(&self, v0: f64) -> Self {
+        let mut g = self.clone();
+        g.sigma2_0 = v0 / TRADING_DAYS_PER_YEAR;
+        g
     }
 
     /// The parameters.
@@ -390,13 +473,19 @@ impl PathGenerator for Garch {
 
     fn observe(&self, s: &GarchState, spot: &mut [f64], variance: &mut [f64]) {
         spot[0] = self.s0 * s.ratio;
-        variance[0] = s.sigma2 * TRADING_DAYS_PER_YEAR;
+        let lambda = self.q.map_or(1.0, |q| q.lambda);
+        variance[0] = lambda * s.sigma2 * TRADING_DAYS_PER_YEAR;
     }
 
     fn step(&self, s: &mut GarchState, rng: &mut PathRng) {
         let z: f64 = rng.sample(self.t_dist) * self.t_scale;
-        let e = s.sigma2.sqrt() * z;
-        s.ratio *= super::simd::exp(self.params.mu + e);
+        let sigma = s.sigma2.sqrt();
+        let e = sigma * z;
+        let log_return = match &self.q {
+            None => self.params.mu + e,
+            Some(q) => q.log_return(sigma, z),
+        };
+        s.ratio *= super::simd::exp(log_return);
         let p = &self.params;
         let a = if e < 0.0 { p.alpha + p.gamma } else { p.alpha };
         s.sigma2 = p.omega + a * e * e + p.beta * s.sigma2;

@@ -19,4 +19,5 @@ mod heston_reference;
 mod history;
 mod implied_vol;
 mod reproducibility;
+mod risk_neutral;
 mod scorecard;
