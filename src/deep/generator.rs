@@ -5,8 +5,9 @@ use super::features::FeatureState;
 use super::model::{Mixture, MixtureNet, Scratch, K};
 use crate::error::{Error, Result};
 use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::pricing::risk_neutral::DailyPricing;
 use crate::rng::PathRng;
-use crate::sim::{PathGenerator, Pricing};
+use crate::sim::PathGenerator;
 use rand::Rng;
 use rand_distr::{Distribution, StudentT};
 
@@ -17,12 +18,11 @@ pub struct DeepGenerator {
     s0: f64,
     start: FeatureState,
     start_cond: (f64, f64),
-    start_mix: Mixture<K>,
     /// The innovation law's Student-t laws, built once (the law is shared by
     /// all days).
     t: [StudentT<f64>; K],
     /// The pricing measure, when paths are risk-neutral.
-    q: Option<Pricing>,
+    q: Option<DailyPricing>,
 }
 
 /// Per-path state.
@@ -43,33 +43,6 @@ impl DeepState {
     }
 }
 
-impl DeepGenerator {
-    /// The knots of the pricing surrogate: for each variance quantile of the
-    /// model's stationary regime, 32 states of that variance from its own
-    /// paths, each as a risk-neutral generator started there.
-    pub fn surrogate_knots(
-        &self,
-        measure: &crate::pricing::RiskNeutral,
-        seed: u64,
-    ) -> Vec<crate::pricing::Knot<DeepGenerator>> {
-        let real_world = DeepGenerator {
-            q: None,
-            ..self.clone()
-        };
-        let sorted = crate::pricing::surrogate::stationary_states(&real_world, seed);
-        let q = real_world.risk_neutral(measure);
-        crate::pricing::surrogate::knot_states(&sorted, 32)
-            .into_iter()
-            .map(|states| crate::pricing::Knot {
-                generators: states
-                    .iter()
-                    .map(|(_, s)| q.from_state(&s.features))
-                    .collect(),
-            })
-            .collect()
-    }
-}
-
 /// The model's name in messages.
 pub(crate) const DEEP_NAME: &str = "the deep model";
 
@@ -83,7 +56,6 @@ impl DeepGenerator {
         let start = FeatureState::from_slice(&net.config().initial_state)
             .ok_or_else(|| Error::Internal("model initial state checked at load".into()))?;
         let start_cond = net.conditional_with(&start, &mut Scratch::default());
-        let start_mix = net.mixture_at(start_cond.0, start_cond.1);
         let law = net.innovation_law();
         let t = law
             .nu
@@ -98,7 +70,6 @@ impl DeepGenerator {
             s0,
             start,
             start_cond,
-            start_mix,
             t,
             q: None,
         })
@@ -110,12 +81,7 @@ impl DeepGenerator {
     /// recursion state is driven by the real-world standardised return of
     /// the same innovation. The variance state is then the risk-neutral one.
     pub fn risk_neutral(mut self, measure: &crate::pricing::RiskNeutral) -> Self {
-        self.q = Some(Pricing {
-            drift: measure.daily_drift(),
-            sqrt_lambda: measure.variance_premium.sqrt(),
-            lambda: measure.variance_premium,
-            cumulants: self.net.innovation_cumulants(),
-        });
+        self.q = Some(measure.daily(self.net.innovation_cumulants()));
         self
     }
 
@@ -125,7 +91,6 @@ impl DeepGenerator {
         let mut g = self.clone();
         g.start = *state;
         g.start_cond = g.net.conditional_with(state, &mut Scratch::default());
-        g.start_mix = g.net.mixture_at(g.start_cond.0, g.start_cond.1);
         g
     }
 
@@ -150,6 +115,22 @@ impl DeepGenerator {
         }
         mix.loc[k] + mix.scale[k] * self.t[k].sample(rng)
     }
+
+    /// The knots of the pricing surrogate: for each variance quantile of the
+    /// model's stationary regime, 32 states of that variance from its own
+    /// paths, each as a risk-neutral generator started there.
+    pub fn surrogate_knots(
+        &self,
+        measure: &crate::pricing::RiskNeutral,
+        seed: u64,
+    ) -> Vec<crate::pricing::Knot<DeepGenerator>> {
+        let real_world = DeepGenerator {
+            q: None,
+            ..self.clone()
+        };
+        let q = real_world.clone().risk_neutral(measure);
+        crate::pricing::surrogate::knots(&real_world, seed, 32, |_, s| q.from_state(&s.features))
+    }
 }
 
 impl PathGenerator for DeepGenerator {
@@ -160,7 +141,7 @@ impl PathGenerator for DeepGenerator {
             log_ratio: 0.0,
             features: self.start,
             cond: self.start_cond,
-            next: self.start_mix,
+            next: self.net.mixture_at(self.start_cond.0, self.start_cond.1),
             scratch: Scratch::default(),
         }
     }

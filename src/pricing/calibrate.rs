@@ -74,9 +74,6 @@ const NO_IV_PENALTY: f64 = 1.0;
 
 struct Problem<'a> {
     points: &'a [SurfacePoint],
-    /// Per point, the factor on the first parameter that gives its v0 (1 for
-    /// one surface; a state's variance for a surrogate fitted across states).
-    v0_scale: &'a [f64],
     /// Points grouped by (maturity, market): indices into `points`.
     groups: Vec<Vec<usize>>,
     bounds: HestonBounds,
@@ -96,15 +93,12 @@ impl Problem<'_> {
         self.evaluations.set(self.evaluations.get() + 1);
         let [v0, kappa, theta, xi, rho] = self.to_params(z);
         let mut r = DVector::zeros(self.points.len());
+        let Ok(model) = HestonModel::new(v0, kappa, theta, xi, rho) else {
+            r.fill(NO_IV_PENALTY);
+            return r;
+        };
         for group in &self.groups {
             let first = &self.points[group[0]];
-            let Ok(model) = HestonModel::new(v0 * self.v0_scale[group[0]], kappa, theta, xi, rho)
-            else {
-                for &i in group {
-                    r[i] = NO_IV_PENALTY;
-                }
-                continue;
-            };
             let slice: HestonSlice = model.slice(first.spec.maturity());
             let specs: Vec<OptionSpec> = group.iter().map(|&i| self.points[i].spec).collect();
             for (&i, price) in group.iter().zip(slice.prices(&specs, &first.state)) {
@@ -154,27 +148,6 @@ pub fn calibrate_heston(
     initial: [f64; 5],
     bounds: HestonBounds,
 ) -> Result<HestonFit> {
-    calibrate_heston_scaled(points, &vec![1.0; points.len()], initial, bounds)
-}
-
-/// Calibrates one Heston parameter set to surfaces seen in several states:
-/// point `i` is priced with `v0 = a · v0_scale[i]` where `a` is the first
-/// parameter (bounded by `bounds` like v0), κ, θ, ξ, ρ shared. This is the
-/// fit of a surrogate whose instantaneous variance is a multiple of a
-/// path's variance state.
-pub fn calibrate_heston_scaled(
-    points: &[SurfacePoint],
-    v0_scale: &[f64],
-    initial: [f64; 5],
-    bounds: HestonBounds,
-) -> Result<HestonFit> {
-    if v0_scale.len() != points.len() || v0_scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(Error::parameter(
-            "v0 scale",
-            v0_scale.len(),
-            "one positive scale per quote",
-        ));
-    }
     if points.len() < 5 {
         return Err(Error::parameter(
             "surface",
@@ -193,19 +166,17 @@ pub fn calibrate_heston_scaled(
         }
     }
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let key = |i: usize| {
-        let p = &points[i];
+    let key = |p: &SurfacePoint| {
         [
             p.spec.maturity(),
             p.state.spot(),
             p.state.rate(),
             p.state.dividend(),
-            v0_scale[i],
         ]
         .map(f64::to_bits)
     };
-    for i in 0..points.len() {
-        match groups.iter_mut().find(|g| key(g[0]) == key(i)) {
+    for (i, p) in points.iter().enumerate() {
+        match groups.iter_mut().find(|g| key(&points[g[0]]) == key(p)) {
             Some(g) => g.push(i),
             None => groups.push(vec![i]),
         }
@@ -216,7 +187,6 @@ pub fn calibrate_heston_scaled(
     });
     let problem = Problem {
         points,
-        v0_scale,
         groups,
         bounds,
         z: z0,

@@ -34,10 +34,10 @@ use crate::error::{Error, Result};
 use crate::market::PathChunk;
 use crate::market::TRADING_DAYS_PER_YEAR;
 use crate::sim::{Driver, PathGenerator};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The pricing measure: rate, dividend yield and the variance multiplier λ.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RiskNeutral {
     /// Continuously compounded risk-free rate per year.
     pub rate: f64,
@@ -74,9 +74,41 @@ impl RiskNeutral {
         })
     }
 
-    /// Drift of the log forward per trading day.
-    pub fn daily_drift(&self) -> f64 {
-        (self.rate - self.dividend) / TRADING_DAYS_PER_YEAR
+    /// The measure applied to a daily model whose innovation law has the
+    /// first four cumulants `cumulants`.
+    pub(crate) fn daily(&self, cumulants: [f64; 4]) -> DailyPricing {
+        DailyPricing {
+            drift: (self.rate - self.dividend) / TRADING_DAYS_PER_YEAR,
+            sqrt_lambda: self.variance_premium.sqrt(),
+            lambda: self.variance_premium,
+            mean: cumulants[0],
+            centred: [0.0, cumulants[1], cumulants[2], cumulants[3]],
+        }
+    }
+}
+
+/// A daily model under the pricing measure: what a generator needs per day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct DailyPricing {
+    /// Log-forward drift per trading day.
+    drift: f64,
+    /// √λ (kept: it scales every day's shock).
+    sqrt_lambda: f64,
+    /// λ, the factor on the reported variance state.
+    pub lambda: f64,
+    /// Mean of the innovation law.
+    mean: f64,
+    /// Cumulants of the centred innovation law.
+    centred: [f64; 4],
+}
+
+impl DailyPricing {
+    /// The daily log return for real-world shock σ·ε (ε from the innovation
+    /// law): the same ε, centred and scaled by √λ, with the martingale drift.
+    #[inline]
+    pub fn log_return(&self, sigma: f64, eps: f64) -> f64 {
+        let a = self.sqrt_lambda * sigma;
+        self.drift + a * (eps - self.mean) - log_mgf(&self.centred, a)
     }
 }
 
@@ -111,6 +143,30 @@ pub fn student_t_moments(loc: f64, scale: f64, nu: f64) -> [f64; 4] {
     ]
 }
 
+/// `S_T / S_0` at each of `days` (trading days) on `paths` paths of
+/// `generator`, one row per path; deterministic for a seed, whatever the
+/// thread count.
+pub(crate) fn terminal_ratios<G: PathGenerator>(
+    generator: &G,
+    seed: u64,
+    paths: u64,
+    days: &[usize],
+) -> Result<Vec<Vec<f64>>> {
+    let last = days.iter().copied().max().unwrap_or(0);
+    Ok(Driver::new(seed, paths)
+        .collect(generator, last, |c: &PathChunk| {
+            (0..c.paths())
+                .map(|p| {
+                    let s0 = c.spot(p, 0)[0];
+                    days.iter().map(|&d| c.spot(p, d)[0] / s0).collect()
+                })
+                .collect::<Vec<Vec<f64>>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
 /// Prices of European calls from nested Monte Carlo: `paths` risk-neutral
 /// paths of `generator` (already started in the state to price from, at
 /// `spot`), with the empirical martingale correction applied per maturity.
@@ -127,9 +183,9 @@ pub fn nested_calls<G: PathGenerator>(
     maturities: &[usize],
     strikes: &[Vec<f64>],
 ) -> Result<Vec<Vec<f64>>> {
-    let Some(&last) = maturities.iter().max() else {
+    if maturities.is_empty() {
         return Ok(Vec::new());
-    };
+    }
     if maturities.contains(&0) || strikes.len() != maturities.len() || paths < 2 {
         return Err(Error::parameter(
             "maturities",
@@ -137,15 +193,7 @@ pub fn nested_calls<G: PathGenerator>(
             "nested pricing needs maturities of at least one day, one strike list per maturity and at least 2 paths",
         ));
     }
-    let terminal: Vec<Vec<f64>> = Driver::new(seed, paths)
-        .collect(generator, last, |c: &PathChunk| {
-            (0..c.paths())
-                .map(|p| maturities.iter().map(|&d| c.spot(p, d)[0]).collect())
-                .collect::<Vec<Vec<f64>>>()
-        })?
-        .into_iter()
-        .flatten()
-        .collect();
+    let terminal = terminal_ratios(generator, seed, paths, maturities)?;
     let n = terminal.len() as f64;
     Ok(maturities
         .iter()
@@ -154,6 +202,8 @@ pub fn nested_calls<G: PathGenerator>(
             let t = d as f64 / TRADING_DAYS_PER_YEAR;
             let forward = spot * ((measure.rate - measure.dividend) * t).exp();
             let mean = terminal.iter().map(|s| s[i]).sum::<f64>() / n;
+            // Ratios to S_0 times this factor have mean F: the empirical
+            // martingale correction.
             let fix = forward / mean;
             let df = (-measure.rate * t).exp();
             strikes[i]

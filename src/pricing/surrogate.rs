@@ -33,11 +33,10 @@
 //! average law given the variance (the best a one-number state can do); the
 //! spread around it is measured and stated.
 
-use super::risk_neutral::RiskNeutral;
+use super::risk_neutral::{terminal_ratios, RiskNeutral};
 use crate::error::{Error, Result};
-use crate::market::{PathChunk, TRADING_DAYS_PER_YEAR};
-use crate::sim::{Driver, PathGenerator};
-use serde::{Deserialize, Serialize};
+use crate::market::TRADING_DAYS_PER_YEAR;
+use crate::sim::PathGenerator;
 
 /// Maturity knots (trading days) of the tables this build fits: dense at the
 /// short end, where laws change fastest, to 18 months.
@@ -65,32 +64,24 @@ fn block_edges() -> Vec<f64> {
 /// A fitted table. The law of `S_T/F_T` does not depend on the rate or the
 /// dividend yield (they only move the forward), so one table serves every
 /// run; it does depend on the variance premium λ it was fitted with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SurrogateTable {
     /// λ of the pricing measure the laws are under.
-    pub variance_premium: f64,
+    variance_premium: f64,
     /// Annualised real-world variance state (a path's `variance` column) of
     /// each knot, ascending.
-    pub variances: Vec<f64>,
-    /// Maturity knots in trading days, ascending.
-    pub days: Vec<u32>,
-    /// Probability of each block (common to all laws; sums to 1).
-    pub weights: Vec<f64>,
-    /// Law of knot (i, j) at `i·days.len() + j`: `BLOCKS` ascending values
-    /// of `S_T/F_T` (block means) with mean 1 under `weights` (stored in
-    /// single precision).
-    #[serde(with = "single")]
-    pub laws: Vec<Vec<f64>>,
-    /// Nested paths per variance knot.
-    pub paths: u64,
-    /// Seed of the nested paths.
-    pub seed: u64,
-    /// Per law, suffix sums of w·x and of w (built at load, not stored).
-    #[serde(skip)]
-    suffix: Vec<(Vec<f64>, Vec<f64>)>,
-    /// √ of each knot variance.
-    #[serde(skip)]
+    variances: Vec<f64>,
+    /// √ of each knot variance (the interpolation coordinate).
     vols: Vec<f64>,
+    /// Maturity knots in trading days, ascending.
+    days: Vec<u32>,
+    /// Law of knot (i, j) at `i·days.len() + j`: `BLOCKS` ascending values
+    /// of `S_T/F_T` (block means) with mean 1 under the block weights.
+    laws: Vec<Vec<f64>>,
+    /// Per law, suffix sums of w·x and of w (what a price needs).
+    suffix: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Nested paths per variance knot.
+    paths: u64,
 }
 
 /// One variance knot to fit: the Q generators whose pooled paths define its
@@ -113,45 +104,31 @@ impl SurrogateTable {
         progress: &dyn Fn(usize),
     ) -> Result<Self> {
         let days = DAY_KNOTS.to_vec();
-        let last = *days.last().unwrap_or(&1) as usize;
+        let day_steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
         let mut variances = Vec::with_capacity(knots.len());
         let mut laws = Vec::with_capacity(knots.len() * days.len());
         let mut weights = Vec::new();
         for (i, knot) in knots.iter().enumerate() {
-            let n_gen = knot.generators.len().max(1) as u64;
+            if knot.generators.is_empty() {
+                return Err(Error::Internal("surrogate knot without a state".into()));
+            }
+            let n_gen = knot.generators.len() as u64;
             // At least 2 samples in the smallest block.
             let per = paths.div_ceil(n_gen).max(26_000 / n_gen + 1);
             let mut pooled: Vec<Vec<f64>> = vec![Vec::new(); days.len()];
             let mut log_var = 0.0;
             for (j, g) in knot.generators.iter().enumerate() {
-                let mut s = [0.0];
-                let mut v = [0.0];
+                let (mut s, mut v) = ([0.0], [0.0]);
                 g.observe(&g.initial_state(), &mut s, &mut v);
                 // Generators report the risk-neutral variance (λ × real-world).
                 log_var += (v[0] / measure.variance_premium).ln();
-                let s0 = s[0];
-                let samples: Vec<Vec<f64>> = Driver::new(seed.wrapping_add(j as u64), per)
-                    .collect(g, last, |c: &PathChunk| {
-                        (0..c.paths())
-                            .map(|p| {
-                                days.iter()
-                                    .map(|&d| c.spot(p, d as usize)[0] / s0)
-                                    .collect()
-                            })
-                            .collect::<Vec<Vec<f64>>>()
-                    })?
-                    .into_iter()
-                    .flatten()
-                    .collect();
+                let samples = terminal_ratios(g, seed.wrapping_add(j as u64), per, &day_steps)?;
                 for (m, pool) in pooled.iter_mut().enumerate() {
                     // Each state's sample is martingale-corrected on its own
                     // (its mean ratio to the forward is 1).
                     let mean = samples.iter().map(|x| x[m]).sum::<f64>() / samples.len() as f64;
                     pool.extend(samples.iter().map(|x| x[m] / mean));
                 }
-            }
-            if knot.generators.is_empty() {
-                return Err(Error::Internal("surrogate knot without a state".into()));
             }
             variances.push((log_var / knot.generators.len() as f64).exp());
             for pool in &mut pooled {
@@ -169,104 +146,42 @@ impl SurrogateTable {
                 "surrogate knots must have increasing variance: {variances:?}"
             )));
         }
-        Ok(SurrogateTable {
-            variance_premium: measure.variance_premium,
-            variances,
-            days,
-            weights,
-            laws,
-            paths,
-            seed,
-            suffix: Vec::new(),
-            vols: Vec::new(),
-        }
-        .indexed())
-    }
-
-    /// Builds the suffix sums (after deserialising).
-    pub fn indexed(mut self) -> Self {
-        self.vols = self.variances.iter().map(|v| v.sqrt()).collect();
-        let w = &self.weights;
-        self.suffix = self
-            .laws
+        let suffix = laws
             .iter()
             .map(|law| {
                 let mut sx = vec![0.0; law.len() + 1];
                 let mut sw = vec![0.0; law.len() + 1];
                 for i in (0..law.len()).rev() {
-                    sx[i] = sx[i + 1] + w[i] * law[i];
-                    sw[i] = sw[i + 1] + w[i];
+                    sx[i] = sx[i + 1] + weights[i] * law[i];
+                    sw[i] = sw[i + 1] + weights[i];
                 }
                 (sx, sw)
             })
             .collect();
-        self
+        Ok(SurrogateTable {
+            variance_premium: measure.variance_premium,
+            vols: variances.iter().map(|v| v.sqrt()).collect(),
+            variances,
+            days,
+            laws,
+            suffix,
+            paths,
+        })
     }
 
-    /// Checks a deserialised table (knots ascending, laws of `BLOCKS`
-    /// ascending finite positive values), restores each law's mean to 1
-    /// after single-precision storage, and builds the suffix sums.
-    pub fn checked(mut self) -> std::result::Result<Self, String> {
-        if self.weights.len() != BLOCKS
-            || self.weights.iter().any(|w| !(w.is_finite() && *w > 0.0))
-            || (self.weights.iter().sum::<f64>() - 1.0).abs() > 1e-9
-        {
-            return Err(format!(
-                "weights must be {BLOCKS} positive probabilities summing to 1"
-            ));
-        }
-        for law in &mut self.laws {
-            let mean = law
-                .iter()
-                .zip(&self.weights)
-                .map(|(x, w)| x * w)
-                .sum::<f64>();
-            if mean.is_finite() && mean > 0.0 {
-                for x in law.iter_mut() {
-                    *x /= mean;
-                }
-            }
-        }
-        self.validate()?;
-        Ok(self.indexed())
+    /// λ of the pricing measure the laws are under.
+    pub fn variance_premium(&self) -> f64 {
+        self.variance_premium
     }
 
-    fn validate(&self) -> std::result::Result<(), String> {
-        if !(0.25..=4.0).contains(&self.variance_premium) {
-            return Err("variance_premium must lie in [0.25, 4]".into());
-        }
-        if self.variances.len() < 2
-            || self
-                .variances
-                .windows(2)
-                .any(|w| w[0].partial_cmp(&w[1]) != Some(std::cmp::Ordering::Less))
-            || self.variances.iter().any(|v| !(v.is_finite() && *v > 0.0))
-        {
-            return Err("variance knots must be at least two, positive and increasing".into());
-        }
-        if self.days.is_empty() || self.days[0] == 0 || self.days.windows(2).any(|w| w[0] >= w[1]) {
-            return Err("maturity knots must be positive and increasing".into());
-        }
-        if self.laws.len() != self.variances.len() * self.days.len() {
-            return Err("one law per (variance, maturity) knot is needed".into());
-        }
-        for law in &self.laws {
-            let mean = law
-                .iter()
-                .zip(&self.weights)
-                .map(|(x, w)| x * w)
-                .sum::<f64>();
-            if law.len() != BLOCKS
-                || law.windows(2).any(|w| w[0] > w[1])
-                || law.iter().any(|x| !(x.is_finite() && *x > 0.0))
-                || (mean - 1.0).abs() > 1e-9
-            {
-                return Err(format!(
-                    "each law must hold {BLOCKS} ascending positive values of mean 1"
-                ));
-            }
-        }
-        Ok(())
+    /// Annualised real-world variance of each knot, ascending.
+    pub fn variances(&self) -> &[f64] {
+        &self.variances
+    }
+
+    /// Nested paths per variance knot.
+    pub fn paths(&self) -> u64 {
+        self.paths
     }
 
     /// Longest maturity the table prices, in years.
@@ -282,8 +197,7 @@ impl SurrogateTable {
         // second order (weights linear in ln v overprice by the convexity
         // of e^{ln v / 2}: measured +0.1 to +0.4 vol points).
         let (i, wi) = bracket(&self.vols, v.max(0.0).sqrt());
-        let d: Vec<f64> = self.days.iter().map(|&d| f64::from(d)).collect();
-        let (j, wj) = bracket(&d, t * TRADING_DAYS_PER_YEAR);
+        let (j, wj) = bracket(&self.days, t * TRADING_DAYS_PER_YEAR);
         let n = self.days.len();
         [
             (i * n + j, (1.0 - wi) * (1.0 - wj)),
@@ -320,77 +234,64 @@ pub const KNOT_LEVELS: [f64; 21] = [
     0.94, 0.97, 0.985, 0.995,
 ];
 
-/// States along real-world paths of `g` in its stationary regime: 64 paths
-/// of ten years, the first year dropped, one state every 5 days, with each
-/// state's annualised variance, sorted by variance.
-pub fn stationary_states<G: PathGenerator>(g: &G, seed: u64) -> Vec<(f64, G::State)>
+/// The knots of a model's table: states along real-world paths of
+/// `real_world` in its stationary regime (64 paths of ten years, the first
+/// year dropped, one state every 5 days), sorted by variance; at each of
+/// [`KNOT_LEVELS`], the `per` states nearest in rank to that quantile, each
+/// turned into a risk-neutral generator started there by `start(variance,
+/// state)`.
+pub fn knots<G: PathGenerator>(
+    real_world: &G,
+    seed: u64,
+    per: usize,
+    start: impl Fn(f64, &G::State) -> G,
+) -> Vec<Knot<G>>
 where
     G::State: Clone,
 {
-    let mut out = Vec::new();
+    let mut sorted = Vec::new();
     let (mut s, mut v) = ([0.0], [0.0]);
     for p in 0..64 {
         let mut rng = crate::rng::path_rng(seed, p);
-        let mut state = g.initial_state();
+        let mut state = real_world.initial_state();
         for day in 1..=2520 {
-            g.step(&mut state, &mut rng);
+            real_world.step(&mut state, &mut rng);
             if day > 252 && day % 5 == 0 {
-                g.observe(&state, &mut s, &mut v);
-                out.push((v[0], state.clone()));
+                real_world.observe(&state, &mut s, &mut v);
+                sorted.push((v[0], state.clone()));
             }
         }
     }
-    out.sort_by(|a, b| a.0.total_cmp(&b.0));
-    out
-}
-
-/// For each of [`KNOT_LEVELS`], the `per` states of `sorted` nearest in
-/// rank to that quantile.
-pub fn knot_states<S: Clone>(sorted: &[(f64, S)], per: usize) -> Vec<Vec<(f64, S)>> {
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     let n = sorted.len();
     KNOT_LEVELS
         .iter()
         .map(|q| {
             let centre = (q * n as f64) as usize;
             let lo = centre.saturating_sub(per / 2).min(n.saturating_sub(per));
-            sorted[lo..(lo + per).min(n)].to_vec()
+            Knot {
+                generators: sorted[lo..(lo + per).min(n)]
+                    .iter()
+                    .map(|(v, state)| start(*v, state))
+                    .collect(),
+            }
         })
         .collect()
 }
 
-/// Laws stored as single precision (7 significant digits are far below the
-/// Monte-Carlo error) to halve the file.
-mod single {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(laws: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
-        let v: Vec<Vec<f32>> = laws
-            .iter()
-            .map(|l| l.iter().map(|x| *x as f32).collect())
-            .collect();
-        v.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
-        let v: Vec<Vec<f32>> = Vec::deserialize(d)?;
-        Ok(v.into_iter()
-            .map(|l| l.into_iter().map(f64::from).collect())
-            .collect())
-    }
-}
-
 /// (i, w): `x` lies between `knots[i]` and `knots[i + 1]` at fraction `w`
 /// (clamped to the ends).
-fn bracket(knots: &[f64], x: f64) -> (usize, f64) {
+fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) {
     let n = knots.len();
-    if n < 2 || x <= knots[0] {
+    let at = |i: usize| -> f64 { knots[i].into() };
+    if n < 2 || x <= at(0) {
         return (0, 0.0);
     }
-    if x >= knots[n - 1] {
+    if x >= at(n - 1) {
         return (n - 2, 1.0);
     }
-    let i = knots.partition_point(|k| *k <= x) - 1;
-    (i, (x - knots[i]) / (knots[i + 1] - knots[i]))
+    let i = knots.partition_point(|k| (*k).into() <= x) - 1;
+    (i, (x - at(i)) / (at(i + 1) - at(i)))
 }
 
 /// The block probabilities and block means of the sorted sample (blocks at

@@ -10,6 +10,7 @@
 use super::PathGenerator;
 use crate::error::{Error, Result};
 use crate::market::{SpotHistory, TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::pricing::risk_neutral::DailyPricing;
 use crate::rng::PathRng;
 use argmin::core::{CostFunction, Executor};
 use argmin::solver::neldermead::NelderMead;
@@ -331,33 +332,7 @@ pub struct Garch {
     t_dist: StudentT<f64>,
     t_scale: f64,
     /// The pricing measure, when paths are risk-neutral.
-    q: Option<Pricing>,
-}
-
-/// A daily model under the pricing measure (see
-/// [`crate::pricing::risk_neutral`]): drift per day, √λ, λ, and the
-/// innovation law's cumulants.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Pricing {
-    pub drift: f64,
-    pub sqrt_lambda: f64,
-    pub lambda: f64,
-    pub cumulants: [f64; 4],
-}
-
-impl Pricing {
-    /// The daily log return for real-world shock σ·ε (ε with the law's
-    /// cumulants): the same ε scaled by √λ, with the martingale drift.
-    #[inline]
-    pub fn log_return(&self, sigma: f64, eps: f64) -> f64 {
-        let a = self.sqrt_lambda * sigma;
-        self.drift + a * (eps - self.cumulants[0])
-            - crate::pricing::risk_neutral::log_mgf(&self.centred(), a)
-    }
-
-    fn centred(&self) -> [f64; 4] {
-        [0.0, self.cumulants[1], self.cumulants[2], self.cumulants[3]]
-    }
+    q: Option<DailyPricing>,
 }
 
 /// Per-path GARCH state.
@@ -414,13 +389,8 @@ impl Garch {
                 "risk-neutral GJR-GARCH paths need nu > 4 (finite kurtosis of the innovations)",
             ));
         }
-        self.q = Some(Pricing {
-            drift: measure.daily_drift(),
-            sqrt_lambda: measure.variance_premium.sqrt(),
-            lambda: measure.variance_premium,
-            // Unit-variance t: cumulants 0, 1, 0, 6/(ν−4).
-            cumulants: [0.0, 1.0, 0.0, 6.0 / (nu - 4.0)],
-        });
+        // Unit-variance t: cumulants 0, 1, 0, 6/(ν−4).
+        self.q = Some(measure.daily([0.0, 1.0, 0.0, 6.0 / (nu - 4.0)]));
         Ok(self)
     }
 
@@ -437,14 +407,13 @@ impl Garch {
             sigma2_0: self.params.unconditional_variance(),
             ..self.clone()
         };
-        let sorted = crate::pricing::surrogate::stationary_states(&real_world, seed);
-        let q = real_world.risk_neutral(measure)?;
-        Ok(crate::pricing::surrogate::knot_states(&sorted, 1)
-            .into_iter()
-            .map(|states| crate::pricing::Knot {
-                generators: states.iter().map(|(v, _)| q.from_variance(*v)).collect(),
-            })
-            .collect())
+        let q = real_world.clone().risk_neutral(measure)?;
+        Ok(crate::pricing::surrogate::knots(
+            &real_world,
+            seed,
+            1,
+            |v, _| q.from_variance(v),
+        ))
     }
 
     /// A generator like this one starting from annualised conditional

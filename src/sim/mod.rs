@@ -13,10 +13,10 @@ pub mod job;
 mod simd;
 
 pub use driver::Driver;
+pub(crate) use garch::GARCH_NAME;
 pub use garch::{
     log_likelihood as garch_log_likelihood, Garch, GarchEstimate, GarchParams, GarchState,
 };
-pub(crate) use garch::{Pricing, GARCH_NAME};
 pub(crate) use gbm::check_spot;
 pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};
 pub(crate) use heston::check_variance_params;
