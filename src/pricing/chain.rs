@@ -5,12 +5,15 @@
 //! * GBM paths: Black–Scholes–Merton at the path's σ.
 //! * Heston paths: the Heston price (COS) with `v0` set to the path's `v_t`,
 //!   so each chain moves with its own spot and variance.
+//! * GJR-GARCH paths: the model's own risk-neutral laws at the path's
+//!   conditional variance ([`super::surrogate`], fitted by nested Monte
+//!   Carlo of the risk-neutral model, [`super::risk_neutral`]).
 //!
 //! Maturities run on the simulation's clock: business days to expiry / 252.
 //! Greeks are Black–Scholes–Merton greeks at each option's implied
 //! volatility (the practitioner convention; for GBM they are the model's).
 
-use super::{implied_vol, BlackScholes, HestonModel};
+use super::{implied_vol, BlackScholes, HestonModel, SurrogateTable};
 use crate::error::{Error, Result};
 use crate::market::{BusinessCalendar, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
 use chrono::{Days, NaiveDate};
@@ -171,7 +174,7 @@ pub fn listed_step(spot: f64) -> f64 {
 }
 
 /// The pricing model of a chain, given the path's state.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "pricing", rename_all = "snake_case")]
 pub enum ChainModel {
     /// Black–Scholes–Merton at σ = √variance.
@@ -191,6 +194,23 @@ pub enum ChainModel {
         xi: f64,
         /// Correlation.
         rho: f64,
+        /// Rate per year.
+        rate: f64,
+        /// Dividend yield per year.
+        dividend: f64,
+    },
+    /// A daily model's risk-neutral laws (GJR-GARCH-t), looked up at the
+    /// path's variance state ([`super::surrogate`]).
+    Table {
+        /// The fitted laws (run.json records how they were fitted).
+        #[serde(skip)]
+        table: std::sync::Arc<SurrogateTable>,
+        /// λ, the risk-neutral / real-world variance ratio.
+        variance_premium: f64,
+        /// Nested paths per variance knot.
+        nested_paths: u64,
+        /// Variance knots (annualised, real-world).
+        variance_knots: Vec<f64>,
         /// Rate per year.
         rate: f64,
         /// Dividend yield per year.
@@ -235,9 +255,9 @@ impl ChainModel {
         variance: f64,
     ) -> Result<Vec<ChainRow>> {
         let (rate, dividend) = match *self {
-            ChainModel::Black { rate, dividend } | ChainModel::Heston { rate, dividend, .. } => {
-                (rate, dividend)
-            }
+            ChainModel::Black { rate, dividend }
+            | ChainModel::Heston { rate, dividend, .. }
+            | ChainModel::Table { rate, dividend, .. } => (rate, dividend),
         };
         let state = MarketState::new(spot, rate, dividend)?;
         let mut rows = Vec::new();
@@ -250,12 +270,40 @@ impl ChainModel {
                 .collect::<Result<_>>()?;
             // (model price, implied vol). Black–Scholes prices come with the
             // greeks below, so only Heston prices are computed here.
-            let prices: Vec<(Option<f64>, f64)> = match *self {
+            let prices: Vec<(Option<f64>, f64)> = match self {
                 ChainModel::Black { .. } => {
                     let vol = variance.max(0.0).sqrt();
                     vec![(None, vol); specs.len()]
                 }
-                ChainModel::Heston {
+                ChainModel::Table { table, .. } => {
+                    if maturity > table.max_maturity() + 1e-12 {
+                        return Err(Error::parameter(
+                            "expiries",
+                            format!("{maturity:.3} years"),
+                            format!(
+                                "the risk-neutral law table of this model reaches {:.3} years; ask for shorter expiries",
+                                table.max_maturity()
+                            ),
+                        ));
+                    }
+                    let forward = state.forward(maturity);
+                    let df = state.discount(maturity);
+                    let ks: Vec<f64> = strikes.iter().map(|k| k / forward).collect();
+                    let calls = table.forward_calls(variance, maturity, &ks);
+                    // Calls from the law, puts by parity (the law's mean is
+                    // the forward, so parity holds exactly).
+                    strikes
+                        .iter()
+                        .zip(calls)
+                        .flat_map(|(k, c)| {
+                            let call = df * forward * c;
+                            [call, call - df * (forward - k)]
+                        })
+                        .zip(&specs)
+                        .map(|(p, s)| (Some(p), implied_vol(p, s, &state).unwrap_or(f64::NAN)))
+                        .collect()
+                }
+                &ChainModel::Heston {
                     kappa,
                     theta,
                     xi,

@@ -16,8 +16,10 @@
 //!   the mean; a mixture of such laws is one), so a slice has no butterfly,
 //!   vertical-spread or parity violation. Across maturities the weights in
 //!   `v` are the same, and between maturity knots prices move linearly in
-//!   `T`, so calendar order holds wherever it holds at the knots (the
-//!   certifier checks every written chain).
+//!   `T`, so calendar order holds wherever it holds at the knots; it is
+//!   made to hold there by raising each knot law's call function to the
+//!   shorter knot's where sampling error left it below (an upper envelope,
+//!   itself the call function of a mean-1 law).
 //! * **Accurate.** Short-dated smiles of these models are steeper than
 //!   Heston can fit: on the shipped deep model a per-state Heston
 //!   calibration to nested Monte Carlo missed by 2–15 vol points RMS in
@@ -75,10 +77,10 @@ pub struct SurrogateTable {
     vols: Vec<f64>,
     /// Maturity knots in trading days, ascending.
     days: Vec<u32>,
-    /// Law of knot (i, j) at `i·days.len() + j`: `BLOCKS` ascending values
-    /// of `S_T/F_T` (block means) with mean 1 under the block weights.
-    laws: Vec<Vec<f64>>,
-    /// Per law, suffix sums of w·x and of w (what a price needs).
+    /// Law of knot (i, j) at `i·days.len() + j`: ascending values of
+    /// `S_T/F_T` (block means, then the calendar repair) with mean 1.
+    laws: Vec<Law>,
+    /// Per law, suffix sums of p·x and of p (what a price needs).
     suffix: Vec<(Vec<f64>, Vec<f64>)>,
     /// Nested paths per variance knot.
     paths: u64,
@@ -106,8 +108,7 @@ impl SurrogateTable {
         let days = DAY_KNOTS.to_vec();
         let day_steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
         let mut variances = Vec::with_capacity(knots.len());
-        let mut laws = Vec::with_capacity(knots.len() * days.len());
-        let mut weights = Vec::new();
+        let mut laws: Vec<Law> = Vec::with_capacity(knots.len() * days.len());
         for (i, knot) in knots.iter().enumerate() {
             if knot.generators.is_empty() {
                 return Err(Error::Internal("surrogate knot without a state".into()));
@@ -131,10 +132,18 @@ impl SurrogateTable {
                 }
             }
             variances.push((log_var / knot.generators.len() as f64).exp());
-            for pool in &mut pooled {
-                let (w, law) = block_means(pool);
-                weights = w;
-                laws.push(law);
+            for (j, pool) in pooled.iter_mut().enumerate() {
+                let (p, x) = block_means(pool);
+                let law = Law { x, p };
+                // Calendar repair: each maturity's call function is raised
+                // to the previous (already repaired) one's where Monte-Carlo
+                // and blocking error put it below, so the laws of a variance
+                // knot are in convex order and no calendar spread is
+                // negative (see `Law::upper_envelope`).
+                laws.push(match j {
+                    0 => law,
+                    _ => law.upper_envelope(&laws[laws.len() - 1]),
+                });
             }
             progress(i + 1);
         }
@@ -149,11 +158,12 @@ impl SurrogateTable {
         let suffix = laws
             .iter()
             .map(|law| {
-                let mut sx = vec![0.0; law.len() + 1];
-                let mut sw = vec![0.0; law.len() + 1];
-                for i in (0..law.len()).rev() {
-                    sx[i] = sx[i + 1] + weights[i] * law[i];
-                    sw[i] = sw[i + 1] + weights[i];
+                let n = law.x.len();
+                let mut sx = vec![0.0; n + 1];
+                let mut sw = vec![0.0; n + 1];
+                for i in (0..n).rev() {
+                    sx[i] = sx[i + 1] + law.p[i] * law.x[i];
+                    sw[i] = sw[i + 1] + law.p[i];
                 }
                 (sx, sw)
             })
@@ -217,13 +227,97 @@ impl SurrogateTable {
                 w.iter()
                     .filter(|(_, w)| *w > 0.0)
                     .map(|&(idx, w)| {
-                        let first = self.laws[idx].partition_point(|x| *x <= k);
+                        let first = self.laws[idx].x.partition_point(|x| *x <= k);
                         let (sx, sw) = &self.suffix[idx];
                         w * (sx[first] - k * sw[first])
                     })
                     .sum()
             })
             .collect()
+    }
+}
+
+/// A discrete law of `S_T/F_T`: ascending values and their probabilities
+/// (mean 1).
+#[derive(Debug, Clone, PartialEq)]
+struct Law {
+    x: Vec<f64>,
+    p: Vec<f64>,
+}
+
+impl Law {
+    /// `E[(X − k)^+]`.
+    fn call(&self, k: f64) -> f64 {
+        self.x
+            .iter()
+            .zip(&self.p)
+            .map(|(x, p)| p * (x - k).max(0.0))
+            .sum()
+    }
+
+    /// The law whose call function is the upper envelope `max(c_self,
+    /// c_shorter)`. The maximum of two call functions of mean-1 laws is
+    /// convex, equals `1 − k` left of both supports and 0 right of them, so
+    /// it is the call function of a mean-1 law (Breeden–Litzenberger: the
+    /// law's atoms are the envelope's kinks, their probabilities the slope
+    /// changes), and that law dominates `shorter` in convex order: calendar
+    /// spreads against it are never negative. Kinks are the atoms of
+    /// either law and the points where the two functions cross.
+    fn upper_envelope(&self, shorter: &Law) -> Law {
+        let mut points: Vec<f64> = self.x.iter().chain(&shorter.x).copied().collect();
+        points.sort_by(f64::total_cmp);
+        points.dedup();
+        let gap = |k: f64| self.call(k) - shorter.call(k);
+        let mut knots = Vec::with_capacity(points.len() + 8);
+        for (i, &k) in points.iter().enumerate() {
+            knots.push(k);
+            if let Some(&next) = points.get(i + 1) {
+                // Both functions are linear between neighbouring points:
+                // a sign change of the gap is one crossing.
+                let (g0, g1) = (gap(k), gap(next));
+                if g0 * g1 < 0.0 {
+                    knots.push(k + (next - k) * g0 / (g0 - g1));
+                }
+            }
+        }
+        if !knots.iter().any(|k| gap(*k) < 0.0) {
+            return self.clone();
+        }
+        // The envelope's slope on each interval between kinks is the active
+        // law's −P(X > k) (exact; differencing values would divide rounding
+        // errors by the tiny gaps near crossings), −1 left of the first kink
+        // and 0 right of the last; each kink's mass is the slope change.
+        let tail = |law: &Law, k: f64| -> f64 {
+            law.x
+                .iter()
+                .zip(&law.p)
+                .filter(|(x, _)| **x > k)
+                .map(|(_, p)| p)
+                .sum()
+        };
+        let mut slopes = vec![-1.0];
+        slopes.extend(knots.windows(2).map(|k| {
+            let mid = 0.5 * (k[0] + k[1]);
+            if gap(mid) >= 0.0 {
+                -tail(self, mid)
+            } else {
+                -tail(shorter, mid)
+            }
+        }));
+        slopes.push(0.0);
+        let (mut x, mut p) = (Vec::new(), Vec::new());
+        for (i, &k) in knots.iter().enumerate() {
+            let mass = slopes[i + 1] - slopes[i];
+            if mass > 0.0 {
+                x.push(k);
+                p.push(mass);
+            }
+        }
+        let total: f64 = p.iter().sum();
+        for q in &mut p {
+            *q /= total;
+        }
+        Law { x, p }
     }
 }
 
@@ -330,6 +424,53 @@ mod tests {
         assert_eq!(bracket(&k, 0.5), (0, 0.0));
         assert_eq!(bracket(&k, 3.0), (1, 0.5));
         assert_eq!(bracket(&k, 9.0), (1, 1.0));
+    }
+
+    #[test]
+    fn upper_envelope_is_a_mean_one_law_above_both() {
+        // Two mean-1 laws whose call functions cross: a narrow one with a
+        // far right atom (the shape of a sampled far tail) and a wider one.
+        let shorter = Law {
+            x: vec![0.9, 1.0, 1.6],
+            p: vec![0.5, 0.4, 0.1],
+        };
+        let m = shorter
+            .x
+            .iter()
+            .zip(&shorter.p)
+            .map(|(x, p)| x * p)
+            .sum::<f64>();
+        let shorter = Law {
+            x: shorter.x.iter().map(|x| x / m).collect(),
+            p: shorter.p,
+        };
+        let longer = Law {
+            x: vec![0.7, 1.0, 1.3],
+            p: vec![0.25, 0.5, 0.25],
+        };
+        let env = longer.upper_envelope(&shorter);
+        assert!((env.p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        let mean: f64 = env.x.iter().zip(&env.p).map(|(x, p)| x * p).sum();
+        assert!((mean - 1.0).abs() < 1e-12);
+        assert!(env.p.iter().all(|p| *p > 0.0));
+        let mut crossed = false;
+        for i in 0..=400 {
+            let k = 0.5 + f64::from(i) * 0.003;
+            let (a, b) = (longer.call(k), shorter.call(k));
+            crossed |= b > a + 1e-9;
+            assert!((env.call(k) - a.max(b)).abs() < 1e-12, "k = {k}");
+        }
+        assert!(crossed, "the test laws must cross");
+        // Already in convex order: unchanged.
+        let wider = Law {
+            x: vec![0.5, 1.5],
+            p: vec![0.5, 0.5],
+        };
+        let narrow = Law {
+            x: vec![1.0],
+            p: vec![1.0],
+        };
+        assert_eq!(wider.upper_envelope(&narrow), wider);
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl SimulationJob {
             .collect(),
             options: self.options.as_ref().map(|(spec, model)| OptionsEntry {
                 chains: spec.clone(),
-                model: *model,
+                model: model.clone(),
             }),
             command: self.command_line(),
         };

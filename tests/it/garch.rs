@@ -164,7 +164,7 @@ fn calibrate_garch_writes_a_config_that_simulates() {
         serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
     assert_eq!(json["model"]["model"], "garch");
     assert_eq!(json["model"]["s0"], 2506.850098);
-    // GARCH keys are GARCH's alone, and chains need a risk-neutral GARCH pricer.
+    // GARCH keys are GARCH's alone, and λ must be a plausible variance ratio.
     let o = crate::common::run(&[
         "simulate",
         "--model",
@@ -180,9 +180,11 @@ fn calibrate_garch_writes_a_config_that_simulates() {
         "--model",
         "garch",
         "--options",
+        "--variance-premium",
+        "9",
         "--out",
         run.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(crate::common::stderr(&o).contains("GARCH paths are not available yet"));
+    assert!(crate::common::stderr(&o).contains("`variance-premium` = 9"));
 }
