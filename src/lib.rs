@@ -49,6 +49,7 @@ pub mod config;
 pub mod deep;
 pub mod error;
 pub mod facts;
+pub mod hedge;
 pub mod io;
 pub mod market;
 pub mod plot;

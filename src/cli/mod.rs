@@ -4,6 +4,7 @@
 mod calibrate;
 mod check_arbitrage;
 mod facts;
+mod hedge;
 mod iv;
 mod price;
 mod simulate;
@@ -63,6 +64,8 @@ pub enum Command {
     Facts(facts::FactsCmd),
     /// Train the deep generator on real histories and write a model directory
     Train(train::TrainCmd),
+    /// Sell an option from a simulated market's chain and delta-hedge it on every path; P&L distribution and charts
+    Hedge(hedge::HedgeCmd),
     /// Score a synthetic market against a real history: facts, distances, discriminator, memorization audit, charts
     Validate(validate::ValidateCmd),
 }
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::CheckArbitrage(cmd) => check_arbitrage::run(cmd),
         Command::Facts(cmd) => facts::run(cmd),
         Command::Validate(cmd) => validate::run(cmd),
+        Command::Hedge(cmd) => hedge::run(cmd, cli.quiet),
         Command::Train(cmd) => train::run(cmd, cli.quiet),
     }
 }

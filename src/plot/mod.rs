@@ -497,6 +497,70 @@ pub fn path_fan(spots: &[Vec<f64>], shown: usize) -> Result<String> {
     })
 }
 
+/// The seller's hedged P&L across paths: a histogram (left) and each path's
+/// P&L against its realised vol, with the implied vol of the sale marked
+/// (right): paths realising less than the implied vol should earn.
+pub fn hedge_pnl(pnl: &[f64], realised_vol: &[f64], implied_vol: f64) -> Result<String> {
+    let (lo, hi) = finite_range(pnl.iter().copied());
+    let bins = (pnl.len() as f64).sqrt().clamp(10.0, 60.0) as usize;
+    let d = density(pnl, lo, hi, bins);
+    let w = (hi - lo) / bins as f64;
+    let top = d.iter().map(|p| p.1).fold(0.0, f64::max) * 1.1;
+    let (vlo, vhi) = finite_range(realised_vol.iter().copied().chain([implied_vol]));
+    svg((1200, 500), |root| {
+        let (left, right) = root.split_horizontally(600);
+        let mut chart = ChartBuilder::on(&left)
+            .caption("Seller's hedged P&L", ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(lo..hi, 0.0..top.max(1e-12))
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("P&L at expiry (currency per option)")
+            .y_desc("density")
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series(d.iter().map(|&(x, y)| {
+                Rectangle::new(
+                    [(x - w / 2.0, 0.0), (x + w / 2.0, y)],
+                    SYNTH.mix(0.5).filled(),
+                )
+            }))
+            .map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&right)
+            .caption("P&L against realised vol", ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(vlo..vhi, lo..hi)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("realised vol, sale to expiry (annualised)")
+            .y_desc("P&L")
+            .draw()
+            .map_err(plot_err)?;
+        let points: Vec<(f64, f64)> = realised_vol
+            .iter()
+            .copied()
+            .zip(pnl.iter().copied())
+            .collect();
+        scatter(&mut chart, &points, 2, SYNTH.mix(0.6).filled(), "path")?;
+        chart
+            .draw_series(LineSeries::new(
+                [(implied_vol, lo), (implied_vol, hi)],
+                REF.stroke_width(2),
+            ))
+            .map_err(plot_err)?
+            .label("implied vol at the sale")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], REF));
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::normal_quantile;

@@ -13,6 +13,7 @@ mod deep;
 mod facts;
 mod garch;
 mod gbm;
+mod hedge;
 mod heston;
 mod heston_pricing;
 mod heston_reference;
