@@ -212,6 +212,11 @@ fn field(rec: &csv::StringRecord, c: usize, name: &str, path: &Path, nan_ok: boo
 }
 
 pub fn run(cmd: HedgeCmd, quiet: bool) -> Result<()> {
+    execute(&cmd, quiet, true).map(|_| ())
+}
+
+/// Runs the hedge and writes its outputs; prints the summary when `print`.
+pub(crate) fn execute(cmd: &HedgeCmd, quiet: bool, print: bool) -> Result<PnlSummary> {
     let started = std::time::Instant::now();
     let info = read_run(&cmd.market.join("run.json"))?;
     let every = parse_rebalance(&cmd.rebalance, info.dt)?;
@@ -457,7 +462,7 @@ pub fn run(cmd: HedgeCmd, quiet: bool) -> Result<()> {
     let out = cmd.out.clone().unwrap_or_else(|| cmd.market.join("hedge"));
     write_outputs(
         &out,
-        &cmd,
+        cmd,
         &spec,
         &expiry_iso,
         last,
@@ -466,13 +471,15 @@ pub fn run(cmd: HedgeCmd, quiet: bool) -> Result<()> {
         &outcomes,
         &summary,
     )?;
-    print_summary(&spec, &expiry_iso, last, &summary, &out, fallback_days);
+    if print {
+        print_summary(&spec, &expiry_iso, last, &summary, &out, fallback_days);
+    }
     tracing::info!(
         "hedged {} paths in {:.1} s",
         outcomes.len(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(summary)
 }
 
 fn intrinsic_delta(option: OptionType, s: f64, k: f64) -> f64 {

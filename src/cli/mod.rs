@@ -3,6 +3,7 @@
 
 mod calibrate;
 mod check_arbitrage;
+mod demo;
 mod facts;
 mod hedge;
 mod iv;
@@ -49,6 +50,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The whole pipeline on shipped defaults: deep, Heston and GARCH markets with chains, scorecards, arbitrage checks and hedges in ./synthmarket-demo
+    Demo(demo::DemoCmd),
     /// Simulate spot paths (GBM, correlated GBM, Heston) into DIR/spot.csv and DIR/run.json
     Simulate(Box<simulate::SimulateCmd>),
     /// Fit a model to a real price history and write a config for `simulate --config`
@@ -73,6 +76,7 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Demo(cmd) => demo::run(cmd, cli.quiet),
         Command::Simulate(cmd) => simulate::run(*cmd, cli.quiet),
         Command::Calibrate(cmd) => calibrate::run(cmd),
         Command::Price(cmd) => price::run(cmd),

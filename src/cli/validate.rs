@@ -263,6 +263,14 @@ const CHARTS: [(&str, &str); 6] = [
 ];
 
 pub fn run(cmd: ValidateCmd) -> Result<()> {
+    let (card, real) = write_report(&cmd)?;
+    print_table(&card, &real, &cmd);
+    Ok(())
+}
+
+/// Computes the scorecard and writes the report directory (nothing on
+/// stdout); returns the scorecard and the real data's description.
+pub(crate) fn write_report(cmd: &ValidateCmd) -> Result<(Scorecard, String)> {
     if !(cmd.tail_fraction > 0.0 && cmd.tail_fraction < 0.5) {
         return Err(Error::parameter(
             "tail-fraction",
@@ -271,7 +279,7 @@ pub fn run(cmd: ValidateCmd) -> Result<()> {
         ));
     }
     let started = std::time::Instant::now();
-    let real = real_data(&cmd)?;
+    let real = real_data(cmd)?;
     let is_panel = crate::cli::facts::is_spot_csv(&cmd.synthetic)?;
     let (spots, synthetic): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if is_panel {
         let panel = SpotPanel::read(&cmd.synthetic)?;
@@ -315,13 +323,12 @@ pub fn run(cmd: ValidateCmd) -> Result<()> {
     }
     write_atomic(cmd.report.join("scorecard.json"), json.as_bytes())?;
     write_atomic(cmd.report.join("report.md"), md.as_bytes())?;
-    print_table(&card, &real.description, &cmd);
     tracing::info!(
         "report written to {} in {:.1} s",
         cmd.report.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok((card, real.description))
 }
 
 fn print_table(card: &Scorecard, real: &str, cmd: &ValidateCmd) {

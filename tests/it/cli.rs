@@ -551,3 +551,55 @@ fn iv_reports_bad_rows_and_rejects_malformed_files() {
     );
     assert!(stdout(&o).is_empty(), "no partial output");
 }
+
+/// The README's first command: every model's market, the chains, the
+/// reports, the certifier and the hedges land where the demo says, and the
+/// scorecard it prints has one row per model.
+#[test]
+fn demo_writes_the_whole_market_and_prints_a_scorecard() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = bin()
+        .args(["demo", "-q", "--paths", "30", "--steps", "120", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for model in ["deep", "heston", "garch"] {
+        let m = out.join(model);
+        for f in [
+            "spot.csv",
+            "run.json",
+            "report/report.md",
+            "report/scorecard.json",
+        ] {
+            assert!(m.join(f).exists(), "{model}/{f}");
+        }
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(model) && l.ends_with("passed")),
+            "{text}"
+        );
+    }
+    for model in ["heston", "garch"] {
+        assert!(out.join(model).join("options.csv").exists());
+        assert!(out.join(model).join("hedge/pnl.csv").exists());
+    }
+    assert_eq!(
+        text.matches("tolerance 0.000000001: 0 violation(s)")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("$ synthmarket simulate --model deep"));
+    assert!(out.join("sp500_daily.csv").exists());
+    let o = bin()
+        .args(["demo", "--steps", "60", "--out"])
+        .arg(dir.path().join("short"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`steps` = 60"), "{}", stderr(&o));
+    assert!(!dir.path().join("short").exists());
+}

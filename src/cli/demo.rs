@@ -1,0 +1,223 @@
+//! `synthmarket demo`: the whole pipeline on shipped defaults, as the
+//! commands a user would type, each printed before it runs.
+
+use crate::cli::table_number as num;
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::io::write_atomic;
+use clap::{Args, Parser};
+use std::path::{Path, PathBuf};
+
+const AFTER_HELP: &str = "Runs, on the shipped defaults and the bundled S&P 500 history:
+  1. simulate: the pretrained deep generator, Heston, and GJR-GARCH-t (the
+     last two with weekly option chains: 3 listed monthly expiries x 11
+     strikes, calls and puts; GJR-GARCH chains from its risk-neutral law
+     table with the S&P 500 variance premium);
+  2. validate: the stylized-fact scorecard of every model against the real
+     S&P 500 (1999-2018), with charts;
+  3. check-arbitrage on every option file;
+  4. hedge: sell the second listed at-the-money call and delta-hedge it
+     weekly on every path of each market with chains.
+Each step is printed as the command that does it, so the demo doubles as a
+tutorial. Output (OUT = --out):
+  OUT/sp500_daily.csv                    the real history used
+  OUT/{deep,heston,garch}/spot.csv       paths with their variance state
+  OUT/{heston,garch}/options.csv         the chains (path, step, date, expiry, strike, type, price, iv, greeks)
+  OUT/*/run.json                         everything needed to reproduce the run
+  OUT/*/report/                          report.md, scorecard.json and SVG charts
+  OUT/{heston,garch}/hedge/              hedged P&L per path, report and chart
+
+The deep model's option chains are not written yet: its one-number variance
+state does not determine its option prices well enough (see the README).";
+
+/// `synthmarket demo`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct DemoCmd {
+    /// Output directory
+    #[arg(long, default_value = "synthmarket-demo")]
+    out: PathBuf,
+    /// Paths per model
+    #[arg(long, default_value_t = 200)]
+    paths: usize,
+    /// Trading days per path (at least 100, for the scorecard)
+    #[arg(long, default_value_t = 252)]
+    steps: usize,
+    /// Seed of every simulation
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// The S&P 500 history shipped in `data/` (see data/PROVENANCE.md), so the
+/// demo runs from a bare binary anywhere.
+const SP500: &[u8] = include_bytes!("../../data/sp500_daily.csv");
+
+/// Parses one command line of the tool (as a user would type it, without
+/// the program name), printing it first.
+fn command(line: &[String]) -> Result<Command> {
+    println!("\n$ synthmarket {}", line.join(" "));
+    let cli =
+        Cli::try_parse_from(std::iter::once("synthmarket".to_string()).chain(line.iter().cloned()))
+            .map_err(|e| Error::Internal(format!("demo command line: {e}")))?;
+    Ok(cli.command)
+}
+
+fn args(parts: &[&str], path_args: &[(&str, &Path)]) -> Vec<String> {
+    parts
+        .iter()
+        .map(|s| s.to_string())
+        .chain(
+            path_args
+                .iter()
+                .flat_map(|(flag, p)| [flag.to_string(), p.display().to_string()]),
+        )
+        .collect()
+}
+
+pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    if cmd.steps < 100 {
+        return Err(Error::parameter(
+            "steps",
+            cmd.steps,
+            "the scorecard's fact battery needs at least 100 daily returns per path",
+        ));
+    }
+    if cmd.paths < 2 {
+        return Err(Error::parameter(
+            "paths",
+            cmd.paths,
+            "the hedge P&L distribution needs at least 2 paths",
+        ));
+    }
+    let out = &cmd.out;
+    std::fs::create_dir_all(out).map_err(|source| Error::Write {
+        path: out.clone(),
+        source,
+    })?;
+    let real = out.join("sp500_daily.csv");
+    write_atomic(&real, SP500)?;
+    let (paths, steps, seed) = (
+        cmd.paths.to_string(),
+        cmd.steps.to_string(),
+        cmd.seed.to_string(),
+    );
+    // Weekly chains of 3 expiries x 11 strikes keep options.csv near 100 MB
+    // per model; `simulate --options` alone writes daily chains of 6 x 21.
+    const CHAINS: &[&str] = &[
+        "--options",
+        "--months",
+        "3",
+        "--strikes",
+        "5",
+        "--chain-every",
+        "5",
+    ];
+    let models: [(&str, &[&str]); 3] = [("deep", &[]), ("heston", CHAINS), ("garch", CHAINS)];
+    println!(
+        "synthmarket demo: {} paths x {} trading days per model into {}",
+        cmd.paths,
+        cmd.steps,
+        out.display()
+    );
+    let mut rows = Vec::new();
+    for (name, extra) in models {
+        let dir = out.join(name);
+        let mut line = args(
+            &[
+                "simulate", "--model", name, "--paths", &paths, "--steps", &steps, "--seed", &seed,
+            ],
+            &[("--out", &dir)],
+        );
+        line.extend(extra.iter().map(|s| s.to_string()));
+        if quiet {
+            line.push("-q".into());
+        }
+        match command(&line)? {
+            Command::Simulate(c) => crate::cli::simulate::run(*c, quiet)?,
+            _ => return Err(Error::Internal("demo: expected a simulate line".into())),
+        }
+        let report = dir.join("report");
+        let line = args(
+            &["validate"],
+            &[
+                ("--real", &real),
+                ("--synthetic", &dir.join("spot.csv")),
+                ("--report", &report),
+            ],
+        );
+        let card = match command(&line)? {
+            Command::Validate(c) => crate::cli::validate::write_report(&c)?.0,
+            _ => return Err(Error::Internal("demo: expected a validate line".into())),
+        };
+        println!("  -> {}", report.join("report.md").display());
+        let mut hedge = None;
+        if !extra.is_empty() {
+            let line = args(
+                &["check-arbitrage"],
+                &[("--input", &dir.join("options.csv"))],
+            );
+            match command(&line)? {
+                Command::CheckArbitrage(c) => crate::cli::check_arbitrage::run(c)?,
+                _ => {
+                    return Err(Error::Internal(
+                        "demo: expected a check-arbitrage line".into(),
+                    ))
+                }
+            }
+            let line = args(&["hedge", "--rebalance", "weekly", "--market"], &[])
+                .into_iter()
+                .chain([dir.display().to_string()])
+                .collect::<Vec<_>>();
+            let summary = match command(&line)? {
+                Command::Hedge(c) => crate::cli::hedge::execute(&c, quiet, false)?,
+                _ => return Err(Error::Internal("demo: expected a hedge line".into())),
+            };
+            println!(
+                "  -> short ATM call, weekly delta hedge: mean P&L {} ± {}, std {}, 95 % ES {} (premium {}); {}",
+                num(summary.mean),
+                num(summary.std_error),
+                num(summary.std),
+                num(summary.expected_shortfall_95),
+                num(summary.mean_premium),
+                dir.join("hedge").join("report.md").display()
+            );
+            hedge = Some(summary);
+        }
+        rows.push((name, card, hedge));
+    }
+
+    println!("\nScorecard against the real S&P 500, 1999-2018 (distances: 0 = identical; lower is better):");
+    println!(
+        "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "model", "W1 1d", "acf |r|", "leverage", "Hill L", "Hill R", "discrim.", "memoriz."
+    );
+    for (name, card, _) in &rows {
+        let d = &card.distances;
+        println!(
+            "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            name,
+            num(d.wasserstein.first().map_or(f64::NAN, |w| w.1)),
+            num(d.acf_abs),
+            num(d.leverage_abs),
+            num(d.hill_left),
+            num(d.hill_right),
+            num(card.discriminative.accuracy),
+            if card.memorization.passed {
+                "passed"
+            } else {
+                "FAILED"
+            }
+        );
+    }
+    println!(
+        "(discrim. = accuracy of a classifier telling real from synthetic 20-day windows, 0.5 = indistinguishable;\n memoriz. = synthetic windows no closer to the training data than held-out real windows are)"
+    );
+    println!(
+        "\nEverything is in {}/ (finished in {:.1} s). Next: open */report/report.md, or try\n  synthmarket hedge --market {} --option put --moneyness 0.95 --rebalance weekly --cost-bps 5",
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        out.join("heston").display()
+    );
+    Ok(())
+}
