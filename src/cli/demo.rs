@@ -14,13 +14,15 @@ const AFTER_HELP: &str = "Runs, on the shipped defaults and the bundled S&P 500 
      strikes, calls and puts; GJR-GARCH chains from its risk-neutral law
      table with the S&P 500 variance premium);
   2. validate: the stylized-fact scorecard of every model against the real
-     S&P 500 (1999-2018), with charts;
+     S&P 500 (1999-2018), with charts, and for the markets with chains their
+     cross-consistency (parity, IV30 against the conditional vol, variance
+     risk premium, the IV30 index against the real VIX);
   3. check-arbitrage on every option file;
   4. hedge: sell the second listed at-the-money call and delta-hedge it
      weekly on every path of each market with chains.
 Each step is printed as the command that does it, so the demo doubles as a
 tutorial. Output (OUT = --out):
-  OUT/sp500_daily.csv                    the real history used
+  OUT/sp500_daily.csv, OUT/vix_daily.csv the real histories used
   OUT/{deep,heston,garch}/spot.csv       paths with their variance state
   OUT/{heston,garch}/options.csv         the chains (path, step, date, expiry, strike, type, price, iv, greeks)
   OUT/*/run.json                         everything needed to reproduce the run
@@ -51,6 +53,9 @@ pub struct DemoCmd {
 /// The S&P 500 history shipped in `data/` (see data/PROVENANCE.md), so the
 /// demo runs from a bare binary anywhere.
 const SP500: &[u8] = include_bytes!("../../data/sp500_daily.csv");
+
+/// The VIX closes shipped in `data/` (2014-2018), for the chains' vol index.
+const VIX: &[u8] = include_bytes!("../../data/vix_daily.csv");
 
 /// Parses one command line of the tool (as a user would type it, without
 /// the program name), printing it first.
@@ -97,6 +102,8 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
     })?;
     let real = out.join("sp500_daily.csv");
     write_atomic(&real, SP500)?;
+    let vix = out.join("vix_daily.csv");
+    write_atomic(&vix, VIX)?;
     let (paths, steps, seed) = (
         cmd.paths.to_string(),
         cmd.steps.to_string(),
@@ -138,7 +145,7 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
             _ => return Err(Error::Internal("demo: expected a simulate line".into())),
         }
         let report = dir.join("report");
-        let line = args(
+        let mut line = args(
             &["validate"],
             &[
                 ("--real", &real),
@@ -146,11 +153,36 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
                 ("--report", &report),
             ],
         );
+        if !extra.is_empty() {
+            line.extend(["--vix".to_string(), vix.display().to_string()]);
+        }
         let card = match command(&line)? {
             Command::Validate(c) => crate::cli::validate::write_report(&c)?.0,
             _ => return Err(Error::Internal("demo: expected a validate line".into())),
         };
         println!("  -> {}", report.join("report.md").display());
+        if let Some(c) = &card.options {
+            println!(
+                "  -> chains: parity error {:.1e} x spot; corr(IV30, conditional vol) {}; mean IV30² {} vs next-21-day realised {}",
+                c.parity_max_error,
+                num(c.iv30_conditional_vol_corr),
+                num(c.mean_implied_variance),
+                num(c.mean_realised_variance)
+            );
+            let f = &c.synthetic_index;
+            println!(
+                "  -> IV30 index: mean {}, vol of vol {}, corr(change, return) {}{}",
+                num(f.mean),
+                num(f.vol_of_vol),
+                num(f.corr_change_return),
+                c.real_index.as_ref().map_or(String::new(), |r| format!(
+                    " (real VIX 2014-2018: {}, {}, {})",
+                    num(r.mean),
+                    num(r.vol_of_vol),
+                    num(r.corr_change_return)
+                ))
+            );
+        }
         let mut hedge = None;
         if !extra.is_empty() {
             let line = args(

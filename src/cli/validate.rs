@@ -1,5 +1,6 @@
 use crate::cli::table_number as num;
 use crate::error::{Error, Result};
+use crate::facts::consistency::{ChainAtm, Consistency, PathChains, VolIndexFacts};
 use crate::facts::scorecard::{Scorecard, ScorecardConfig};
 use crate::facts::FactsConfig;
 use crate::io::spot_csv::SpotPanel;
@@ -34,6 +35,15 @@ date are what the generator learnt from, later ones are held out (default:
 the last 20 % are held out). --from/--to restrict the real returns that the
 facts and distances compare against (e.g. a test period); the audit always
 uses the whole file.
+
+When the spot.csv sits beside an options.csv (simulate --options), the
+chains are checked against the paths: put-call parity against each path's
+forward, the 30-day at-the-money implied vol (IV30) against the conditional
+vol (correlation), mean IV30^2 against the variance realised over the next
+21 trading days (a positive variance risk premium), and the IV30 index's mean,
+vol of vol and corr(change, return) beside a real index (--vix, e.g.
+data/vix_daily.csv, with --real's returns on the same dates, sampled at the
+chains' spacing). Run check-arbitrage for the static-arbitrage certificate.
 
 Output in --report DIR: report.md, scorecard.json, and SVG charts
 (returns_histogram, qq, acf, leverage, kurtosis_horizons, paths_fan).
@@ -76,6 +86,9 @@ pub struct ValidateCmd {
     /// Seed of the window samples and cross-validation folds
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Real vol index (date plus close in vol points, e.g. data/vix_daily.csv) to compare with the synthetic 30-day implied vol when the market has options.csv; --real supplies the index's returns over the same dates
+    #[arg(long)]
+    vix: Option<PathBuf>,
 }
 
 fn date_arg(flag: &str, s: &Option<String>) -> Result<Option<NaiveDate>> {
@@ -281,9 +294,14 @@ pub(crate) fn write_report(cmd: &ValidateCmd) -> Result<(Scorecard, String)> {
     let started = std::time::Instant::now();
     let real = real_data(cmd)?;
     let is_panel = crate::cli::facts::is_spot_csv(&cmd.synthetic)?;
+    let mut consistency = None;
     let (spots, synthetic): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if is_panel {
         let panel = SpotPanel::read(&cmd.synthetic)?;
         let r = panel.log_returns();
+        let dir = cmd.synthetic.parent().unwrap_or(Path::new("."));
+        if dir.join("options.csv").exists() {
+            consistency = Some(chain_consistency(cmd, dir, &panel)?);
+        }
         (panel.spots, r)
     } else {
         let h = SpotHistory::from_csv(&cmd.synthetic, None)?;
@@ -311,9 +329,16 @@ pub(crate) fn write_report(cmd: &ValidateCmd) -> Result<(Scorecard, String)> {
         plot::kurtosis_horizons(&card)?,
         plot::path_fan(&spots, 10)?,
     ];
+    let mut md = report_md(&card, &real.description, &cmd.synthetic);
+    if let Some(c) = &consistency {
+        md.push_str(&consistency_md(c));
+    }
+    let card = Scorecard {
+        options: consistency,
+        ..card
+    };
     let json = serde_json::to_string_pretty(&card)
         .map_err(|e| Error::Internal(format!("serialising the scorecard: {e}")))?;
-    let md = report_md(&card, &real.description, &cmd.synthetic);
     std::fs::create_dir_all(&cmd.report).map_err(|source| Error::Write {
         path: cmd.report.clone(),
         source,
@@ -377,4 +402,212 @@ fn print_table(card: &Scorecard, real: &str, cmd: &ValidateCmd) {
         num(m.median_nn_heldout)
     );
     println!("\nReport: {}", cmd.report.join("report.md").display());
+}
+
+/// The chains' cross-consistency (see [`crate::facts::consistency`]), read
+/// from `dir/options.csv` and `dir/run.json` beside the spot file.
+fn chain_consistency(cmd: &ValidateCmd, dir: &Path, panel: &SpotPanel) -> Result<Consistency> {
+    use crate::error::Location;
+    let run_path = dir.join("run.json");
+    let text = std::fs::read_to_string(&run_path).map_err(|source| Error::Read {
+        path: run_path.clone(),
+        source,
+    })?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::input(Location::file(&run_path), format!("not valid JSON: {e}")))?;
+    let field = |v: &serde_json::Value, name: &str| {
+        v.as_f64().ok_or_else(|| {
+            Error::input(
+                Location::file(&run_path).field(name),
+                "missing or not a number",
+            )
+        })
+    };
+    let rate = field(&json["options"]["model"]["rate"], "options.model.rate")?;
+    let dividend = field(
+        &json["options"]["model"]["dividend"],
+        "options.model.dividend",
+    )?;
+    let every = field(&json["options"]["chains"]["every"], "options.chains.every")? as usize;
+    let path = dir.join("options.csv");
+    let file = std::fs::File::open(&path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let mut rdr = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::input(Location::file(&path).line(1), format!("malformed CSV: {e}")))?
+        .clone();
+    let names = [
+        "path",
+        "step",
+        "maturity",
+        "strike",
+        "option_type",
+        "price",
+        "implied_vol",
+    ];
+    let mut c = [0usize; 7];
+    for (slot, name) in c.iter_mut().zip(names) {
+        *slot = headers.iter().position(|h| h == name).ok_or_else(|| {
+            Error::input(
+                Location::file(&path).line(1).field(name),
+                format!("missing column `{name}`"),
+            )
+        })?;
+    }
+    let index: std::collections::HashMap<&str, usize> = panel
+        .ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    let mut chains: Vec<std::collections::BTreeMap<usize, ChainAtm>> =
+        vec![Default::default(); panel.ids.len()];
+    let (mut pairs, mut worst) = (0usize, 0.0f64);
+    let mut last_call: Option<(usize, usize, f64, f64, f64)> = None;
+    let mut rec = csv::StringRecord::new();
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| Error::input(Location::file(&path), format!("malformed CSV: {e}")))?
+    {
+        let line = rec.position().map_or(0, |p| p.line());
+        let bad = |name: &str| {
+            Error::input(
+                Location::file(&path).line(line).field(name),
+                format!(
+                    "`{}` is not valid here",
+                    &rec[c[names.iter().position(|n| *n == name).unwrap_or(0)]]
+                ),
+            )
+        };
+        let p = *index.get(&rec[c[0]]).ok_or_else(|| bad("path"))?;
+        let k: usize = rec[c[1]].parse().map_err(|_| bad("step"))?;
+        let num = |i: usize| rec[c[i]].parse::<f64>().ok().filter(|x| x.is_finite());
+        let (t, strike, price) = (
+            num(2).ok_or_else(|| bad("maturity"))?,
+            num(3).ok_or_else(|| bad("strike"))?,
+            num(5).ok_or_else(|| bad("price"))?,
+        );
+        let s = *panel.spots[p].get(k).ok_or_else(|| bad("step"))?;
+        let forward = s * ((rate - dividend) * t).exp();
+        match &rec[c[4]] {
+            "call" => {
+                chains[p].entry(k).or_default().offer(
+                    t,
+                    num(6).unwrap_or(f64::NAN),
+                    (strike / forward).ln(),
+                );
+                last_call = Some((p, k, t, strike, price));
+            }
+            "put" => {
+                if let Some((cp, ck, ct, cs, cprice)) = last_call.take() {
+                    if (cp, ck) == (p, k) && ct == t && cs == strike {
+                        let parity = cprice
+                            - price
+                            - (s * (-dividend * t).exp() - strike * (-rate * t).exp());
+                        worst = worst.max(parity.abs() / s);
+                        pairs += 1;
+                    }
+                }
+            }
+            _ => return Err(bad("option_type")),
+        }
+    }
+    let paths: Vec<PathChains> = chains
+        .iter()
+        .enumerate()
+        .map(|(p, m)| PathChains {
+            iv30: m.iter().map(|(k, a)| (*k, a.iv30())).collect(),
+            spot: &panel.spots[p],
+            variance: &panel.variances[p],
+        })
+        .collect();
+    let real = match &cmd.vix {
+        Some(v) => Some((real_vol_index(cmd, v, every)?, v.display().to_string())),
+        None => None,
+    };
+    Consistency::compute(&paths, every, (pairs, worst), real)
+}
+
+/// The real index's facts, sampled every `every` trading days, with the
+/// `--real` history's returns over the same dates.
+fn real_vol_index(cmd: &ValidateCmd, vix: &Path, every: usize) -> Result<VolIndexFacts> {
+    let index = SpotHistory::from_csv(vix, None)?;
+    let spot = SpotHistory::from_csv(&cmd.real, cmd.column.as_deref())?;
+    let by_date: std::collections::HashMap<NaiveDate, f64> = spot
+        .dates()
+        .iter()
+        .copied()
+        .zip(spot.prices().iter().copied())
+        .collect();
+    let series: Vec<(f64, f64)> = index
+        .dates()
+        .iter()
+        .zip(index.prices())
+        .filter_map(|(d, v)| by_date.get(d).map(|s| (v / 100.0, *s)))
+        .step_by(every.max(1))
+        .collect();
+    VolIndexFacts::of(&[series], every)
+}
+
+fn consistency_md(c: &Consistency) -> String {
+    let mut s = String::from("\n## Option chains: cross-consistency\n\n");
+    let _ = writeln!(
+        s,
+        "{} chains; IV30 = 30-day (21 trading days) at-the-money implied vol, interpolated in total variance.\n",
+        c.chains
+    );
+    s.push_str("| check | value | holds |\n|---|---|---|\n");
+    let rows = [
+        (
+            format!(
+                "put-call parity vs the path's forward, max error / spot ({} pairs)",
+                c.parity_pairs
+            ),
+            format!("{:.1e}", c.parity_max_error),
+            c.parity_max_error < 1e-8,
+        ),
+        (
+            "corr(IV30, conditional vol)".to_string(),
+            num(c.iv30_conditional_vol_corr),
+            c.iv30_conditional_vol_corr > 0.9,
+        ),
+        (
+            "mean IV30² vs mean next-21-day realised variance".to_string(),
+            format!(
+                "{} vs {}",
+                num(c.mean_implied_variance),
+                num(c.mean_realised_variance)
+            ),
+            c.mean_implied_variance > c.mean_realised_variance,
+        ),
+    ];
+    for (name, value, holds) in rows {
+        let _ = writeln!(
+            s,
+            "| {name} | {value} | {} |",
+            if holds { "yes" } else { "no" }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| vol index | mean level | vol of vol (annualised) | corr(change, return) | changes |\n|---|---|---|---|---|"
+    );
+    let mut line = |name: &str, f: &VolIndexFacts| {
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} | {} |",
+            num(f.mean),
+            num(f.vol_of_vol),
+            num(f.corr_change_return),
+            f.changes
+        );
+    };
+    line("synthetic IV30", &c.synthetic_index);
+    if let (Some(r), Some(src)) = (&c.real_index, &c.real_index_source) {
+        line(&format!("real ({src})"), r);
+    }
+    s
 }

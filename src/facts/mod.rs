@@ -15,6 +15,7 @@
 //! * gain/loss asymmetry: from every day, the number of days until the log
 //!   price first rises by θ (gain) or falls by θ (loss); medians compared.
 
+pub mod consistency;
 pub mod discriminator;
 pub mod distances;
 pub mod memorization;

@@ -144,6 +144,10 @@ pub struct Scorecard {
     pub real: Facts,
     /// Mean synthetic profiles.
     pub synthetic: Profiles,
+    /// Cross-consistency of the market's option chains, when it has them
+    /// (filled in by the caller that reads them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<super::consistency::Consistency>,
 }
 
 /// Mean of the finite values (NaN if none).
@@ -326,6 +330,7 @@ impl Scorecard {
             memorization,
             real: real_facts,
             synthetic: synthetic_profiles,
+            options: None,
         })
     }
 

@@ -586,6 +586,29 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
         assert!(out.join(model).join("options.csv").exists());
         assert!(out.join(model).join("hedge/pnl.csv").exists());
     }
+    // validate's chain checks: parity to rounding and IV30 tracking the
+    // conditional vol (corr > 0.9) for both; GARCH chains carry λ = 1.38,
+    // so implied variance exceeds realised on average; the real VIX figures
+    // (2014-2018, weekly changes) sit beside the synthetic ones.
+    for model in ["heston", "garch"] {
+        let card: serde_json::Value =
+            serde_json::from_str(&read(&out.join(model).join("report/scorecard.json"))).unwrap();
+        let o = &card["options"];
+        assert!(o["parity_max_error"].as_f64().unwrap() < 1e-12, "{o}");
+        assert!(
+            o["iv30_conditional_vol_corr"].as_f64().unwrap() > 0.9,
+            "{o}"
+        );
+        let vix = o["real_index"]["mean"].as_f64().unwrap();
+        assert!((0.14..0.16).contains(&vix), "VIX 2014-2018 mean {vix}");
+        if model == "garch" {
+            assert!(
+                o["mean_implied_variance"].as_f64().unwrap()
+                    > o["mean_realised_variance"].as_f64().unwrap(),
+                "{o}"
+            );
+        }
+    }
     assert_eq!(
         text.matches("tolerance 0.000000001: 0 violation(s)")
             .count(),
