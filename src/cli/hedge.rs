@@ -168,20 +168,10 @@ fn open_options(path: &Path, progress: &ProgressBar) -> Result<(OptionsReader, [
         .headers()
         .map_err(|e| Error::input(Location::file(path).line(1), format!("malformed CSV: {e}")))?
         .clone();
-    let names = [
-        "path",
-        "step",
-        "date",
-        "expiry",
-        "maturity",
-        "strike",
-        "option_type",
-        "price",
-        "implied_vol",
-        "delta",
-    ];
+    // The first ten columns of the format `simulate` writes.
+    let names = &crate::io::chain_csv::COLUMNS[..10];
     let mut cols = [0; 10];
-    for (c, name) in cols.iter_mut().zip(names) {
+    for (c, &name) in cols.iter_mut().zip(names) {
         *c = headers.iter().position(|h| h == name).ok_or_else(|| {
             Error::input(
                 Location::file(path).line(1).field(name),
