@@ -456,9 +456,6 @@ impl SimulateParams {
                 )?;
                 let table = fit_garch_table(params, *s0, measure)?;
                 ChainModel::Table {
-                    variance_premium: measure.variance_premium,
-                    nested_paths: table.paths(),
-                    variance_knots: table.variances().to_vec(),
                     table: std::sync::Arc::new(table),
                     rate,
                     dividend,

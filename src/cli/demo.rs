@@ -197,10 +197,7 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
                     ))
                 }
             }
-            let line = args(&["hedge", "--rebalance", "weekly", "--market"], &[])
-                .into_iter()
-                .chain([dir.display().to_string()])
-                .collect::<Vec<_>>();
+            let line = args(&["hedge", "--rebalance", "weekly"], &[("--market", &dir)]);
             let summary = match command(&line)? {
                 Command::Hedge(c) => crate::cli::hedge::execute(&c, quiet, false)?,
                 _ => return Err(Error::Internal("demo: expected a hedge line".into())),

@@ -4,6 +4,8 @@
 use crate::cli::table_number as num;
 use crate::error::{Error, Location, Result};
 use crate::hedge::{HedgeOutcome, HedgePath, HedgeSpec, PnlSummary};
+use crate::io::chain_csv::{ChainReader, COLUMNS};
+use crate::io::manifest::MarketInfo;
 use crate::io::spot_csv::SpotPanel;
 use crate::io::write_atomic;
 use crate::market::{parse_iso_date, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
@@ -69,50 +71,6 @@ pub struct HedgeCmd {
     out: Option<PathBuf>,
 }
 
-/// What the hedge needs from run.json.
-struct RunInfo {
-    rate: f64,
-    dividend: f64,
-    dt: f64,
-    chain_every: usize,
-}
-
-fn read_run(path: &Path) -> Result<RunInfo> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::input(Location::file(path), format!("not valid JSON: {e}")))?;
-    let number = |value: &serde_json::Value, field: &str| {
-        value.as_f64().ok_or_else(|| {
-            Error::input(
-                Location::file(path).field(field),
-                "missing or not a number (was this written by `simulate --options`?)",
-            )
-        })
-    };
-    let options = &json["options"];
-    if options.is_null() {
-        return Err(Error::input(
-            Location::file(path).field("options"),
-            "this market has no option chains: simulate it with --options",
-        ));
-    }
-    if options["chains"]["grid"] != "listed" {
-        return Err(Error::input(
-            Location::file(path).field("options.chains.grid"),
-            "hedging needs the listed expiry grid (fixed strikes and expiries quoted day after day); simulate with --expiries listed",
-        ));
-    }
-    Ok(RunInfo {
-        rate: number(&options["model"]["rate"], "options.model.rate")?,
-        dividend: number(&options["model"]["dividend"], "options.model.dividend")?,
-        dt: number(&json["grid"]["dt"], "grid.dt")?,
-        chain_every: number(&options["chains"]["every"], "options.chains.every")? as usize,
-    })
-}
-
 /// Rebalancing interval in steps.
 fn parse_rebalance(s: &str, dt: f64) -> Result<usize> {
     let daily_grid = (dt * TRADING_DAYS_PER_YEAR - 1.0).abs() < 1e-9;
@@ -151,54 +109,10 @@ struct Row {
     implied_vol: f64,
 }
 
-/// A streaming reader of options.csv.
-type OptionsReader = csv::Reader<Box<dyn std::io::Read>>;
-
-/// A CSV reader over `path` with its column indices (path, step, date,
-/// expiry, maturity, strike, option_type, price, implied_vol, delta).
-fn open_options(path: &Path, progress: &ProgressBar) -> Result<(OptionsReader, [usize; 10])> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let reader: Box<dyn std::io::Read> =
-        Box::new(progress.wrap_read(std::io::BufReader::with_capacity(1 << 20, file)));
-    let mut rdr = csv::Reader::from_reader(reader);
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::input(Location::file(path).line(1), format!("malformed CSV: {e}")))?
-        .clone();
-    // The first ten columns of the format `simulate` writes.
-    let names = &crate::io::chain_csv::COLUMNS[..10];
-    let mut cols = [0; 10];
-    for (c, &name) in cols.iter_mut().zip(names) {
-        *c = headers.iter().position(|h| h == name).ok_or_else(|| {
-            Error::input(
-                Location::file(path).line(1).field(name),
-                format!("missing column `{name}`"),
-            )
-        })?;
-    }
-    Ok((rdr, cols))
-}
-
-/// Parses one field of a record as a finite number (NaN allowed when
-/// `nan_ok`, for the implied vol and delta of options on a bound).
-fn field(rec: &csv::StringRecord, c: usize, name: &str, path: &Path, nan_ok: bool) -> Result<f64> {
-    let line = rec.position().map_or(0, |p| p.line());
-    let s = &rec[c];
-    if nan_ok && s.is_empty() {
-        return Ok(f64::NAN);
-    }
-    s.parse::<f64>()
-        .ok()
-        .filter(|x| x.is_finite())
-        .ok_or_else(|| {
-            Error::input(
-                Location::file(path).line(line).field(name),
-                format!("`{s}` is not a finite number"),
-            )
-        })
+/// The columns read, in the order `simulate` writes them (path, step,
+/// date, expiry, maturity, strike, option_type, price, implied_vol, delta).
+fn columns() -> &'static [&'static str] {
+    &COLUMNS[..10]
 }
 
 pub fn run(cmd: HedgeCmd, quiet: bool) -> Result<()> {
@@ -208,7 +122,13 @@ pub fn run(cmd: HedgeCmd, quiet: bool) -> Result<()> {
 /// Runs the hedge and writes its outputs; prints the summary when `print`.
 pub(crate) fn execute(cmd: &HedgeCmd, quiet: bool, print: bool) -> Result<PnlSummary> {
     let started = std::time::Instant::now();
-    let info = read_run(&cmd.market.join("run.json"))?;
+    let info = MarketInfo::read(&cmd.market)?;
+    if !info.listed {
+        return Err(Error::input(
+            Location::file(cmd.market.join("run.json")).field("options.chains.grid"),
+            "hedging needs the listed expiry grid (fixed strikes and expiries quoted day after day); simulate with --expiries listed",
+        ));
+    }
     let every = parse_rebalance(&cmd.rebalance, info.dt)?;
     if every % info.chain_every != 0 {
         return Err(Error::parameter(
@@ -227,14 +147,6 @@ pub(crate) fn execute(cmd: &HedgeCmd, quiet: bool, print: bool) -> Result<PnlSum
             "must be positive",
         ));
     }
-    let spec = HedgeSpec::new(
-        cmd.option,
-        cmd.strike.unwrap_or(1.0),
-        every,
-        cmd.cost_bps * 1e-4,
-        info.rate,
-        info.dividend,
-    )?;
     let panel = SpotPanel::read(&cmd.market.join("spot.csv"))?;
     let options_path = cmd.market.join("options.csv");
     let size = std::fs::metadata(&options_path)
@@ -242,16 +154,15 @@ pub(crate) fn execute(cmd: &HedgeCmd, quiet: bool, print: bool) -> Result<PnlSum
         .unwrap_or(0);
 
     // The first chain: which expiries and strikes are quoted on day 0.
-    let (mut rdr, c) = open_options(&options_path, &ProgressBar::hidden())?;
+    let mut rdr = ChainReader::open(&options_path, columns(), None)?;
     let mut first: Vec<(NaiveDate, f64)> = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error(&options_path, e))?;
-        if rec[c[0]] != panel.ids[0] || &rec[c[1]] != "0" {
+    while rdr.next_record()? {
+        if rdr.text(0) != panel.ids[0] || rdr.text(1) != "0" {
             break;
         }
-        if rec[c[6]].parse::<OptionType>().ok() == Some(cmd.option) {
-            let expiry = date(&rec, c[3], "expiry", &options_path)?;
-            first.push((expiry, field(&rec, c[5], "strike", &options_path, false)?));
+        if rdr.text(6).parse::<OptionType>().ok() == Some(cmd.option) {
+            let expiry = parse_iso_date(rdr.text(3)).map_err(|e| rdr.error(3, e))?;
+            first.push((expiry, rdr.number(5, false)?));
         }
     }
     if first.is_empty() {
@@ -313,7 +224,14 @@ pub(crate) fn execute(cmd: &HedgeCmd, quiet: bool, print: bool) -> Result<PnlSum
                 .unwrap_or(target)
         }
     };
-    let spec = HedgeSpec { strike, ..spec };
+    let spec = HedgeSpec::new(
+        cmd.option,
+        strike,
+        every,
+        cmd.cost_bps * 1e-4,
+        info.rate,
+        info.dividend,
+    )?;
     let expiry_iso = expiry.format("%Y-%m-%d").to_string();
     let last = panel.dates.iter().position(|d| *d == expiry_iso).ok_or_else(|| {
         Error::parameter(
@@ -346,39 +264,29 @@ pub(crate) fn execute(cmd: &HedgeCmd, quiet: bool, print: bool) -> Result<PnlSum
         .map(|(i, id)| (id.as_str(), i))
         .collect();
     let mut quotes: Vec<Vec<Option<Row>>> = vec![vec![None; last + 1]; panel.ids.len()];
-    let (mut rdr, c) = open_options(&options_path, &progress)?;
-    let mut rec = csv::StringRecord::new();
-    while rdr
-        .read_record(&mut rec)
-        .map_err(|e| csv_error(&options_path, e))?
-    {
-        if &rec[c[3]] != expiry_iso.as_str()
-            || rec[c[6]].parse::<OptionType>().ok() != Some(cmd.option)
+    let mut rdr = ChainReader::open(&options_path, columns(), Some(&progress))?;
+    while rdr.next_record()? {
+        if rdr.text(3) != expiry_iso.as_str()
+            || rdr.text(6).parse::<OptionType>().ok() != Some(cmd.option)
         {
             continue;
         }
-        let line = rec.position().map_or(0, |p| p.line());
-        let p = *index.get(&rec[c[0]]).ok_or_else(|| {
-            Error::input(
-                Location::file(&options_path).line(line).field("path"),
-                format!("path {} is not in spot.csv", &rec[c[0]]),
-            )
-        })?;
-        let k: usize = rec[c[1]].parse().map_err(|_| {
-            Error::input(
-                Location::file(&options_path).line(line).field("step"),
-                format!("`{}` is not a step number", &rec[c[1]]),
-            )
-        })?;
+        let p = *index
+            .get(rdr.text(0))
+            .ok_or_else(|| rdr.error(0, format!("path {} is not in spot.csv", rdr.text(0))))?;
+        let k: usize = rdr
+            .text(1)
+            .parse()
+            .map_err(|_| rdr.error(1, format!("`{}` is not a step number", rdr.text(1))))?;
         if k > last {
             continue;
         }
         let row = Row {
-            strike: field(&rec, c[5], "strike", &options_path, false)?,
-            maturity: field(&rec, c[4], "maturity", &options_path, false)?,
-            price: field(&rec, c[7], "price", &options_path, false)?,
-            implied_vol: field(&rec, c[8], "implied_vol", &options_path, true)?,
-            delta: field(&rec, c[9], "delta", &options_path, true)?,
+            strike: rdr.number(5, false)?,
+            maturity: rdr.number(4, false)?,
+            price: rdr.number(7, false)?,
+            implied_vol: rdr.number(8, true)?,
+            delta: rdr.number(9, true)?,
         };
         let slot = &mut quotes[p][k];
         let nearer =
@@ -442,7 +350,7 @@ pub(crate) fn execute(cmd: &HedgeCmd, quiet: bool, print: bool) -> Result<PnlSum
             quote[k] = Some((row.price, delta, row.implied_vol));
         }
         let path = HedgePath {
-            dt: vec![info.dt; last + 1],
+            dt: info.dt,
             spot: spot[..=last].to_vec(),
             quote,
         };
@@ -478,24 +386,6 @@ fn intrinsic_delta(option: OptionType, s: f64, k: f64) -> f64 {
         (OptionType::Put, false) => -1.0,
         _ => 0.0,
     }
-}
-
-fn date(rec: &csv::StringRecord, c: usize, name: &str, path: &Path) -> Result<NaiveDate> {
-    parse_iso_date(&rec[c]).map_err(|e| {
-        Error::input(
-            Location::file(path)
-                .line(rec.position().map_or(0, |p| p.line()))
-                .field(name),
-            e,
-        )
-    })
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    Error::input(
-        Location::file(path).line(e.position().map_or(0, |p| p.line())),
-        format!("malformed CSV: {e}"),
-    )
 }
 
 #[allow(clippy::too_many_arguments)]

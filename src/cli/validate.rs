@@ -3,6 +3,8 @@ use crate::error::{Error, Result};
 use crate::facts::consistency::{ChainAtm, Consistency, PathChains, VolIndexFacts};
 use crate::facts::scorecard::{Scorecard, ScorecardConfig};
 use crate::facts::FactsConfig;
+use crate::io::chain_csv::ChainReader;
+use crate::io::manifest::MarketInfo;
 use crate::io::spot_csv::SpotPanel;
 use crate::io::write_atomic;
 use crate::market::parse_iso_date;
@@ -109,6 +111,8 @@ fn yes(b: bool) -> &'static str {
 
 /// The real returns and where the training part ends, after the date flags.
 struct RealData {
+    /// The history itself (its dates pair a real vol index with returns).
+    history: SpotHistory,
     all: Vec<f64>,
     train_len: usize,
     compare: Vec<f64>,
@@ -161,6 +165,7 @@ fn real_data(cmd: &ValidateCmd) -> Result<RealData> {
         r.len() - train_len,
     );
     Ok(RealData {
+        history: hist,
         compare: r[lo..hi].to_vec(),
         train_len,
         all: r,
@@ -300,7 +305,7 @@ pub(crate) fn write_report(cmd: &ValidateCmd) -> Result<(Scorecard, String)> {
         let r = panel.log_returns();
         let dir = cmd.synthetic.parent().unwrap_or(Path::new("."));
         if dir.join("options.csv").exists() {
-            consistency = Some(chain_consistency(cmd, dir, &panel)?);
+            consistency = Some(chain_consistency(cmd, &real.history, dir, &panel)?);
         }
         (panel.spots, r)
     } else {
@@ -405,40 +410,16 @@ fn print_table(card: &Scorecard, real: &str, cmd: &ValidateCmd) {
 }
 
 /// The chains' cross-consistency (see [`crate::facts::consistency`]), read
-/// from `dir/options.csv` and `dir/run.json` beside the spot file.
-fn chain_consistency(cmd: &ValidateCmd, dir: &Path, panel: &SpotPanel) -> Result<Consistency> {
-    use crate::error::Location;
-    let run_path = dir.join("run.json");
-    let text = std::fs::read_to_string(&run_path).map_err(|source| Error::Read {
-        path: run_path.clone(),
-        source,
-    })?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::input(Location::file(&run_path), format!("not valid JSON: {e}")))?;
-    let field = |v: &serde_json::Value, name: &str| {
-        v.as_f64().ok_or_else(|| {
-            Error::input(
-                Location::file(&run_path).field(name),
-                "missing or not a number",
-            )
-        })
-    };
-    let rate = field(&json["options"]["model"]["rate"], "options.model.rate")?;
-    let dividend = field(
-        &json["options"]["model"]["dividend"],
-        "options.model.dividend",
-    )?;
-    let every = field(&json["options"]["chains"]["every"], "options.chains.every")? as usize;
-    let path = dir.join("options.csv");
-    let file = std::fs::File::open(&path).map_err(|source| Error::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let mut rdr = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::input(Location::file(&path).line(1), format!("malformed CSV: {e}")))?
-        .clone();
+/// from `dir/options.csv` and `dir/run.json` beside the spot file; `real` is
+/// the `--real` history, whose returns go beside `--vix`.
+fn chain_consistency(
+    cmd: &ValidateCmd,
+    real: &SpotHistory,
+    dir: &Path,
+    panel: &SpotPanel,
+) -> Result<Consistency> {
+    let info = MarketInfo::read(dir)?;
+    // Columns: path, step, maturity, strike, option_type, price, implied_vol.
     let names = [
         "path",
         "step",
@@ -448,15 +429,7 @@ fn chain_consistency(cmd: &ValidateCmd, dir: &Path, panel: &SpotPanel) -> Result
         "price",
         "implied_vol",
     ];
-    let mut c = [0usize; 7];
-    for (slot, name) in c.iter_mut().zip(names) {
-        *slot = headers.iter().position(|h| h == name).ok_or_else(|| {
-            Error::input(
-                Location::file(&path).line(1).field(name),
-                format!("missing column `{name}`"),
-            )
-        })?;
-    }
+    let mut rdr = ChainReader::open(&dir.join("options.csv"), &names, None)?;
     let index: std::collections::HashMap<&str, usize> = panel
         .ids
         .iter()
@@ -467,36 +440,22 @@ fn chain_consistency(cmd: &ValidateCmd, dir: &Path, panel: &SpotPanel) -> Result
         vec![Default::default(); panel.ids.len()];
     let (mut pairs, mut worst) = (0usize, 0.0f64);
     let mut last_call: Option<(usize, usize, f64, f64, f64)> = None;
-    let mut rec = csv::StringRecord::new();
-    while rdr
-        .read_record(&mut rec)
-        .map_err(|e| Error::input(Location::file(&path), format!("malformed CSV: {e}")))?
-    {
-        let line = rec.position().map_or(0, |p| p.line());
-        let bad = |name: &str| {
-            Error::input(
-                Location::file(&path).line(line).field(name),
-                format!(
-                    "`{}` is not valid here",
-                    &rec[c[names.iter().position(|n| *n == name).unwrap_or(0)]]
-                ),
-            )
-        };
-        let p = *index.get(&rec[c[0]]).ok_or_else(|| bad("path"))?;
-        let k: usize = rec[c[1]].parse().map_err(|_| bad("step"))?;
-        let num = |i: usize| rec[c[i]].parse::<f64>().ok().filter(|x| x.is_finite());
+    while rdr.next_record()? {
+        let invalid = |i: usize| rdr.error(i, format!("`{}` is not valid here", rdr.text(i)));
+        let p = *index.get(rdr.text(0)).ok_or_else(|| invalid(0))?;
+        let k: usize = rdr.text(1).parse().map_err(|_| invalid(1))?;
         let (t, strike, price) = (
-            num(2).ok_or_else(|| bad("maturity"))?,
-            num(3).ok_or_else(|| bad("strike"))?,
-            num(5).ok_or_else(|| bad("price"))?,
+            rdr.number(2, false)?,
+            rdr.number(3, false)?,
+            rdr.number(5, false)?,
         );
-        let s = *panel.spots[p].get(k).ok_or_else(|| bad("step"))?;
-        let forward = s * ((rate - dividend) * t).exp();
-        match &rec[c[4]] {
+        let s = *panel.spots[p].get(k).ok_or_else(|| invalid(1))?;
+        let forward = s * ((info.rate - info.dividend) * t).exp();
+        match rdr.text(4) {
             "call" => {
                 chains[p].entry(k).or_default().offer(
                     t,
-                    num(6).unwrap_or(f64::NAN),
+                    rdr.number(6, true).unwrap_or(f64::NAN),
                     (strike / forward).ln(),
                 );
                 last_call = Some((p, k, t, strike, price));
@@ -506,13 +465,13 @@ fn chain_consistency(cmd: &ValidateCmd, dir: &Path, panel: &SpotPanel) -> Result
                     if (cp, ck) == (p, k) && ct == t && cs == strike {
                         let parity = cprice
                             - price
-                            - (s * (-dividend * t).exp() - strike * (-rate * t).exp());
+                            - (s * (-info.dividend * t).exp() - strike * (-info.rate * t).exp());
                         worst = worst.max(parity.abs() / s);
                         pairs += 1;
                     }
                 }
             }
-            _ => return Err(bad("option_type")),
+            _ => return Err(invalid(4)),
         }
     }
     let paths: Vec<PathChains> = chains
@@ -524,23 +483,23 @@ fn chain_consistency(cmd: &ValidateCmd, dir: &Path, panel: &SpotPanel) -> Result
             variance: &panel.variances[p],
         })
         .collect();
-    let real = match &cmd.vix {
-        Some(v) => Some((real_vol_index(cmd, v, every)?, v.display().to_string())),
+    let every = info.chain_every;
+    let real_index = match &cmd.vix {
+        Some(v) => Some((real_vol_index(real, v, every)?, v.display().to_string())),
         None => None,
     };
-    Consistency::compute(&paths, every, (pairs, worst), real)
+    Consistency::compute(&paths, every, (pairs, worst), real_index)
 }
 
 /// The real index's facts, sampled every `every` trading days, with the
-/// `--real` history's returns over the same dates.
-fn real_vol_index(cmd: &ValidateCmd, vix: &Path, every: usize) -> Result<VolIndexFacts> {
+/// returns of `real` over the same dates.
+fn real_vol_index(real: &SpotHistory, vix: &Path, every: usize) -> Result<VolIndexFacts> {
     let index = SpotHistory::from_csv(vix, None)?;
-    let spot = SpotHistory::from_csv(&cmd.real, cmd.column.as_deref())?;
-    let by_date: std::collections::HashMap<NaiveDate, f64> = spot
+    let by_date: std::collections::HashMap<NaiveDate, f64> = real
         .dates()
         .iter()
         .copied()
-        .zip(spot.prices().iter().copied())
+        .zip(real.prices().iter().copied())
         .collect();
     let series: Vec<(f64, f64)> = index
         .dates()

@@ -79,13 +79,13 @@ impl HedgeSpec {
     }
 }
 
-/// What one path offers the hedger: for each step from the sale to expiry
-/// (inclusive), the time since the previous step (years), the spot, and the
-/// option's market price and delta where the step has a quote.
+/// What one path offers the hedger: the step length, and for each step from
+/// the sale to expiry (inclusive) the spot and the option's market price and
+/// delta where the step has a quote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HedgePath {
-    /// Years since the previous step (the first entry is ignored).
-    pub dt: Vec<f64>,
+    /// Years per step.
+    pub dt: f64,
     /// Spot at each step.
     pub spot: Vec<f64>,
     /// (price, delta, implied vol) of the option at each step, if quoted.
@@ -121,7 +121,7 @@ impl HedgeSpec {
     /// step must carry a quote; the last step is expiry.
     pub fn run(&self, path: &HedgePath) -> Result<HedgeOutcome> {
         let n = path.spot.len();
-        if n < 2 || path.dt.len() != n || path.quote.len() != n {
+        if n < 2 || path.quote.len() != n {
             return Err(Error::Internal(
                 "a hedge needs at least the sale and the expiry step".into(),
             ));
@@ -131,13 +131,16 @@ impl HedgeSpec {
         let mut costs = self.cost * delta.abs() * path.spot[0];
         let mut cash = premium - delta * path.spot[0] - costs;
         let mut trades = 1;
-        let (mut sum_r2, mut years) = (0.0, 0.0);
+        let mut sum_r2 = 0.0;
+        let dt = path.dt;
+        // Per step: the cash account's growth and the dividend per unit of
+        // stock value.
+        let (growth, dividend) = ((self.rate * dt).exp(), (self.dividend * dt).exp_m1());
         for k in 1..n {
-            let (dt, s) = (path.dt[k], path.spot[k]);
-            cash *= (self.rate * dt).exp();
-            cash += delta * path.spot[k - 1] * (self.dividend * dt).exp_m1();
+            let s = path.spot[k];
+            cash *= growth;
+            cash += delta * path.spot[k - 1] * dividend;
             sum_r2 += (s / path.spot[k - 1]).ln().powi(2);
-            years += dt;
             if k == n - 1 {
                 let c = self.cost * delta.abs() * s;
                 costs += c;
@@ -157,7 +160,7 @@ impl HedgeSpec {
             pnl: cash,
             premium,
             implied_vol,
-            realised_vol: (sum_r2 / years).sqrt(),
+            realised_vol: (sum_r2 / ((n - 1) as f64 * dt)).sqrt(),
             trades,
             costs,
         })
@@ -235,7 +238,7 @@ mod tests {
     fn flat_path_deep_in_the_money_call_breaks_even() {
         let spec = HedgeSpec::new(OptionType::Call, 80.0, 1, 0.0, 0.0, 0.0).unwrap();
         let path = HedgePath {
-            dt: vec![0.0, 1.0 / 252.0, 1.0 / 252.0],
+            dt: 1.0 / 252.0,
             spot: vec![100.0; 3],
             quote: vec![Some((20.0, 1.0, 0.2)); 3],
         };
@@ -251,7 +254,7 @@ mod tests {
     fn costs_are_charged_on_the_traded_notional() {
         let spec = HedgeSpec::new(OptionType::Call, 100.0, 5, 0.001, 0.0, 0.0).unwrap();
         let path = HedgePath {
-            dt: vec![0.0, 0.01],
+            dt: 0.01,
             spot: vec![100.0, 100.0],
             quote: vec![Some((4.0, 0.5, 0.2)), None],
         };

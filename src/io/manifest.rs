@@ -64,3 +64,54 @@ impl RunManifest {
         RNG_NAME
     }
 }
+
+/// What the commands that read a market back need from its `run.json`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MarketInfo {
+    /// Step length in years.
+    pub dt: f64,
+    /// Rate per year the chains are priced with.
+    pub rate: f64,
+    /// Dividend yield per year the chains are priced with.
+    pub dividend: f64,
+    /// Chains are written every this many steps.
+    pub chain_every: usize,
+    /// Whether the chains use the listed grid (fixed expiries and strikes).
+    pub listed: bool,
+}
+
+impl MarketInfo {
+    /// Reads `dir/run.json` of a run written with `--options`.
+    pub fn read(dir: &std::path::Path) -> crate::Result<Self> {
+        use crate::error::{Error, Location};
+        let path = dir.join("run.json");
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::input(Location::file(&path), format!("not valid JSON: {e}")))?;
+        let options = &json["options"];
+        if options.is_null() {
+            return Err(Error::input(
+                Location::file(&path).field("options"),
+                "this market has no option chains: simulate it with --options",
+            ));
+        }
+        let number = |value: &serde_json::Value, field: &str| {
+            value.as_f64().ok_or_else(|| {
+                Error::input(
+                    Location::file(&path).field(field),
+                    "missing or not a number (was this written by `simulate --options`?)",
+                )
+            })
+        };
+        Ok(MarketInfo {
+            dt: number(&json["grid"]["dt"], "grid.dt")?,
+            rate: number(&options["model"]["rate"], "options.model.rate")?,
+            dividend: number(&options["model"]["dividend"], "options.model.dividend")?,
+            chain_every: number(&options["chains"]["every"], "options.chains.every")? as usize,
+            listed: options["chains"]["grid"] == "listed",
+        })
+    }
+}

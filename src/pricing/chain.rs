@@ -202,15 +202,10 @@ pub enum ChainModel {
     /// A daily model's risk-neutral laws (GJR-GARCH-t), looked up at the
     /// path's variance state ([`super::surrogate`]).
     Table {
-        /// The fitted laws (run.json records how they were fitted).
-        #[serde(skip)]
+        /// The fitted laws; run.json records how they were fitted (λ,
+        /// nested paths per knot, the knots' variances).
+        #[serde(flatten)]
         table: std::sync::Arc<SurrogateTable>,
-        /// λ, the risk-neutral / real-world variance ratio.
-        variance_premium: f64,
-        /// Nested paths per variance knot.
-        nested_paths: u64,
-        /// Variance knots (annualised, real-world).
-        variance_knots: Vec<f64>,
         /// Rate per year.
         rate: f64,
         /// Dividend yield per year.
@@ -268,13 +263,9 @@ impl ChainModel {
                     [OptionType::Call, OptionType::Put].map(|ty| OptionSpec::new(ty, k, maturity))
                 })
                 .collect::<Result<_>>()?;
-            // (model price, implied vol). Black–Scholes prices come with the
-            // greeks below, so only Heston prices are computed here.
-            let prices: Vec<(Option<f64>, f64)> = match self {
-                ChainModel::Black { .. } => {
-                    let vol = variance.max(0.0).sqrt();
-                    vec![(None, vol); specs.len()]
-                }
+            // Model prices; Black–Scholes prices come with the greeks below.
+            let model_prices: Option<Vec<f64>> = match self {
+                ChainModel::Black { .. } => None,
                 ChainModel::Table { table, .. } => {
                     if maturity > table.max_maturity() + 1e-12 {
                         return Err(Error::parameter(
@@ -292,16 +283,16 @@ impl ChainModel {
                     let calls = table.forward_calls(variance, maturity, &ks);
                     // Calls from the law, puts by parity (the law's mean is
                     // the forward, so parity holds exactly).
-                    strikes
-                        .iter()
-                        .zip(calls)
-                        .flat_map(|(k, c)| {
-                            let call = df * forward * c;
-                            [call, call - df * (forward - k)]
-                        })
-                        .zip(&specs)
-                        .map(|(p, s)| (Some(p), implied_vol(p, s, &state).unwrap_or(f64::NAN)))
-                        .collect()
+                    Some(
+                        strikes
+                            .iter()
+                            .zip(calls)
+                            .flat_map(|(k, c)| {
+                                let call = df * forward * c;
+                                [call, call - df * (forward - k)]
+                            })
+                            .collect(),
+                    )
                 }
                 &ChainModel::Heston {
                     kappa,
@@ -311,14 +302,17 @@ impl ChainModel {
                     ..
                 } => {
                     let model = HestonModel::new(variance.max(0.0), kappa, theta, xi, rho)?;
-                    model
-                        .slice(maturity)
-                        .prices(&specs, &state)
-                        .into_iter()
-                        .zip(&specs)
-                        .map(|(p, s)| (Some(p), implied_vol(p, s, &state).unwrap_or(f64::NAN)))
-                        .collect()
+                    Some(model.slice(maturity).prices(&specs, &state))
                 }
+            };
+            // (model price, implied vol).
+            let prices: Vec<(Option<f64>, f64)> = match model_prices {
+                None => vec![(None, variance.max(0.0).sqrt()); specs.len()],
+                Some(p) => p
+                    .into_iter()
+                    .zip(&specs)
+                    .map(|(p, s)| (Some(p), implied_vol(p, s, &state).unwrap_or(f64::NAN)))
+                    .collect(),
             };
             for (s, (model_price, iv)) in specs.iter().zip(prices) {
                 let g = if iv.is_finite() {

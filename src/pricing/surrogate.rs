@@ -86,6 +86,19 @@ pub struct SurrogateTable {
     paths: u64,
 }
 
+/// run.json's record of a table: how it was fitted, not the laws
+/// themselves (refitting with the run's seed reproduces them).
+impl serde::Serialize for SurrogateTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("SurrogateTable", 3)?;
+        st.serialize_field("variance_premium", &self.variance_premium)?;
+        st.serialize_field("nested_paths", &self.paths)?;
+        st.serialize_field("variance_knots", &self.variances)?;
+        st.end()
+    }
+}
+
 /// One variance knot to fit: the Q generators whose pooled paths define its
 /// law (one per starting state; a GARCH knot has one).
 pub struct Knot<G> {
@@ -268,20 +281,21 @@ impl Law {
         points.sort_by(f64::total_cmp);
         points.dedup();
         let gap = |k: f64| self.call(k) - shorter.call(k);
+        let gaps: Vec<f64> = points.iter().map(|&k| gap(k)).collect();
+        if !gaps.iter().any(|g| *g < 0.0) {
+            return self.clone();
+        }
         let mut knots = Vec::with_capacity(points.len() + 8);
         for (i, &k) in points.iter().enumerate() {
             knots.push(k);
-            if let Some(&next) = points.get(i + 1) {
+            if let (Some(&next), Some(&g1)) = (points.get(i + 1), gaps.get(i + 1)) {
                 // Both functions are linear between neighbouring points:
                 // a sign change of the gap is one crossing.
-                let (g0, g1) = (gap(k), gap(next));
+                let g0 = gaps[i];
                 if g0 * g1 < 0.0 {
                     knots.push(k + (next - k) * g0 / (g0 - g1));
                 }
             }
-        }
-        if !knots.iter().any(|k| gap(*k) < 0.0) {
-            return self.clone();
         }
         // The envelope's slope on each interval between kinks is the active
         // law's −P(X > k) (exact; differencing values would divide rounding

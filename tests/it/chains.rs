@@ -10,13 +10,7 @@ use synthmarket::market::{BusinessCalendar, MarketState, OptionSpec, OptionType}
 use synthmarket::pricing::{BlackScholes, HestonModel};
 
 fn simulate(dir: &Path, args: &[&str]) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
-    let o = bin()
-        .args(["simulate", "-q", "--out"])
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    crate::common::simulate_into(dir, args);
     let read = |name: &str| -> Vec<Vec<String>> {
         std::fs::read_to_string(dir.join(name))
             .unwrap()

@@ -112,6 +112,17 @@ pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("binary runs")
 }
 
+/// `simulate -q --out dir ARGS…`, which must succeed.
+pub fn simulate_into(dir: &Path, args: &[&str]) {
+    let o = bin()
+        .args(["simulate", "-q", "--out"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("binary runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

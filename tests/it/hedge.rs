@@ -2,18 +2,8 @@
 //! Black–Scholes delta hedge, the variance premium a seller earns, costs,
 //! and bad input.
 
-use crate::common::{bin, stderr};
+use crate::common::{bin, simulate_into as simulate, stderr};
 use std::path::Path;
-
-fn simulate(dir: &Path, args: &[&str]) {
-    let o = bin()
-        .args(["simulate", "-q", "--out"])
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-}
 
 /// Runs a hedge and reads back pnl.csv: (pnl, implied vol, realised vol, costs).
 fn hedge(market: &Path, out: &str, args: &[&str]) -> Vec<(f64, f64, f64, f64)> {
