@@ -206,7 +206,7 @@ pub struct SimulateParams {
     /// Chain grid: third-Friday monthly expiries with fixed strikes, or constant tenors with moneyness strikes [default: listed]
     #[arg(long, value_enum, help_heading = "Option chains")]
     pub expiries: Option<ExpiryGrid>,
-    /// GARCH chains: risk-neutral / real-world conditional variance ratio λ (the variance risk premium; 1 = none). The default is E[VIX²] / E[next-21-day realised variance] of the S&P 500 over 2014-2018 (data/) [default: 1.38]
+    /// GARCH and deep chains: risk-neutral / real-world conditional variance ratio λ (the variance risk premium; 1 = none). The default is E[VIX²] / E[next-21-day realised variance] of the S&P 500 over 2014-2018 (data/); the deep model's stored pricing table is fitted with it, another λ refits one (minutes) [default: 1.38]
     #[arg(long, help_heading = "Option chains")]
     pub variance_premium: Option<f64>,
     /// Listed: number of monthly expiries after each date [default: 6]
@@ -461,12 +461,18 @@ impl SimulateParams {
                     dividend,
                 }
             }
-            ModelSpec::Deep { .. } => {
-                return Err(Error::parameter(
-                    "options",
-                    "true",
-                    "option chains for deep-model paths are not available yet (they need a risk-neutral pricer for the learnt dynamics)",
-                ))
+            ModelSpec::Deep { net, .. } => {
+                let lambda = self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM);
+                crate::pricing::RiskNeutral::new(rate, dividend, lambda)?;
+                ChainModel::Deep {
+                    table: std::sync::Arc::new(deep_pricing_table(
+                        net,
+                        self.model_path.as_deref(),
+                        lambda,
+                    )?),
+                    rate,
+                    dividend,
+                }
             }
             ModelSpec::Heston { params, .. } => ChainModel::Heston {
                 kappa: params.kappa(),
@@ -729,8 +735,6 @@ impl SimulateParams {
                 ("assets", self.assets.is_some()),
                 ("correlation", self.correlation.is_some()),
                 ("mu", self.mu.is_some()),
-                ("rate", self.rate.is_some()),
-                ("dividend", self.dividend.is_some()),
                 ("v0", self.v0.is_some()),
                 ("kappa", self.kappa.is_some()),
                 ("theta", self.theta.is_some()),
@@ -882,6 +886,53 @@ pub const DEFAULT_VARIANCE_PREMIUM: f64 = 1.38;
 pub const GARCH_TABLE_PATHS: u64 = 40_000;
 
 /// Fits the risk-neutral law table of GJR-GARCH-t chains (seconds).
+/// Nested paths per state of a deep pricing table fitted on the fly (the
+/// `fit-pricing` default).
+const DEEP_TABLE_PATHS: u64 = 1250;
+
+/// The deep model's pricing table: the one stored with the model (the
+/// shipped one, or `pricing.*` in `--model-path`) when it was fitted with
+/// this λ; otherwise one fitted now (minutes, with a progress bar).
+fn deep_pricing_table(
+    net: &crate::deep::MixtureNet,
+    model_path: Option<&std::path::Path>,
+    lambda: f64,
+) -> Result<crate::pricing::TermTable> {
+    let stored = match model_path {
+        Some(dir) => crate::pricing::TermTable::load(dir, net)?,
+        None => Some(crate::deep::shipped_pricing()?),
+    };
+    if let Some(t) = stored {
+        if (t.variance_premium() - lambda).abs() < 1e-12 {
+            return Ok(t);
+        }
+        tracing::warn!(
+            "the stored pricing table was fitted with variance premium {}; fitting one for {lambda} now (store it with `synthmarket fit-pricing --variance-premium {lambda}`)",
+            t.variance_premium()
+        );
+    } else {
+        tracing::warn!(
+            "the model has no pricing table; fitting one now (store it with `synthmarket fit-pricing --model DIR`)"
+        );
+    }
+    let grid = TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?;
+    let model = crate::deep::DeepGenerator::new(net.clone(), None, &grid)?;
+    let measure = crate::pricing::RiskNeutral::new(0.0, 0.0, lambda)?;
+    let bar = indicatif::ProgressBar::new(672);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} fitting the deep pricing table [{bar:40}] {pos}/{len} states, eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    let table = crate::pricing::TermTable::fit(&model, &measure, DEEP_TABLE_PATHS, 2024, &|n| {
+        bar.set_position(n as u64)
+    })?;
+    bar.finish_and_clear();
+    Ok(table)
+}
+
 fn fit_garch_table(
     params: &GarchParams,
     s0: f64,

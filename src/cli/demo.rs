@@ -9,28 +9,26 @@ use clap::{Args, Parser};
 use std::path::{Path, PathBuf};
 
 const AFTER_HELP: &str = "Runs, on the shipped defaults and the bundled S&P 500 history:
-  1. simulate: the pretrained deep generator, Heston, and GJR-GARCH-t (the
-     last two with weekly option chains: 3 listed monthly expiries x 11
-     strikes, calls and puts; GJR-GARCH chains from its risk-neutral law
-     table with the S&P 500 variance premium);
+  1. simulate: the pretrained deep generator, Heston, and GJR-GARCH-t, each
+     with weekly option chains (3 listed monthly expiries x 11 strikes,
+     calls and puts; the deep model's from its stored risk-neutral pricing
+     table and GJR-GARCH's from its law table, both with the S&P 500
+     variance premium);
   2. validate: the stylized-fact scorecard of every model against the real
      S&P 500 (1999-2018), with charts, and for the markets with chains their
      cross-consistency (parity, IV30 against the conditional vol, variance
      risk premium, the IV30 index against the real VIX);
   3. check-arbitrage on every option file;
   4. hedge: sell the second listed at-the-money call and delta-hedge it
-     weekly on every path of each market with chains.
+     weekly on every path of each market.
 Each step is printed as the command that does it, so the demo doubles as a
 tutorial. Output (OUT = --out):
   OUT/sp500_daily.csv, OUT/vix_daily.csv the real histories used
   OUT/{deep,heston,garch}/spot.csv       paths with their variance state
-  OUT/{heston,garch}/options.csv         the chains (path, step, date, expiry, strike, type, price, iv, greeks)
+  OUT/{deep,heston,garch}/options.csv    the chains (path, step, date, expiry, strike, type, price, iv, greeks)
   OUT/*/run.json                         everything needed to reproduce the run
   OUT/*/report/                          report.md, scorecard.json and SVG charts
-  OUT/{heston,garch}/hedge/              hedged P&L per path, report and chart
-
-The deep model's option chains are not written yet: its one-number variance
-state does not determine its option prices well enough (see the README).";
+  OUT/{deep,heston,garch}/hedge/         hedged P&L per path, report and chart";
 
 /// `synthmarket demo`.
 #[derive(Debug, Args)]
@@ -120,7 +118,7 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
         "--chain-every",
         "5",
     ];
-    let models: [(&str, &[&str]); 3] = [("deep", &[]), ("heston", CHAINS), ("garch", CHAINS)];
+    let models: [(&str, &[&str]); 3] = [("deep", CHAINS), ("heston", CHAINS), ("garch", CHAINS)];
     println!(
         "synthmarket demo: {} paths x {} trading days per model into {}",
         cmd.paths,

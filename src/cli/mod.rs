@@ -5,6 +5,7 @@ mod calibrate;
 mod check_arbitrage;
 mod demo;
 mod facts;
+mod fit_pricing;
 mod hedge;
 mod iv;
 mod price;
@@ -67,6 +68,8 @@ pub enum Command {
     Facts(facts::FactsCmd),
     /// Train the deep generator on real histories and write a model directory
     Train(train::TrainCmd),
+    /// Fit a deep model's option-pricing table by nested Monte Carlo and store it (with its accuracy) in the model directory
+    FitPricing(fit_pricing::FitPricingCmd),
     /// Sell an option from a simulated market's chain and delta-hedge it on every path; P&L distribution and charts
     Hedge(hedge::HedgeCmd),
     /// Score a synthetic market against a real history: facts, distances, discriminator, memorization audit, charts
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Validate(cmd) => validate::run(cmd),
         Command::Hedge(cmd) => hedge::run(cmd, cli.quiet),
         Command::Train(cmd) => train::run(cmd, cli.quiet),
+        Command::FitPricing(cmd) => fit_pricing::run(cmd, cli.quiet),
     }
 }
 

@@ -51,6 +51,18 @@ impl FeatureState {
         }
     }
 
+    /// Folds in the expectation of the next day instead of a draw: `E[z]`
+    /// into the signed averages, `E[z²]` into the squared ones (the
+    /// mean-field path of [`crate::deep::MixtureNet::mean_field_variance`]).
+    #[inline]
+    pub fn update_moments(&mut self, m1: f64, m2: f64) {
+        for (j, (l, _)) in DECAYS.iter().enumerate() {
+            let l = *l;
+            self.sq[j] = l * self.sq[j] + (1.0 - l) * m2;
+            self.signed[j] = l * self.signed[j] + (1.0 - l) * m1;
+        }
+    }
+
     /// The feature vector (O(1) values for the network).
     #[inline]
     pub fn features(&self, out: &mut [f64; N_FEATURES]) {
@@ -73,6 +85,13 @@ impl FeatureState {
     /// then those of z.
     pub fn to_vec(&self) -> Vec<f64> {
         self.sq.iter().chain(&self.signed).copied().collect()
+    }
+
+    /// Writes [`FeatureState::to_vec`]'s values into `out` (length
+    /// [`STATE_LEN`]) without allocating.
+    pub fn write_to(&self, out: &mut [f64]) {
+        out[..H].copy_from_slice(&self.sq);
+        out[H..STATE_LEN].copy_from_slice(&self.signed);
     }
 
     /// The inverse of [`FeatureState::to_vec`]; None if the length is wrong

@@ -153,6 +153,16 @@ impl PathGenerator for DeepGenerator {
         variance[0] = lambda * s.next.variance() * scale * scale * TRADING_DAYS_PER_YEAR;
     }
 
+    /// The feature recursion (averages of z² then of z, see
+    /// [`FeatureState::to_vec`]): what the option pricer conditions on.
+    fn state_len(&self) -> usize {
+        super::features::STATE_LEN
+    }
+
+    fn observe_state(&self, s: &DeepState, out: &mut [f64]) {
+        s.features.write_to(out);
+    }
+
     fn step(&self, s: &mut DeepState, rng: &mut PathRng) {
         // Extreme draws are clipped at 40 scale units (a 1-in-10^20 event for
         // the fitted laws), so a path never overflows.

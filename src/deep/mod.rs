@@ -31,9 +31,9 @@ mod model;
 mod shipped;
 mod train;
 
-pub use features::{FeatureState, HALF_LIVES, N_FEATURES};
+pub use features::{FeatureState, HALF_LIVES, N_FEATURES, STATE_LEN};
 pub use generator::DeepGenerator;
 pub(crate) use generator::DEEP_NAME;
 pub use model::{DeepConfig, Mixture, MixtureNet, Scratch};
-pub use shipped::SHIPPED_MODEL;
+pub use shipped::{shipped_pricing, SHIPPED_MODEL};
 pub use train::{save, train, TrainOptions, TrainReport};

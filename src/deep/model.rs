@@ -377,6 +377,34 @@ impl MixtureNet {
         (mean, sigma)
     }
 
+    /// A deterministic forecast of the variance ahead: the recursion run
+    /// forward with each day's draw replaced by its conditional moments
+    /// (`E[z]`, `E[z²]`), and the average one-day variance of `z` over the
+    /// first `d` days for each `d` of `days` (ascending, ≥ 1). Not the
+    /// conditional expectation (the network is non-linear), but a smooth
+    /// function of the whole state that carries the network's own
+    /// dynamics: the pricing table regresses on it.
+    pub fn mean_field_variance(&self, state: &FeatureState, days: &[usize]) -> Vec<f64> {
+        let mut s = *state;
+        let mut scratch = Scratch::default();
+        let mut out = Vec::with_capacity(days.len());
+        let mut acc = 0.0;
+        let mut day = 0;
+        for &d in days {
+            while day < d {
+                let (mean, sigma) = self.conditional_with(&s, &mut scratch);
+                let mix = self.mixture_at(mean, sigma);
+                let m1: f64 = (0..K).map(|k| mix.weight[k] * mix.loc[k]).sum();
+                let var = mix.variance();
+                acc += var;
+                s.update_moments(m1, var + m1 * m1);
+                day += 1;
+            }
+            out.push(acc / d.max(1) as f64);
+        }
+        out
+    }
+
     /// The law of `z = σ (μ + ε)`.
     pub fn mixture_at(&self, mean: f64, sigma: f64) -> Mixture<K> {
         let law = self.law;

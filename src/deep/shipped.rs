@@ -9,6 +9,19 @@ pub const SHIPPED_MODEL: &str = "sp500";
 
 static CONFIG: &[u8] = include_bytes!("../../models/sp500/config.json");
 static WEIGHTS: &[u8] = include_bytes!("../../models/sp500/model.safetensors");
+static PRICING_JSON: &[u8] = include_bytes!("../../models/sp500/pricing.json");
+static PRICING: &[u8] = include_bytes!("../../models/sp500/pricing.safetensors");
+
+/// The shipped model's option-pricing table (`synthmarket fit-pricing`
+/// output; accuracy in the model card).
+pub fn shipped_pricing() -> Result<crate::pricing::TermTable> {
+    crate::pricing::TermTable::from_bytes(
+        PRICING_JSON,
+        PRICING,
+        "shipped:sp500",
+        MixtureNet::shipped()?,
+    )
+}
 
 impl MixtureNet {
     /// The shipped model (trained on `data/sp500_daily.csv`; see

@@ -3,6 +3,11 @@
 ///
 /// Layout is step-major, index `(k·paths + p)·assets + a`, so a generator
 /// advancing all paths of the chunk in lockstep writes each step contiguously.
+///
+/// Generators whose state is more than their variance (the deep model's
+/// feature averages) also leave that state per path and step
+/// ([`crate::sim::PathGenerator::state_len`] values), so option chains can be
+/// priced from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathChunk {
     first_path: u64,
@@ -11,6 +16,8 @@ pub struct PathChunk {
     assets: usize,
     spot: Vec<f64>,
     variance: Vec<f64>,
+    state_len: usize,
+    state: Vec<f64>,
 }
 
 impl PathChunk {
@@ -25,7 +32,36 @@ impl PathChunk {
             assets,
             spot: vec![0.0; n],
             variance: vec![0.0; n],
+            state_len: 0,
+            state: Vec::new(),
         }
+    }
+
+    /// The same chunk with room for `len` state values per path and step.
+    pub fn with_state(mut self, len: usize) -> Self {
+        self.state_len = len;
+        self.state = vec![0.0; self.paths * self.points * len];
+        self
+    }
+
+    /// State values per path and step (0 unless the generator has them).
+    pub fn state_len(&self) -> usize {
+        self.state_len
+    }
+
+    /// The generator's state of local path `path` at `step` (empty when it
+    /// has none beyond the variance).
+    #[inline]
+    pub fn state(&self, path: usize, step: usize) -> &[f64] {
+        let i = (step * self.paths + path) * self.state_len;
+        &self.state[i..i + self.state_len]
+    }
+
+    /// Mutable state slot of local path `path` at `step`.
+    #[inline]
+    pub fn state_mut(&mut self, path: usize, step: usize) -> &mut [f64] {
+        let i = (step * self.paths + path) * self.state_len;
+        &mut self.state[i..i + self.state_len]
     }
 
     /// Reuses the buffers for another block of the same shape.
@@ -35,6 +71,7 @@ impl PathChunk {
         self.paths = paths;
         self.spot.resize(n, 0.0);
         self.variance.resize(n, 0.0);
+        self.state.resize(paths * self.points * self.state_len, 0.0);
     }
 
     /// Global index of the first path.

@@ -13,7 +13,7 @@
 //! Greeks are Black–Scholes–Merton greeks at each option's implied
 //! volatility (the practitioner convention; for GBM they are the model's).
 
-use super::{implied_vol, BlackScholes, HestonModel, SurrogateTable};
+use super::{implied_vol, BlackScholes, HestonModel, SurrogateTable, TermTable};
 use crate::error::{Error, Result};
 use crate::market::{BusinessCalendar, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
 use chrono::{Days, NaiveDate};
@@ -211,6 +211,47 @@ pub enum ChainModel {
         /// Dividend yield per year.
         dividend: f64,
     },
+    /// The deep model's risk-neutral laws, looked up from the path's
+    /// feature state ([`super::term_table`]).
+    Deep {
+        /// The fitted table; run.json records how it was fitted.
+        #[serde(flatten)]
+        table: std::sync::Arc<TermTable>,
+        /// Rate per year.
+        rate: f64,
+        /// Dividend yield per year.
+        dividend: f64,
+    },
+}
+
+/// The error for an expiry beyond a law table's last maturity.
+fn check_max_maturity(maturity: f64, max: f64) -> Result<()> {
+    if maturity > max + 1e-12 {
+        return Err(Error::parameter(
+            "expiries",
+            format!("{maturity:.3} years"),
+            format!(
+                "the risk-neutral law table of this model reaches {max:.3} years; ask for shorter expiries"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Call and put prices (interleaved per strike) from undiscounted forward
+/// calls `E[(S_T/F − k)^+]`: calls from the law, puts by parity (the law's
+/// mean is the forward, so parity holds exactly).
+fn calls_and_puts(state: &MarketState, maturity: f64, strikes: &[f64], calls: &[f64]) -> Vec<f64> {
+    let forward = state.forward(maturity);
+    let df = state.discount(maturity);
+    strikes
+        .iter()
+        .zip(calls)
+        .flat_map(|(k, c)| {
+            let call = df * forward * c;
+            [call, call - df * (forward - k)]
+        })
+        .collect()
 }
 
 /// One priced option of a chain.
@@ -241,22 +282,40 @@ pub struct ChainRow {
 
 impl ChainModel {
     /// Prices every contract of `spec` on `date` for a path at `spot` with
-    /// instantaneous variance `variance`.
+    /// instantaneous variance `variance` and generator state `path_state`
+    /// (the deep model's feature averages; empty for the other models).
     pub fn price(
         &self,
         spec: &ChainSpec,
         date: NaiveDate,
         spot: f64,
         variance: f64,
+        path_state: &[f64],
     ) -> Result<Vec<ChainRow>> {
         let (rate, dividend) = match *self {
             ChainModel::Black { rate, dividend }
             | ChainModel::Heston { rate, dividend, .. }
-            | ChainModel::Table { rate, dividend, .. } => (rate, dividend),
+            | ChainModel::Table { rate, dividend, .. }
+            | ChainModel::Deep { rate, dividend, .. } => (rate, dividend),
         };
         let state = MarketState::new(spot, rate, dividend)?;
+        let contracts = spec.contracts(date, spot);
+        // The deep table prices the whole chain at once (calendar order
+        // across its expiries): forward calls per expiry.
+        let deep_calls: Option<Vec<Vec<f64>>> = match self {
+            ChainModel::Deep { table, .. } => {
+                let mut slices = Vec::with_capacity(contracts.len());
+                for (_, maturity, strikes) in &contracts {
+                    check_max_maturity(*maturity, table.max_maturity())?;
+                    let forward = state.forward(*maturity);
+                    slices.push((*maturity, strikes.iter().map(|k| k / forward).collect()));
+                }
+                Some(table.chain_calls(path_state, variance, &slices)?)
+            }
+            _ => None,
+        };
         let mut rows = Vec::new();
-        for (expiry, maturity, strikes) in spec.contracts(date, spot) {
+        for (e, (expiry, maturity, strikes)) in contracts.into_iter().enumerate() {
             let specs: Vec<OptionSpec> = strikes
                 .iter()
                 .flat_map(|&k| {
@@ -267,32 +326,15 @@ impl ChainModel {
             let model_prices: Option<Vec<f64>> = match self {
                 ChainModel::Black { .. } => None,
                 ChainModel::Table { table, .. } => {
-                    if maturity > table.max_maturity() + 1e-12 {
-                        return Err(Error::parameter(
-                            "expiries",
-                            format!("{maturity:.3} years"),
-                            format!(
-                                "the risk-neutral law table of this model reaches {:.3} years; ask for shorter expiries",
-                                table.max_maturity()
-                            ),
-                        ));
-                    }
+                    check_max_maturity(maturity, table.max_maturity())?;
                     let forward = state.forward(maturity);
-                    let df = state.discount(maturity);
                     let ks: Vec<f64> = strikes.iter().map(|k| k / forward).collect();
                     let calls = table.forward_calls(variance, maturity, &ks);
-                    // Calls from the law, puts by parity (the law's mean is
-                    // the forward, so parity holds exactly).
-                    Some(
-                        strikes
-                            .iter()
-                            .zip(calls)
-                            .flat_map(|(k, c)| {
-                                let call = df * forward * c;
-                                [call, call - df * (forward - k)]
-                            })
-                            .collect(),
-                    )
+                    Some(calls_and_puts(&state, maturity, &strikes, &calls))
+                }
+                ChainModel::Deep { .. } => {
+                    let calls = deep_calls.as_ref().map_or(&[][..], |c| &c[e][..]);
+                    Some(calls_and_puts(&state, maturity, &strikes, calls))
                 }
                 &ChainModel::Heston {
                     kappa,

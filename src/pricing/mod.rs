@@ -15,6 +15,7 @@ pub mod heston;
 pub mod implied_vol;
 pub mod risk_neutral;
 pub mod surrogate;
+pub mod term_table;
 
 pub use black::{BlackScholes, Greeks};
 pub use chain::{ChainGrid, ChainModel, ChainRow, ChainSpec};
@@ -22,6 +23,7 @@ pub use heston::{HestonModel, HestonSlice};
 pub use implied_vol::{implied_vol, IvError};
 pub use risk_neutral::{nested_calls, RiskNeutral};
 pub use surrogate::{Knot, SurrogateTable};
+pub use term_table::TermTable;
 
 /// Standard normal CDF, accurate to a few ulp in both tails (libm's `erfc`;
 /// `statrs`' erfc is only about 1e-8 relative in the tails).

@@ -53,7 +53,7 @@ pub const BLOCKS: usize = 256;
 /// 98 % quantiles and 9 blocks in each tail halving in probability towards
 /// the extremes (down to 2 %/256), so far out-of-the-money prices, which
 /// live in the last fraction of a percent of the law, are resolved.
-fn block_edges() -> Vec<f64> {
+pub(super) fn block_edges() -> Vec<f64> {
     let tail: Vec<f64> = (0..=8).map(|i| 0.02 * 0.5f64.powi(8 - i)).collect();
     let mut e = vec![0.0];
     e.extend(&tail);
@@ -253,7 +253,7 @@ impl SurrogateTable {
 /// A discrete law of `S_T/F_T`: ascending values and their probabilities
 /// (mean 1).
 #[derive(Debug, Clone, PartialEq)]
-struct Law {
+pub(super) struct Law {
     x: Vec<f64>,
     p: Vec<f64>,
 }
@@ -389,7 +389,7 @@ where
 
 /// (i, w): `x` lies between `knots[i]` and `knots[i + 1]` at fraction `w`
 /// (clamped to the ends).
-fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) {
+pub(super) fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) {
     let n = knots.len();
     let at = |i: usize| -> f64 { knots[i].into() };
     if n < 2 || x <= at(0) {
@@ -404,7 +404,7 @@ fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) {
 
 /// The block probabilities and block means of the sorted sample (blocks at
 /// [`block_edges`]), the means rescaled so the law has mean exactly 1.
-fn block_means(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
+pub(super) fn block_means(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
     sample.sort_by(f64::total_cmp);
     let n = sample.len();
     let cuts: Vec<usize> = block_edges()

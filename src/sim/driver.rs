@@ -62,6 +62,7 @@ impl Driver {
         let n_chunks = self.paths.div_ceil(chunk);
         let window = 4 * rayon::current_num_threads().max(1) as u64;
         let assets = generator.assets();
+        let state_len = generator.state_len();
         std::thread::scope(|scope| {
             let (tx, rx) = sync_channel::<T>(window as usize);
             let consumer = scope.spawn(move || -> Result<()> {
@@ -77,7 +78,7 @@ impl Driver {
                     .into_par_iter()
                     // One path buffer per rayon task, reused across its chunks.
                     .map_init(
-                        || PathChunk::new(0, chunk as usize, steps, assets),
+                        || PathChunk::new(0, chunk as usize, steps, assets).with_state(state_len),
                         |buf, c| {
                             let first = c * chunk;
                             let n = chunk.min(self.paths - first) as usize;

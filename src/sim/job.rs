@@ -175,6 +175,7 @@ impl SimulationJob {
                                 dates[k],
                                 chunk.spot(p, k)[0],
                                 chunk.variance(p, k)[0],
+                                chunk.state(p, k),
                             )?;
                             rows += chain.len() as u64;
                             chain_csv::write_rows(
@@ -329,6 +330,32 @@ impl SimulationJob {
                 }
             }
             c.push_str(&format!(" --chain-every {}", spec.every()));
+            // The daily models' chains: the rate, dividend and λ they were
+            // priced with (GBM and Heston lines carry their own drift).
+            let daily = match &self.options {
+                Some((
+                    _,
+                    crate::pricing::ChainModel::Table {
+                        table,
+                        rate,
+                        dividend,
+                    },
+                )) => Some((table.variance_premium(), rate, dividend)),
+                Some((
+                    _,
+                    crate::pricing::ChainModel::Deep {
+                        table,
+                        rate,
+                        dividend,
+                    },
+                )) => Some((table.variance_premium(), rate, dividend)),
+                _ => None,
+            };
+            if let Some((lambda, rate, dividend)) = daily {
+                c.push_str(&format!(
+                    " --rate {rate} --dividend {dividend} --variance-premium {lambda}"
+                ));
+            }
         }
         c
     }

@@ -46,6 +46,16 @@ pub trait PathGenerator: Sync {
     /// asset into `spot` and `variance` (each of length [`Self::assets`]).
     fn observe(&self, state: &Self::State, spot: &mut [f64], variance: &mut [f64]);
 
+    /// Values of the recursion state beyond the variance that option pricing
+    /// needs ([`Self::observe_state`]); 0 (the default) for models whose
+    /// variance is their whole pricing state.
+    fn state_len(&self) -> usize {
+        0
+    }
+
+    /// Writes the [`Self::state_len`] state values of `state` into `out`.
+    fn observe_state(&self, _state: &Self::State, _out: &mut [f64]) {}
+
     /// Advances `state` by one grid step, drawing from `rng`.
     fn step(&self, state: &mut Self::State, rng: &mut PathRng);
 
@@ -107,15 +117,22 @@ pub fn fill_chunk_lockstep<G: PathGenerator + ?Sized>(g: &G, seed: u64, chunk: &
     let first = chunk.first_path();
     let mut states: Vec<G::State> = (0..n).map(|_| g.initial_state()).collect();
     let mut rngs: Vec<PathRng> = (0..n).map(|p| path_rng(seed, first + p as u64)).collect();
+    let with_state = chunk.state_len() > 0;
     for (p, state) in states.iter().enumerate() {
         let (s, v) = chunk.point_mut(p, 0);
         g.observe(state, s, v);
+        if with_state {
+            g.observe_state(state, chunk.state_mut(p, 0));
+        }
     }
     for k in 1..=chunk.steps() {
         for (p, (state, rng)) in states.iter_mut().zip(rngs.iter_mut()).enumerate() {
             g.step(state, rng);
             let (s, v) = chunk.point_mut(p, k);
             g.observe(state, s, v);
+            if with_state {
+                g.observe_state(state, chunk.state_mut(p, k));
+            }
         }
     }
 }

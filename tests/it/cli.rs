@@ -582,15 +582,16 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
             "{text}"
         );
     }
-    for model in ["heston", "garch"] {
+    for model in ["deep", "heston", "garch"] {
         assert!(out.join(model).join("options.csv").exists());
         assert!(out.join(model).join("hedge/pnl.csv").exists());
     }
     // validate's chain checks: parity to rounding and IV30 tracking the
-    // conditional vol (corr > 0.9) for both; GARCH chains carry λ = 1.38,
-    // so implied variance exceeds realised on average; the real VIX figures
-    // (2014-2018, weekly changes) sit beside the synthetic ones.
-    for model in ["heston", "garch"] {
+    // conditional vol (corr > 0.9) for all three; GARCH and deep chains
+    // carry λ = 1.38, so implied variance exceeds realised on average; the
+    // real VIX figures (2014-2018, weekly changes) sit beside the synthetic
+    // ones.
+    for model in ["deep", "heston", "garch"] {
         let card: serde_json::Value =
             serde_json::from_str(&read(&out.join(model).join("report/scorecard.json"))).unwrap();
         let o = &card["options"];
@@ -601,7 +602,7 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
         );
         let vix = o["real_index"]["mean"].as_f64().unwrap();
         assert!((0.14..0.16).contains(&vix), "VIX 2014-2018 mean {vix}");
-        if model == "garch" {
+        if model != "heston" {
             assert!(
                 o["mean_implied_variance"].as_f64().unwrap()
                     > o["mean_realised_variance"].as_f64().unwrap(),
@@ -612,7 +613,7 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
     assert_eq!(
         text.matches("tolerance 0.000000001: 0 violation(s)")
             .count(),
-        2,
+        3,
         "{text}"
     );
     assert!(text.contains("$ synthmarket simulate --model deep"));

@@ -153,3 +153,49 @@ fn garch_law_table_matches_nested_monte_carlo() {
         }
     }
 }
+
+/// The shipped deep model's pricing table (`models/sp500/pricing.*`,
+/// `synthmarket fit-pricing`) against nested Monte Carlo of the same
+/// measure (40,000 paths, standard error of an at-the-money vol about 0.15
+/// vol points) at four fresh states from the calm to the stressed end of
+/// the model's stationary regime, at 1 and 3 months.
+///
+/// Issue 6 asks for 0.5 vol points at the money and 1 across ±2 standard
+/// deviations; the table does not meet that in every state yet (model
+/// card: at 8 states, ATM max 1.03 / RMS 0.41, ±2 sd max 4.81 / RMS 0.77;
+/// a group's skew is an average over states whose leverage state differs).
+/// Held here to what it does, as a guard against regressions: 1 vol point
+/// plus 3 SE at the money, 3.5 at ±1 sd and 5 at ±2 sd (measured at these
+/// four states: ATM max 1.20, wings max 3.15 — the +1 sd call of the
+/// 36 %-vol state at 21 days), options no nested path reached left out.
+#[test]
+fn deep_pricing_table_matches_nested_monte_carlo() {
+    let table = synthmarket::deep::shipped_pricing().unwrap();
+    let grid = TimeGrid::new(1, 1.0 / 252.0).unwrap();
+    let model = DeepGenerator::new(MixtureNet::shipped().unwrap(), None, &grid).unwrap();
+    let (summary, points) =
+        synthmarket::pricing::term_table::probe(&table, &model, 4, 40_000, &[21, 63], 77, &|_| {})
+            .unwrap();
+    assert_eq!(points.len(), 4 * 2 * 5);
+    let se = summary.atm_se;
+    assert!(se > 0.05 && se < 0.3, "nested ATM SE {se}");
+    assert!(summary.unresolved <= 2, "{summary:?}");
+    for p in points.iter().filter(|p| p.nested > 0.0) {
+        let err = 100.0 * (p.table - p.nested);
+        let bound = match p.sd.abs() {
+            0.0 => 1.0 + 3.0 * se,
+            1.0 => 3.5,
+            _ => 5.0,
+        };
+        assert!(
+            err.abs() < bound,
+            "state {} (1-day vol {:.3}), {} days, {} sd: table {:.4} vs nested {:.4}",
+            p.state,
+            p.variance.sqrt(),
+            p.days,
+            p.sd,
+            p.table,
+            p.nested
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! `synthmarket fit-pricing`: fits a deep model's option-pricing table by
+//! nested Monte Carlo, measures it against nested Monte Carlo at fresh
+//! states, and stores both beside the model.
+
+use crate::cli::table_number as num;
+use crate::deep::{DeepGenerator, MixtureNet};
+use crate::error::{Error, Result};
+use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::pricing::term_table::{probe, ProbeSummary, TermTable};
+use crate::pricing::RiskNeutral;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::path::{Path, PathBuf};
+
+const AFTER_HELP: &str = "Option chains of deep-model paths are priced from a table of the model's
+risk-neutral terminal laws (each day's return scaled by √λ with the
+martingale drift; λ = --variance-premium). The table is keyed, per maturity,
+on a regression forecast of the variance to that maturity from the model's
+ten features, because one day's variance does not pin down a month's
+(see `pricing::term_table` in the docs).
+
+This command fits it: 672 states of the model's stationary regime, --paths
+nested paths each to 378 trading days (about 300 M model steps at the
+default: 2-3 minutes on 2 cores). It then prices --probe-states fresh
+states at 21, 63 and 126 days and ±2 standard deviations of moneyness both
+ways, from the table and by nested Monte Carlo (--probe-paths), and reports
+the implied-vol errors.
+
+Writes into the model directory: pricing.safetensors (the laws, keys and
+regressions), pricing.json (how it was fitted, the probe's figures) and an
+\"Option pricing\" section of MODEL_CARD.md. `simulate --model deep --options`
+then uses the table when its λ matches and fits one in memory otherwise.
+
+Example:
+  synthmarket fit-pricing --model models/mine
+  synthmarket simulate --model deep --model-path models/mine --options --out runs/deep";
+
+/// `synthmarket fit-pricing`.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct FitPricingCmd {
+    /// Model directory written by `synthmarket train`; the table is written into it
+    #[arg(long)]
+    model: PathBuf,
+    /// λ: risk-neutral over real-world conditional variance (1 = no variance risk premium)
+    #[arg(long, default_value_t = crate::config::DEFAULT_VARIANCE_PREMIUM)]
+    variance_premium: f64,
+    /// Nested paths per state (the table pools 32 states per law)
+    #[arg(long, default_value_t = 1250)]
+    paths: u64,
+    /// Seed of the states and nested paths
+    #[arg(long, default_value_t = 2024)]
+    seed: u64,
+    /// Fresh states at which the table is compared with nested Monte Carlo (0: no probe)
+    #[arg(long, default_value_t = 8)]
+    probe_states: usize,
+    /// Nested paths per probed state
+    #[arg(long, default_value_t = 40_000)]
+    probe_paths: u64,
+    /// Keep the stored table and only probe it again (rewrites pricing.json and the card section)
+    #[arg(long)]
+    probe_only: bool,
+}
+
+/// Maturities (trading days) of the probe.
+const PROBE_DAYS: [u32; 3] = [21, 63, 126];
+
+pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
+    let net = MixtureNet::load(&cmd.model)?;
+    let measure = RiskNeutral::new(0.0, 0.0, cmd.variance_premium)?;
+    if cmd.probe_states == 1 {
+        return Err(Error::parameter(
+            "probe-states",
+            1,
+            "give 0 (no probe) or at least 2",
+        ));
+    }
+    let started = std::time::Instant::now();
+    if cmd.probe_only {
+        let mut table = TermTable::load(&cmd.model, &net)?.ok_or_else(|| {
+            Error::parameter(
+                "model",
+                cmd.model.display(),
+                "has no pricing table to probe (run without --probe-only)",
+            )
+        })?;
+        let points = probe_table(
+            &mut table,
+            &net,
+            cmd.seed,
+            cmd.probe_states,
+            cmd.probe_paths,
+            quiet,
+        )?;
+        table.save(&cmd.model)?;
+        if let Some(p) = &table.info().probe {
+            write_card_section(&cmd.model, &table, p, &points)?;
+        }
+        return Ok(());
+    }
+    let (table, points) = fit_and_probe(
+        &net,
+        &measure,
+        cmd.paths,
+        cmd.seed,
+        cmd.probe_states,
+        cmd.probe_paths,
+        quiet,
+    )?;
+    table.save(&cmd.model)?;
+    if let Some(p) = &table.info().probe {
+        write_card_section(&cmd.model, &table, p, &points)?;
+    }
+    tracing::info!(
+        "wrote {} and {} in {:.0} s",
+        cmd.model.join("pricing.safetensors").display(),
+        cmd.model.join("pricing.json").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Fits the table (with a progress bar unless `quiet`) and, when
+/// `probe_states > 0`, probes it.
+pub(crate) fn fit_and_probe(
+    net: &MixtureNet,
+    measure: &RiskNeutral,
+    paths: u64,
+    seed: u64,
+    probe_states: usize,
+    probe_paths: u64,
+    quiet: bool,
+) -> Result<(TermTable, Vec<crate::pricing::term_table::ProbePoint>)> {
+    let model = DeepGenerator::new(
+        net.clone(),
+        None,
+        &TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?,
+    )?;
+    let bar = bar_for(quiet, 672, "fitting the pricing table", "states");
+    let mut table = TermTable::fit(&model, measure, paths, seed, &|n| {
+        bar.set_position(n as u64)
+    })?;
+    bar.finish_and_clear();
+    let points = probe_table(&mut table, net, seed, probe_states, probe_paths, quiet)?;
+    Ok((table, points))
+}
+
+/// Probes `table` at `states` fresh states (none when 0), records the
+/// summary in it and returns the points.
+fn probe_table(
+    table: &mut TermTable,
+    net: &MixtureNet,
+    seed: u64,
+    states: usize,
+    paths: u64,
+    quiet: bool,
+) -> Result<Vec<crate::pricing::term_table::ProbePoint>> {
+    if states == 0 {
+        return Ok(Vec::new());
+    }
+    let model = DeepGenerator::new(
+        net.clone(),
+        None,
+        &TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?,
+    )?;
+    let bar = bar_for(
+        quiet,
+        states as u64,
+        "probing against nested Monte Carlo",
+        "states",
+    );
+    let (summary, points) = probe(
+        table,
+        &model,
+        states,
+        paths,
+        &PROBE_DAYS,
+        seed ^ 0x9e37_79b9,
+        &|n| bar.set_position(n as u64),
+    )?;
+    bar.finish_and_clear();
+    tracing::info!(
+        "pricing table vs nested Monte Carlo ({} states × {} paths): ATM max {:.2} / RMS {:.2} vol points, ±2 sd max {:.2} / RMS {:.2} (nested ATM SE {:.2}; {} far options unresolved by the nested sample)",
+        summary.states,
+        summary.paths,
+        summary.atm_max,
+        summary.atm_rms,
+        summary.wing_max,
+        summary.wing_rms,
+        summary.atm_se,
+        summary.unresolved
+    );
+    table.set_probe(summary);
+    Ok(points)
+}
+
+/// A progress bar over `len` `unit`s (hidden when quiet).
+pub(crate) fn bar_for(quiet: bool, len: u64, what: &str, unit: &str) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} {unit}, eta {{eta}}"
+        ))
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Replaces (or appends) the model card's "Option pricing" section.
+fn write_card_section(
+    dir: &Path,
+    table: &TermTable,
+    p: &ProbeSummary,
+    points: &[crate::pricing::term_table::ProbePoint],
+) -> Result<()> {
+    let path = dir.join("MODEL_CARD.md");
+    let card = std::fs::read_to_string(&path).unwrap_or_default();
+    let head = card
+        .split("\n## Option pricing")
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_string();
+    let info = table.info();
+    let mut s = format!(
+        "{head}\n\n## Option pricing\n\n\
+Chains of this model's paths (`simulate --model deep --options`) are priced \
+from `pricing.safetensors`: risk-neutral terminal laws (variance premium λ = \
+{}) keyed per maturity on a regression forecast of the variance to that \
+maturity, fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
+seed {}).\n\n\
+Accuracy against nested Monte Carlo ({} paths) at {} fresh states, {} \
+trading days, strikes at 0, ±1, ±2 forecast standard deviations: at the \
+money **max {:.2}, RMS {:.2} vol points**; across ±2 sd **max {:.2}, RMS \
+{:.2}**. The nested at-the-money vols carry about {:.2} vol points of \
+Monte-Carlo error themselves; {} far out-of-the-money options that no \
+nested path reached are shown as 0.0 and not compared. Issue 6 asks for \
+0.5 vol points at the money and 1 across ±2 sd: not met in every state \
+yet (a group's skew is an average over states whose leverage state \
+differs).\n\n\
+| state | 1-day vol | days | −2 sd | −1 sd | ATM | +1 sd | +2 sd |\n|---|---|---|---|---|---|---|---|\n",
+        info.variance_premium,
+        info.states,
+        info.paths_per_state,
+        info.seed,
+        p.paths,
+        p.states,
+        p.days
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        p.atm_max,
+        p.atm_rms,
+        p.wing_max,
+        p.wing_rms,
+        p.atm_se,
+        p.unresolved
+    );
+    for row in points.chunks(crate::pricing::term_table::PROBE_SD.len()) {
+        s.push_str(&format!(
+            "| {} | {} | {} |",
+            row[0].state,
+            num(row[0].variance.sqrt()),
+            row[0].days
+        ));
+        for q in row {
+            s.push_str(&format!(
+                " {:.1} / {:.1} |",
+                100.0 * q.table,
+                100.0 * q.nested
+            ));
+        }
+        s.push('\n');
+    }
+    s.push_str("\nCells: table / nested implied vol in percent.\n");
+    crate::io::write_atomic(&path, s.as_bytes())
+}

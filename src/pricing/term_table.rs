@@ -1,0 +1,758 @@
+//! The fast pricer of the deep model's chains: risk-neutral terminal laws
+//! keyed, per maturity, on a forecast of the variance to that maturity.
+//!
+//! The deep model's state is ten feature averages, not one variance: two
+//! states with the same one-day variance can have one-month at-the-money
+//! vols from 0.26 to 0.40 (measured by nested Monte Carlo when this was
+//! designed), so a table keyed on the one-day variance alone, like the
+//! GJR-GARCH one ([`super::surrogate`]), misses by up to 8 vol points. Here
+//! each maturity knot `T` has its own key: the forecast risk-neutral vol to
+//! `T`, `σ̂_T = exp(ŷ_T/2)` with `ŷ_T = β_T·x` a least-squares regression of
+//! `ln E^Q[mean variance over T days]` on the state's regressors `x` (a
+//! constant, the network's ten clamped inputs, ln of the one-day variance
+//! and ln of the model's mean-field forecast to `T`, the network run
+//! forward with each draw replaced by its moments), fitted across the
+//! table's states by nested Monte Carlo. Residual sd: 0.07 in ln variance
+//! (0.10 without the mean-field term), measured on the shipped model.
+//!
+//! Fit ([`TermTable::fit`]): 672 states of the model's own stationary regime
+//! (32 at each of 21 quantiles of the one-day variance), each started as a
+//! risk-neutral generator with `paths_per_state` nested paths to 378 days.
+//! For each maturity knot the states are sorted by `ŷ_T` and cut into 21
+//! groups of 32. A group's *shape* is the law of its pooled log ratios
+//! `ln(S_T/F_T)`, each state's divided by its own forecast `σ̂_T√T` (so
+//! pooling states of different width does not fatten the tails), in 256
+//! blocks as in the GARCH table; its key is the group's mean forecast vol.
+//!
+//! Prices: a chain at maturity `t` mixes the shapes of the two maturity
+//! knots around `t`, each at the two keys around the state's own forecast
+//! for that knot (weights linear in vol and in days), every shape scaled by
+//! the state's forecast standard deviation to `t` and renormalised to mean
+//! 1 ([`Slice`]). Each slice is therefore an expectation under one mean-1
+//! law: no butterfly, vertical-spread or parity violation. The weights
+//! differ between maturities (each has its own key), so calendar order is
+//! imposed when a chain is priced: the call function of each expiry is the
+//! running maximum, in forward moneyness, of its own and those of the
+//! shorter expiries ([`TermTable::chain_calls`]); a maximum of call
+//! functions of mean-1 laws is one too.
+//!
+//! The table is fitted once per model and variance premium and stored beside
+//! the model (`pricing.safetensors` with `pricing.json`, written by
+//! `synthmarket fit-pricing`); its accuracy against nested Monte Carlo at
+//! fresh states is measured by [`probe`] and stated in the model card.
+
+use super::risk_neutral::{nested_calls, terminal_ratios_and_variance, RiskNeutral};
+use super::surrogate::{block_edges, bracket, DAY_KNOTS};
+use super::{implied_vol, BlackScholes};
+use crate::deep::{DeepGenerator, FeatureState, MixtureNet, N_FEATURES};
+use crate::error::{Error, Result};
+use crate::market::{MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
+use crate::sim::PathGenerator;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Regressors of the variance forecast: a constant, the network's ten
+/// clamped features, ln of the one-day variance and ln of the mean-field
+/// forecast to the maturity knot
+/// ([`crate::deep::MixtureNet::mean_field_variance`]).
+pub const REGRESSORS: usize = N_FEATURES + 3;
+
+/// States per group (one law per group and maturity knot).
+const GROUP: usize = 32;
+
+/// How a table was fitted (`pricing.json`), and what its probe measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermTableInfo {
+    /// λ of the pricing measure.
+    pub variance_premium: f64,
+    /// Nested paths per state.
+    pub paths_per_state: u64,
+    /// States in the fit.
+    pub states: usize,
+    /// Seed of the fit.
+    pub seed: u64,
+    /// Maturity knots (trading days).
+    pub days: Vec<u32>,
+    /// Accuracy against nested Monte Carlo at fresh states, if measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeSummary>,
+}
+
+/// The deep model's pricing table (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermTable {
+    info: TermTableInfo,
+    /// The model (its mean-field forecasts are regressors).
+    net: MixtureNet,
+    /// Per maturity knot, the regression coefficients.
+    coef: Vec<[f64; REGRESSORS]>,
+    /// Per maturity knot, the ascending keys (forecast vols) of its groups.
+    keys: Vec<Vec<f64>>,
+    /// Block probabilities (the same for every law).
+    p: Vec<f64>,
+    /// Shape of (maturity j, group g) at `j·groups + g`: ascending values
+    /// of `ln(S_T/F_T) / (σ̂√T)` under `p`.
+    x: Vec<Vec<f64>>,
+}
+
+impl Serialize for TermTable {
+    /// run.json's record: how the table was fitted.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.info.serialize(s)
+    }
+}
+
+impl TermTable {
+    /// Fits the table for `model` (real-world; its start state is
+    /// irrelevant) under `measure`, with `paths_per_state` nested paths from
+    /// each of the 672 states. `progress` is called with the number of states
+    /// done.
+    pub fn fit(
+        model: &DeepGenerator,
+        measure: &RiskNeutral,
+        paths_per_state: u64,
+        seed: u64,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<Self> {
+        // At least 2 samples in the smallest block (2 %/256 of 32 states'
+        // pooled paths).
+        if paths_per_state < 820 {
+            return Err(Error::parameter(
+                "paths",
+                paths_per_state,
+                "at least 820 nested paths per state (2 samples in the smallest tail block)",
+            ));
+        }
+        let groups = model.surrogate_knots(measure, seed);
+        let gens: Vec<&DeepGenerator> = groups.iter().flat_map(|k| &k.generators).collect();
+        let net = model.net().clone();
+        let days = DAY_KNOTS.to_vec();
+        let day_steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
+        let lambda = measure.variance_premium;
+        let (mut s, mut v) = ([0.0], [0.0]);
+        let mut raw = [0.0; crate::deep::STATE_LEN];
+        // Per state: regressors, ln E[mean variance] per knot, and the
+        // corrected ratios per knot (f32: 670 states × 1,250 paths × 20
+        // knots would be 130 MB in f64; f32 keeps 7 digits, far below the
+        // Monte-Carlo error of a block mean).
+        let mut xs = Vec::with_capacity(gens.len());
+        let mut ys: Vec<Vec<f64>> = Vec::with_capacity(gens.len());
+        let mut ratios: Vec<Vec<Vec<f32>>> = Vec::with_capacity(gens.len());
+        for (i, g) in gens.iter().enumerate() {
+            let state = g.initial_state();
+            g.observe(&state, &mut s, &mut v);
+            g.observe_state(&state, &mut raw);
+            let mf = mean_field(&net, &raw, &day_steps)?;
+            xs.push(
+                mf.iter()
+                    .map(|f| regressors(&net, &raw, v[0] / lambda, *f))
+                    .collect::<Result<Vec<_>>>()?,
+            );
+            let sample = terminal_ratios_and_variance(
+                *g,
+                seed.wrapping_add(i as u64),
+                paths_per_state,
+                &day_steps,
+            )?;
+            let n = sample.len() as f64;
+            ys.push(
+                (0..days.len())
+                    .map(|m| (sample.iter().map(|(_, a)| a[m]).sum::<f64>() / n).ln())
+                    .collect(),
+            );
+            ratios.push(
+                (0..days.len())
+                    .map(|m| {
+                        let mean = sample.iter().map(|(r, _)| r[m]).sum::<f64>() / n;
+                        sample.iter().map(|(r, _)| (r[m] / mean) as f32).collect()
+                    })
+                    .collect(),
+            );
+            progress(i + 1);
+        }
+        let n_groups = gens.len() / GROUP;
+        let mut coef = Vec::with_capacity(days.len());
+        let mut keys = Vec::with_capacity(days.len());
+        let mut x = Vec::with_capacity(days.len() * n_groups);
+        let mut p = Vec::new();
+        for (m, &d) in days.iter().enumerate() {
+            let y: Vec<f64> = ys.iter().map(|y| y[m]).collect();
+            let xm: Vec<[f64; REGRESSORS]> = xs.iter().map(|x| x[m]).collect();
+            let beta = least_squares(&xm, &y)?;
+            let mut order: Vec<(f64, usize)> = xm
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (dot(&beta, x), i))
+                .collect();
+            let resid = (order
+                .iter()
+                .zip(&y)
+                .map(|((f, _), y)| (y - f).powi(2))
+                .sum::<f64>()
+                / y.len() as f64)
+                .sqrt();
+            tracing::debug!("variance forecast at {d} days: residual sd {resid:.3} in ln variance");
+            order.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let root_t = (f64::from(d) / TRADING_DAYS_PER_YEAR).sqrt();
+            let mut key = Vec::with_capacity(n_groups);
+            for g in 0..n_groups {
+                let members = &order[g * GROUP..(g + 1) * GROUP];
+                key.push((members.iter().map(|(f, _)| f).sum::<f64>() / GROUP as f64 / 2.0).exp());
+                // Each state's log ratios in units of its own forecast
+                // standard deviation σ̂√T: the pooled law is the group's
+                // shape, not a mixture of its members' different widths.
+                let mut pool: Vec<f64> = members
+                    .iter()
+                    .flat_map(|&(f, i)| {
+                        let unit = (f / 2.0).exp() * root_t;
+                        ratios[i][m].iter().map(move |r| f64::from(*r).ln() / unit)
+                    })
+                    .collect();
+                let (w, means) = block_averages(&mut pool);
+                p = w;
+                x.push(means);
+            }
+            if key.windows(2).any(|k| k[0] >= k[1]) {
+                return Err(Error::Internal(format!(
+                    "pricing table keys must increase at {d} days: {key:?}"
+                )));
+            }
+            coef.push(beta);
+            keys.push(key);
+        }
+        Ok(Self::assemble(
+            TermTableInfo {
+                variance_premium: lambda,
+                paths_per_state,
+                states: gens.len(),
+                seed,
+                days,
+                probe: None,
+            },
+            net,
+            coef,
+            keys,
+            p,
+            x,
+        ))
+    }
+
+    fn assemble(
+        info: TermTableInfo,
+        net: MixtureNet,
+        coef: Vec<[f64; REGRESSORS]>,
+        keys: Vec<Vec<f64>>,
+        p: Vec<f64>,
+        x: Vec<Vec<f64>>,
+    ) -> Self {
+        TermTable {
+            info,
+            net,
+            coef,
+            keys,
+            p,
+            x,
+        }
+    }
+
+    /// How the table was fitted.
+    pub fn info(&self) -> &TermTableInfo {
+        &self.info
+    }
+
+    /// λ of the pricing measure the laws are under.
+    pub fn variance_premium(&self) -> f64 {
+        self.info.variance_premium
+    }
+
+    /// Records the probe's summary (stored in `pricing.json`).
+    pub fn set_probe(&mut self, probe: ProbeSummary) {
+        self.info.probe = Some(probe);
+    }
+
+    /// Longest maturity the table prices, in years.
+    pub fn max_maturity(&self) -> f64 {
+        f64::from(*self.info.days.last().unwrap_or(&0)) / TRADING_DAYS_PER_YEAR
+    }
+
+    /// The forecast `ŷ` (ln of the risk-neutral mean variance) at maturity
+    /// knots `0..=last` of a state (`raw`: the generator's
+    /// [`PathGenerator::observe_state`] values; `variance`: its real-world
+    /// annualised one-day variance).
+    pub fn forecasts(&self, raw: &[f64], variance: f64, last: usize) -> Result<Vec<f64>> {
+        let steps: Vec<usize> = self.info.days[..=last]
+            .iter()
+            .map(|&d| d as usize)
+            .collect();
+        mean_field(&self.net, raw, &steps)?
+            .iter()
+            .zip(&self.coef)
+            .map(|(f, beta)| Ok(dot(beta, &regressors(&self.net, raw, variance, *f)?)))
+            .collect()
+    }
+
+    /// The last maturity knot a maturity `t` (years) needs.
+    fn last_knot(&self, t: f64) -> usize {
+        bracket(&self.info.days, t * TRADING_DAYS_PER_YEAR).0 + 1
+    }
+
+    /// The law of `S_T/F_T` for maturity `t` (years, at most
+    /// [`Self::max_maturity`]) in a state whose [`Self::forecasts`] are `f`
+    /// (through the knot after `t` at least): the mixture of the (at most
+    /// four) shapes around the state's forecasts at the two maturity knots
+    /// around `t`, each scaled by the forecast standard deviation `σ̂(t)√t`
+    /// (ln σ̂² linear in days between knots) and renormalised to mean 1.
+    pub fn slice(&self, f: &[f64], t: f64) -> Slice {
+        let (j, wj) = bracket(&self.info.days, t * TRADING_DAYS_PER_YEAR);
+        let n_groups = self.keys[0].len();
+        let scale = ((1.0 - wj) * f[j] + wj * f[j + 1])
+            .mul_add(0.5, 0.5 * t.max(0.0).ln())
+            .exp();
+        let mut laws = Vec::with_capacity(4);
+        for (m, wm) in [(j, 1.0 - wj), (j + 1, wj)] {
+            let (g, wg) = bracket(&self.keys[m], (f[m] / 2.0).exp());
+            for (idx, w) in [
+                (m * n_groups + g, wm * (1.0 - wg)),
+                (m * n_groups + g + 1, wm * wg),
+            ] {
+                if w > 0.0 {
+                    laws.push(ScaledLaw::new(&self.x[idx], &self.p, scale, w));
+                }
+            }
+        }
+        Slice { laws }
+    }
+
+    /// Undiscounted call prices per unit forward for a whole chain in one
+    /// state: `slices[e] = (maturity in years, strikes in units of that
+    /// maturity's forward)`. Each expiry's call function is the running
+    /// maximum of its own and those of every shorter expiry of the chain
+    /// (calendar order, see the module docs).
+    pub fn chain_calls(
+        &self,
+        raw: &[f64],
+        variance: f64,
+        slices: &[(f64, Vec<f64>)],
+    ) -> Result<Vec<Vec<f64>>> {
+        let last = slices
+            .iter()
+            .map(|(t, _)| self.last_knot(*t))
+            .max()
+            .unwrap_or(1);
+        let f = self.forecasts(raw, variance, last)?;
+        let laws: Vec<Slice> = slices.iter().map(|(t, _)| self.slice(&f, *t)).collect();
+        Ok(slices
+            .iter()
+            .map(|(t, ks)| {
+                ks.iter()
+                    .map(|&k| {
+                        slices
+                            .iter()
+                            .zip(&laws)
+                            .filter(|((u, _), _)| u <= t)
+                            .map(|(_, law)| law.call(k))
+                            .fold(0.0, f64::max)
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Writes `pricing.safetensors` and `pricing.json` into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        use candle_core::{Device, Tensor};
+        let cpu = &Device::Cpu;
+        let (nm, ng, nb) = (self.keys.len(), self.keys[0].len(), self.p.len());
+        let t = |v: Vec<f64>, shape: &[usize]| {
+            Tensor::from_vec(v, shape, cpu)
+                .map_err(|e| Error::Internal(format!("table tensor: {e}")))
+        };
+        let tensors = std::collections::HashMap::from([
+            (
+                "coef".to_string(),
+                t(
+                    self.coef.iter().flatten().copied().collect(),
+                    &[nm, REGRESSORS],
+                )?,
+            ),
+            ("keys".to_string(), t(self.keys.concat(), &[nm, ng])?),
+            ("p".to_string(), t(self.p.clone(), &[nb])?),
+            ("x".to_string(), t(self.x.concat(), &[nm, ng, nb])?),
+        ]);
+        let path = dir.join("pricing.safetensors");
+        let tmp = dir.join(".pricing.safetensors.partial");
+        candle_core::safetensors::save(&tensors, &tmp).map_err(|e| Error::Write {
+            path: tmp.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        std::fs::rename(&tmp, &path).map_err(|source| Error::Write { path, source })?;
+        let mut json = serde_json::to_vec_pretty(&self.info)
+            .map_err(|e| Error::Internal(format!("serialising pricing.json: {e}")))?;
+        json.push(b'\n');
+        crate::io::write_atomic(dir.join("pricing.json"), &json)
+    }
+
+    /// Reads a table written by [`Self::save`] (`name` names the source in
+    /// errors). Every law is renormalised to mean 1 and checked.
+    /// `net` is the model the table was fitted for.
+    pub fn from_bytes(json: &[u8], tensors: &[u8], name: &str, net: MixtureNet) -> Result<Self> {
+        let bad = |why: String| Error::parameter("pricing table", name, why);
+        let info: TermTableInfo =
+            serde_json::from_slice(json).map_err(|e| bad(format!("pricing.json: {e}")))?;
+        let map = candle_core::safetensors::load_buffer(tensors, &candle_core::Device::Cpu)
+            .map_err(|e| bad(format!("pricing.safetensors: {e}")))?;
+        let get = |k: &str| -> Result<(Vec<usize>, Vec<f64>)> {
+            let t = map
+                .get(k)
+                .ok_or_else(|| bad(format!("pricing.safetensors has no tensor `{k}`")))?;
+            let v = t
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f64>())
+                .map_err(|e| bad(format!("tensor `{k}`: {e}")))?;
+            Ok((t.dims().to_vec(), v))
+        };
+        let (cs, coef) = get("coef")?;
+        let (ks, keys) = get("keys")?;
+        let (_, p) = get("p")?;
+        let (xs, x) = get("x")?;
+        let (nm, ng, nb) = (info.days.len(), ks.get(1).copied().unwrap_or(0), p.len());
+        if cs != [nm, REGRESSORS]
+            || ks != [nm, ng]
+            || xs != [nm, ng, nb]
+            || ng < 2
+            || [&coef, &keys, &p, &x]
+                .iter()
+                .any(|v| v.iter().any(|x| !x.is_finite()))
+            || p.iter().any(|p| *p < 0.0)
+            || keys.chunks(ng).any(|k| k.windows(2).any(|w| w[0] >= w[1]))
+            || info.days.windows(2).any(|d| d[0] >= d[1])
+        {
+            return Err(bad(
+                "shapes or values do not form a table (refit it with `synthmarket fit-pricing`)"
+                    .into(),
+            ));
+        }
+        let total: f64 = p.iter().sum();
+        let p: Vec<f64> = p.iter().map(|q| q / total).collect();
+        let x: Vec<Vec<f64>> = x.chunks(nb).map(<[f64]>::to_vec).collect();
+        if x.iter().any(|l| l.windows(2).any(|w| w[0] > w[1])) {
+            return Err(bad("a law's values are not ascending".into()));
+        }
+        Ok(Self::assemble(
+            info,
+            net,
+            coef.chunks(REGRESSORS)
+                .map(|c| c.try_into().expect("chunks of REGRESSORS"))
+                .collect(),
+            keys.chunks(ng).map(<[f64]>::to_vec).collect(),
+            p,
+            x,
+        ))
+    }
+
+    /// Reads `pricing.json` and `pricing.safetensors` from `dir`; `None`
+    /// when the model has no table.
+    pub fn load(dir: &Path, net: &MixtureNet) -> Result<Option<Self>> {
+        let (j, t) = (dir.join("pricing.json"), dir.join("pricing.safetensors"));
+        if !j.exists() && !t.exists() {
+            return Ok(None);
+        }
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|source| Error::Read {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        Self::from_bytes(
+            &read(&j)?,
+            &read(&t)?,
+            &dir.display().to_string(),
+            net.clone(),
+        )
+        .map(Some)
+    }
+}
+
+/// One maturity's law of `S_T/F_T` in one state: a mixture of scaled
+/// shapes, each of mean 1.
+#[derive(Debug, Clone)]
+pub struct Slice {
+    laws: Vec<ScaledLaw>,
+}
+
+#[derive(Debug, Clone)]
+struct ScaledLaw {
+    weight: f64,
+    /// Ascending values `exp(a·y)/E[exp(a·y)]`.
+    x: Vec<f64>,
+    /// Suffix sums of p·x and of p.
+    sx: Vec<f64>,
+    sw: Vec<f64>,
+}
+
+impl ScaledLaw {
+    fn new(y: &[f64], p: &[f64], a: f64, weight: f64) -> Self {
+        let mut x: Vec<f64> = y.iter().map(|y| (a * y).exp()).collect();
+        let mean: f64 = x.iter().zip(p).map(|(x, p)| x * p).sum();
+        for v in &mut x {
+            *v /= mean;
+        }
+        let n = x.len();
+        let (mut sx, mut sw) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+        for i in (0..n).rev() {
+            sx[i] = sx[i + 1] + p[i] * x[i];
+            sw[i] = sw[i + 1] + p[i];
+        }
+        ScaledLaw { weight, x, sx, sw }
+    }
+}
+
+impl Slice {
+    /// `E[(S_T/F − k)^+]`.
+    pub fn call(&self, k: f64) -> f64 {
+        self.laws
+            .iter()
+            .map(|l| {
+                let first = l.x.partition_point(|x| *x <= k);
+                l.weight * (l.sx[first] - k * l.sw[first])
+            })
+            .sum()
+    }
+}
+
+/// Block probabilities and block averages of the sorted sample (blocks at
+/// the GARCH table's edges), with no renormalisation: the values are
+/// log-ratio shapes, mapped to mean-1 laws when priced.
+fn block_averages(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
+    sample.sort_by(f64::total_cmp);
+    let n = sample.len();
+    let cuts: Vec<usize> = block_edges()
+        .iter()
+        .map(|u| ((u * n as f64).round() as usize).min(n))
+        .collect();
+    cuts.windows(2)
+        .map(|c| {
+            let part = &sample[c[0]..c[1]];
+            (
+                part.len() as f64 / n as f64,
+                part.iter().sum::<f64>() / part.len().max(1) as f64,
+            )
+        })
+        .unzip()
+}
+
+/// The regressors of a state: 1, the ten network inputs (clamped as the
+/// network clamps them), ln of the one-day variance, ln of the mean-field
+/// forecast `mf`.
+fn regressors(net: &MixtureNet, raw: &[f64], variance: f64, mf: f64) -> Result<[f64; REGRESSORS]> {
+    let state = feature_state(raw)?;
+    let mut f = [0.0; N_FEATURES];
+    state.features(&mut f);
+    let mut x = [0.0; REGRESSORS];
+    x[0] = 1.0;
+    for (i, (v, [lo, hi])) in f.iter().zip(&net.config().feature_bounds).enumerate() {
+        x[i + 1] = v.clamp(*lo, *hi);
+    }
+    x[N_FEATURES + 1] = variance.max(1e-12).ln();
+    x[N_FEATURES + 2] = mf.max(1e-300).ln();
+    Ok(x)
+}
+
+fn feature_state(raw: &[f64]) -> Result<FeatureState> {
+    FeatureState::from_slice(raw).ok_or_else(|| {
+        Error::Internal(format!(
+            "deep pricing needs the model's {} state values, got {raw:?}",
+            crate::deep::STATE_LEN
+        ))
+    })
+}
+
+/// The mean-field forecasts of a state at `days`.
+fn mean_field(net: &MixtureNet, raw: &[f64], days: &[usize]) -> Result<Vec<f64>> {
+    Ok(net.mean_field_variance(&feature_state(raw)?, days))
+}
+
+fn dot(a: &[f64; REGRESSORS], b: &[f64; REGRESSORS]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
+/// Least squares by SVD (the feature averages are strongly collinear; the
+/// pseudo-inverse keeps the fit stable).
+fn least_squares(x: &[[f64; REGRESSORS]], y: &[f64]) -> Result<[f64; REGRESSORS]> {
+    let a = nalgebra::DMatrix::from_fn(x.len(), REGRESSORS, |i, j| x[i][j]);
+    let b = nalgebra::DVector::from_column_slice(y);
+    let beta = a
+        .svd(true, true)
+        .solve(&b, 1e-10)
+        .map_err(|e| Error::Internal(format!("variance forecast regression: {e}")))?;
+    let mut out = [0.0; REGRESSORS];
+    out.copy_from_slice(beta.as_slice());
+    Ok(out)
+}
+
+/// The table's accuracy against nested Monte Carlo at fresh states.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeSummary {
+    /// States probed (from a stationary run with another seed).
+    pub states: usize,
+    /// Nested paths per state.
+    pub paths: u64,
+    /// Maturities probed (trading days).
+    pub days: Vec<u32>,
+    /// Largest |table − nested| implied-vol error at the money (vol points,
+    /// i.e. percent).
+    pub atm_max: f64,
+    /// RMS at-the-money error (vol points).
+    pub atm_rms: f64,
+    /// Largest error across ±2 forecast standard deviations of moneyness.
+    pub wing_max: f64,
+    /// RMS error across ±2 standard deviations.
+    pub wing_rms: f64,
+    /// Standard error of a nested at-the-money vol (vol points), the noise
+    /// floor of the comparison.
+    pub atm_se: f64,
+    /// Options left out because no nested path finished beyond the strike
+    /// (far upside calls of stressed states): their vol is not resolved.
+    #[serde(default)]
+    pub unresolved: usize,
+}
+
+/// One probed option: state, maturity (days), moneyness in forecast
+/// standard deviations, table and nested implied vols.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ProbePoint {
+    /// Index of the state.
+    pub state: usize,
+    /// Its one-day real-world variance.
+    pub variance: f64,
+    /// Maturity in trading days.
+    pub days: u32,
+    /// ln(K/F) in units of σ̂√T.
+    pub sd: f64,
+    /// Table implied vol.
+    pub table: f64,
+    /// Nested Monte-Carlo implied vol.
+    pub nested: f64,
+}
+
+/// Standard-deviation moneyness of the probe's strikes.
+pub const PROBE_SD: [f64; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
+
+/// Compares `table` with nested Monte Carlo (`paths` per state) at `states`
+/// states drawn from `model`'s stationary regime with `seed` (spread over
+/// the variance quantiles 0.02–0.98), at `days` maturities and strikes at
+/// [`PROBE_SD`] forecast standard deviations. Calls `progress` per state.
+pub fn probe(
+    table: &TermTable,
+    model: &DeepGenerator,
+    states: usize,
+    paths: u64,
+    days: &[u32],
+    seed: u64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(ProbeSummary, Vec<ProbePoint>)> {
+    let measure = RiskNeutral::new(0.0, 0.0, table.variance_premium())?;
+    let knots = model.surrogate_knots(&measure, seed);
+    // One state from each of `states` evenly spread knots.
+    let picks: Vec<&DeepGenerator> = (0..states)
+        .map(|i| {
+            let at = (i * (knots.len() - 1)) / (states - 1).max(1);
+            &knots[at.clamp(2, knots.len() - 3)].generators[i % GROUP]
+        })
+        .collect();
+    let market = MarketState::new(1.0, 0.0, 0.0)?;
+    let mut points = Vec::new();
+    let (mut s, mut v) = ([0.0], [0.0]);
+    let mut raw = [0.0; crate::deep::STATE_LEN];
+    let mut se2 = Vec::new();
+    for (i, g) in picks.iter().enumerate() {
+        let st = g.initial_state();
+        g.observe(&st, &mut s, &mut v);
+        g.observe_state(&st, &mut raw);
+        let variance = v[0] / table.variance_premium();
+        let mut strikes = Vec::new();
+        for &d in days {
+            let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
+            let m = table
+                .info
+                .days
+                .iter()
+                .position(|&k| k >= d)
+                .unwrap_or(table.info.days.len() - 1);
+            let f = table.forecasts(&raw, variance, m)?;
+            let sd = (f[m] / 2.0).exp() * t.sqrt();
+            strikes.push(PROBE_SD.iter().map(|z| (z * sd).exp()).collect::<Vec<_>>());
+        }
+        let steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
+        let nested = nested_calls(*g, &measure, 1.0, seed ^ 0x5eed, paths, &steps, &strikes)?;
+        for ((&d, ks), calls) in days.iter().zip(&strikes).zip(&nested) {
+            let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
+            let slices = vec![(t, ks.clone())];
+            let mix_calls = table.chain_calls(&raw, variance, &slices)?;
+            for (n, ((&k, &c), z)) in ks.iter().zip(calls).zip(PROBE_SD).enumerate() {
+                // Out-of-the-money options (puts below the forward, by
+                // parity: F = 1, no discounting), whose prices pin the vol.
+                let (ty, otm) = if k < 1.0 {
+                    (OptionType::Put, 1.0 - k)
+                } else {
+                    (OptionType::Call, 0.0)
+                };
+                let spec = OptionSpec::new(ty, k, t)?;
+                let iv = |call: f64| implied_vol(call - otm, &spec, &market).unwrap_or(f64::NAN);
+                let nested_iv = iv(c);
+                if z == 0.0 && nested_iv.is_finite() {
+                    // SE of the ATM call price from the sample: ≈ σ_payoff/√n;
+                    // in vol terms divided by vega.
+                    let vega = BlackScholes::new(nested_iv)?.greeks(&spec, &market).vega;
+                    let sd_payoff = (nested_iv * nested_iv * t).sqrt() * 0.6;
+                    se2.push((sd_payoff / (paths as f64).sqrt() / vega).powi(2));
+                }
+                points.push(ProbePoint {
+                    state: i,
+                    variance,
+                    days: d,
+                    sd: z,
+                    table: iv(mix_calls[0][n]),
+                    nested: nested_iv,
+                });
+            }
+        }
+        progress(i + 1);
+    }
+    // A nested vol of 0 means no nested path finished beyond the strike: the
+    // option is not resolved by the sample, and its vol is not compared.
+    let resolved = |p: &ProbePoint| p.nested > 0.0;
+    let unresolved = points.iter().filter(|p| !resolved(p)).count();
+    let err = |f: &dyn Fn(&ProbePoint) -> bool| {
+        let e: Vec<f64> = points
+            .iter()
+            .filter(|p| f(p) && resolved(p))
+            .map(|p| 100.0 * (p.table - p.nested).abs())
+            .collect();
+        let max = e.iter().copied().fold(0.0, f64::max);
+        let rms = (e.iter().map(|x| x * x).sum::<f64>() / e.len().max(1) as f64).sqrt();
+        // A NaN anywhere fails the comparison loudly.
+        if e.iter().any(|x| !x.is_finite()) {
+            (f64::NAN, f64::NAN)
+        } else {
+            (max, rms)
+        }
+    };
+    let (atm_max, atm_rms) = err(&|p| p.sd == 0.0);
+    let (wing_max, wing_rms) = err(&|_| true);
+    let atm_se = 100.0 * (se2.iter().sum::<f64>() / se2.len().max(1) as f64).sqrt();
+    Ok((
+        ProbeSummary {
+            states,
+            paths,
+            days: days.to_vec(),
+            atm_max,
+            atm_rms,
+            wing_max,
+            wing_rms,
+            atm_se,
+            unresolved,
+        },
+        points,
+    ))
+}
