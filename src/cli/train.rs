@@ -29,9 +29,14 @@ Output (--out DIR): config.json, model.safetensors, metrics.json (losses per
 epoch, held-out NLL beside GJR-GARCH-t's, test-period scorecards of the deep
 model and the baselines) and MODEL_CARD.md.
 
+Option chains of the model's paths need its pricing table: run
+`synthmarket fit-pricing --model DIR` once after training (about 3 minutes
+on 2 cores); without it `simulate --options` fits one in memory each time.
+
 Example:
   synthmarket train --data data/sp500_daily.csv --data data/nasdaq_daily.csv --out models/mine
-  synthmarket simulate --model deep --model-path models/mine --paths 100 --out runs/deep";
+  synthmarket simulate --model deep --model-path models/mine --paths 100 --out runs/deep
+  synthmarket fit-pricing --model models/mine";
 
 /// `synthmarket train`.
 #[derive(Debug, Args)]

@@ -550,6 +550,16 @@ pub fn save(net: &MixtureNet, dir: &std::path::Path) -> Result<()> {
         SHAPE_NAME.to_string(),
         Tensor::from_vec(shape, 4 * K, &dev).map_err(candle_err)?,
     );
+    // A pricing table in the directory belongs to the model being replaced
+    // (`synthmarket fit-pricing` writes one for this model).
+    for stale in ["pricing.json", "pricing.safetensors"] {
+        let path = dir.join(stale);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::Write { path, source }),
+        }
+    }
     let partial = dir.join(".model.safetensors.partial");
     candle_core::safetensors::save(&tensors, &partial).map_err(candle_err)?;
     std::fs::rename(&partial, dir.join("model.safetensors")).map_err(|source| Error::Write {
