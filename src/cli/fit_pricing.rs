@@ -76,7 +76,7 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
         ));
     }
     let started = std::time::Instant::now();
-    if cmd.probe_only {
+    let (table, points) = if cmd.probe_only {
         let mut table = TermTable::load(&cmd.model, &net)?.ok_or_else(|| {
             Error::parameter(
                 "model",
@@ -92,21 +92,18 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
             cmd.probe_paths,
             quiet,
         )?;
-        table.save(&cmd.model)?;
-        if let Some(p) = &table.info().probe {
-            write_card_section(&cmd.model, &table, p, &points)?;
-        }
-        return Ok(());
-    }
-    let (table, points) = fit_and_probe(
-        &net,
-        &measure,
-        cmd.paths,
-        cmd.seed,
-        cmd.probe_states,
-        cmd.probe_paths,
-        quiet,
-    )?;
+        (table, points)
+    } else {
+        fit_and_probe(
+            &net,
+            &measure,
+            cmd.paths,
+            cmd.seed,
+            cmd.probe_states,
+            cmd.probe_paths,
+            quiet,
+        )?
+    };
     table.save(&cmd.model)?;
     if let Some(p) = &table.info().probe {
         write_card_section(&cmd.model, &table, p, &points)?;

@@ -405,14 +405,24 @@ pub(super) fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) 
 /// The block probabilities and block means of the sorted sample (blocks at
 /// [`block_edges`]), the means rescaled so the law has mean exactly 1.
 pub(super) fn block_means(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
+    let (weights, mut means) = block_averages(sample);
+    let mean: f64 = weights.iter().zip(&means).map(|(w, x)| w * x).sum();
+    for x in &mut means {
+        *x /= mean;
+    }
+    (weights, means)
+}
+
+/// Sorts `sample` and returns the probabilities and plain averages of its
+/// blocks at [`block_edges`].
+pub(super) fn block_averages(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
     sample.sort_by(f64::total_cmp);
     let n = sample.len();
     let cuts: Vec<usize> = block_edges()
         .iter()
         .map(|u| ((u * n as f64).round() as usize).min(n))
         .collect();
-    let (weights, mut means): (Vec<f64>, Vec<f64>) = cuts
-        .windows(2)
+    cuts.windows(2)
         .map(|c| {
             let part = &sample[c[0]..c[1]];
             (
@@ -420,12 +430,7 @@ pub(super) fn block_means(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
                 part.iter().sum::<f64>() / part.len().max(1) as f64,
             )
         })
-        .unzip();
-    let mean: f64 = weights.iter().zip(&means).map(|(w, x)| w * x).sum();
-    for x in &mut means {
-        *x /= mean;
-    }
-    (weights, means)
+        .unzip()
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@
 //! fresh states is measured by [`probe`] and stated in the model card.
 
 use super::risk_neutral::{nested_calls, terminal_ratios_and_variance, RiskNeutral};
-use super::surrogate::{block_edges, bracket, DAY_KNOTS};
+use super::surrogate::{block_averages, bracket, DAY_KNOTS};
 use super::{implied_vol, BlackScholes};
 use crate::deep::{DeepGenerator, FeatureState, MixtureNet, N_FEATURES};
 use crate::error::{Error, Result};
@@ -518,27 +518,6 @@ impl Slice {
             })
             .sum()
     }
-}
-
-/// Block probabilities and block averages of the sorted sample (blocks at
-/// the GARCH table's edges), with no renormalisation: the values are
-/// log-ratio shapes, mapped to mean-1 laws when priced.
-fn block_averages(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
-    sample.sort_by(f64::total_cmp);
-    let n = sample.len();
-    let cuts: Vec<usize> = block_edges()
-        .iter()
-        .map(|u| ((u * n as f64).round() as usize).min(n))
-        .collect();
-    cuts.windows(2)
-        .map(|c| {
-            let part = &sample[c[0]..c[1]];
-            (
-                part.len() as f64 / n as f64,
-                part.iter().sum::<f64>() / part.len().max(1) as f64,
-            )
-        })
-        .unzip()
 }
 
 /// The regressors of a state: 1, the ten network inputs (clamped as the
