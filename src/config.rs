@@ -885,11 +885,6 @@ pub const DEFAULT_VARIANCE_PREMIUM: f64 = 1.38;
 /// of an at-the-money implied vol about 0.1 vol point).
 pub const GARCH_TABLE_PATHS: u64 = 40_000;
 
-/// Fits the risk-neutral law table of GJR-GARCH-t chains (seconds).
-/// Nested paths per state of a deep pricing table fitted on the fly (the
-/// `fit-pricing` default).
-const DEEP_TABLE_PATHS: u64 = 1250;
-
 /// The deep model's pricing table: the one stored with the model (the
 /// shipped one, or `pricing.*` in `--model-path`) when it was fitted with
 /// this λ; otherwise one fitted now (minutes, with a progress bar).
@@ -915,24 +910,16 @@ fn deep_pricing_table(
             "the model has no pricing table; fitting one now (store it with `synthmarket fit-pricing --model DIR`)"
         );
     }
-    let grid = TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?;
-    let model = crate::deep::DeepGenerator::new(net.clone(), None, &grid)?;
-    let measure = crate::pricing::RiskNeutral::new(0.0, 0.0, lambda)?;
-    let bar = indicatif::ProgressBar::new(672);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} fitting the deep pricing table [{bar:40}] {pos}/{len} states, eta {eta}",
-        )
-        .expect("static template")
-        .progress_chars("=> "),
-    );
-    let table = crate::pricing::TermTable::fit(&model, &measure, DEEP_TABLE_PATHS, 2024, &|n| {
-        bar.set_position(n as u64)
-    })?;
-    bar.finish_and_clear();
-    Ok(table)
+    crate::cli::fit_pricing::fit_table(
+        net,
+        lambda,
+        crate::pricing::term_table::DEFAULT_PATHS_PER_STATE,
+        crate::pricing::term_table::DEFAULT_SEED,
+        false,
+    )
 }
 
+/// Fits the risk-neutral law table of GJR-GARCH-t chains (seconds).
 fn fit_garch_table(
     params: &GarchParams,
     s0: f64,

@@ -3,10 +3,11 @@
 //! states, and stores both beside the model.
 
 use crate::cli::table_number as num;
-use crate::deep::{DeepGenerator, MixtureNet};
+use crate::deep::MixtureNet;
 use crate::error::{Error, Result};
-use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
-use crate::pricing::term_table::{probe, ProbeSummary, TermTable};
+use crate::pricing::term_table::{
+    probe, ProbeSummary, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
+};
 use crate::pricing::RiskNeutral;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -46,10 +47,10 @@ pub struct FitPricingCmd {
     #[arg(long, default_value_t = crate::config::DEFAULT_VARIANCE_PREMIUM)]
     variance_premium: f64,
     /// Nested paths per state (the table pools 32 states per law)
-    #[arg(long, default_value_t = 1250)]
+    #[arg(long, default_value_t = DEFAULT_PATHS_PER_STATE)]
     paths: u64,
     /// Seed of the states and nested paths
-    #[arg(long, default_value_t = 2024)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     seed: u64,
     /// Fresh states at which the table is compared with nested Monte Carlo (0: no probe)
     #[arg(long, default_value_t = 8)]
@@ -67,7 +68,8 @@ const PROBE_DAYS: [u32; 3] = [21, 63, 126];
 
 pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
     let net = MixtureNet::load(&cmd.model)?;
-    let measure = RiskNeutral::new(0.0, 0.0, cmd.variance_premium)?;
+    // λ is checked before anything runs.
+    RiskNeutral::new(0.0, 0.0, cmd.variance_premium)?;
     if cmd.probe_states == 1 {
         return Err(Error::parameter(
             "probe-states",
@@ -76,34 +78,24 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
         ));
     }
     let started = std::time::Instant::now();
-    let (table, points) = if cmd.probe_only {
-        let mut table = TermTable::load(&cmd.model, &net)?.ok_or_else(|| {
+    let mut table = if cmd.probe_only {
+        TermTable::load(&cmd.model, &net)?.ok_or_else(|| {
             Error::parameter(
                 "model",
                 cmd.model.display(),
                 "has no pricing table to probe (run without --probe-only)",
             )
-        })?;
-        let points = probe_table(
-            &mut table,
-            &net,
-            cmd.seed,
-            cmd.probe_states,
-            cmd.probe_paths,
-            quiet,
-        )?;
-        (table, points)
+        })?
     } else {
-        fit_and_probe(
-            &net,
-            &measure,
-            cmd.paths,
-            cmd.seed,
-            cmd.probe_states,
-            cmd.probe_paths,
-            quiet,
-        )?
+        fit_table(&net, cmd.variance_premium, cmd.paths, cmd.seed, quiet)?
     };
+    let points = probe_table(
+        &mut table,
+        cmd.seed,
+        cmd.probe_states,
+        cmd.probe_paths,
+        quiet,
+    )?;
     table.save(&cmd.model)?;
     if let Some(p) = &table.info().probe {
         write_card_section(&cmd.model, &table, p, &points)?;
@@ -117,36 +109,32 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// Fits the table (with a progress bar unless `quiet`) and, when
-/// `probe_states > 0`, probes it.
-pub(crate) fn fit_and_probe(
+/// Fits a table with a progress bar (hidden when `quiet`): this command's
+/// fit, and `simulate`'s when a model has no table for the λ asked for.
+pub(crate) fn fit_table(
     net: &MixtureNet,
-    measure: &RiskNeutral,
+    variance_premium: f64,
     paths: u64,
     seed: u64,
-    probe_states: usize,
-    probe_paths: u64,
     quiet: bool,
-) -> Result<(TermTable, Vec<crate::pricing::term_table::ProbePoint>)> {
-    let model = DeepGenerator::new(
-        net.clone(),
-        None,
-        &TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?,
-    )?;
-    let bar = bar_for(quiet, 672, "fitting the pricing table", "states");
-    let mut table = TermTable::fit(&model, measure, paths, seed, &|n| {
+) -> Result<TermTable> {
+    let bar = bar_for(
+        quiet,
+        STATES as u64,
+        "fitting the deep pricing table",
+        "states",
+    );
+    let table = TermTable::fit(net, variance_premium, paths, seed, &|n| {
         bar.set_position(n as u64)
     })?;
     bar.finish_and_clear();
-    let points = probe_table(&mut table, net, seed, probe_states, probe_paths, quiet)?;
-    Ok((table, points))
+    Ok(table)
 }
 
 /// Probes `table` at `states` fresh states (none when 0), records the
 /// summary in it and returns the points.
 fn probe_table(
     table: &mut TermTable,
-    net: &MixtureNet,
     seed: u64,
     states: usize,
     paths: u64,
@@ -155,11 +143,6 @@ fn probe_table(
     if states == 0 {
         return Ok(Vec::new());
     }
-    let model = DeepGenerator::new(
-        net.clone(),
-        None,
-        &TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?,
-    )?;
     let bar = bar_for(
         quiet,
         states as u64,
@@ -168,7 +151,6 @@ fn probe_table(
     );
     let (summary, points) = probe(
         table,
-        &model,
         states,
         paths,
         &PROBE_DAYS,
@@ -192,7 +174,7 @@ fn probe_table(
 }
 
 /// A progress bar over `len` `unit`s (hidden when quiet).
-pub(crate) fn bar_for(quiet: bool, len: u64, what: &str, unit: &str) -> ProgressBar {
+fn bar_for(quiet: bool, len: u64, what: &str, unit: &str) -> ProgressBar {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {

@@ -5,7 +5,7 @@ mod calibrate;
 mod check_arbitrage;
 mod demo;
 mod facts;
-mod fit_pricing;
+pub(crate) mod fit_pricing;
 mod hedge;
 mod iv;
 mod price;

@@ -281,6 +281,26 @@ pub struct ChainRow {
 }
 
 impl ChainModel {
+    /// Rate and dividend yield per year the chains are priced with.
+    pub fn rate_dividend(&self) -> (f64, f64) {
+        match *self {
+            ChainModel::Black { rate, dividend }
+            | ChainModel::Heston { rate, dividend, .. }
+            | ChainModel::Table { rate, dividend, .. }
+            | ChainModel::Deep { rate, dividend, .. } => (rate, dividend),
+        }
+    }
+
+    /// λ of the daily models' pricing measure (`None` for Black–Scholes
+    /// and Heston chains, which have no variance premium).
+    pub fn variance_premium(&self) -> Option<f64> {
+        match self {
+            ChainModel::Table { table, .. } => Some(table.variance_premium()),
+            ChainModel::Deep { table, .. } => Some(table.variance_premium()),
+            ChainModel::Black { .. } | ChainModel::Heston { .. } => None,
+        }
+    }
+
     /// Prices every contract of `spec` on `date` for a path at `spot` with
     /// instantaneous variance `variance` and generator state `path_state`
     /// (the deep model's feature averages; empty for the other models).
@@ -292,12 +312,7 @@ impl ChainModel {
         variance: f64,
         path_state: &[f64],
     ) -> Result<Vec<ChainRow>> {
-        let (rate, dividend) = match *self {
-            ChainModel::Black { rate, dividend }
-            | ChainModel::Heston { rate, dividend, .. }
-            | ChainModel::Table { rate, dividend, .. }
-            | ChainModel::Deep { rate, dividend, .. } => (rate, dividend),
-        };
+        let (rate, dividend) = self.rate_dividend();
         let state = MarketState::new(spot, rate, dividend)?;
         let contracts = spec.contracts(date, spot);
         // The deep table prices the whole chain at once (calendar order

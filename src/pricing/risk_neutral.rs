@@ -152,22 +152,13 @@ pub(crate) fn terminal_ratios<G: PathGenerator>(
     paths: u64,
     days: &[usize],
 ) -> Result<Vec<Vec<f64>>> {
-    let last = days.iter().copied().max().unwrap_or(0);
-    Ok(Driver::new(seed, paths)
-        .collect(generator, last, |c: &PathChunk| {
-            (0..c.paths())
-                .map(|p| {
-                    let s0 = c.spot(p, 0)[0];
-                    days.iter().map(|&d| c.spot(p, d)[0] / s0).collect()
-                })
-                .collect::<Vec<Vec<f64>>>()
-        })?
+    Ok(terminal_ratios_and_variance(generator, seed, paths, days)?
         .into_iter()
-        .flatten()
+        .map(|(ratios, _)| ratios)
         .collect())
 }
 
-/// Like [`terminal_ratios`], with each path's average annualised variance
+/// [`terminal_ratios`] with each path's average annualised variance
 /// over its first `d` days for every `d` in `days` (the variance a path
 /// reports at day `k` drives the return from `k` to `k + 1`): per path,
 /// `(ratios, average variances)`.

@@ -15,7 +15,7 @@
 //! table's states by nested Monte Carlo. Residual sd: 0.07 in ln variance
 //! (0.10 without the mean-field term), measured on the shipped model.
 //!
-//! Fit ([`TermTable::fit`]): 672 states of the model's own stationary regime
+//! Fit ([`TermTable::fit`]): [`STATES`] = 672 states of the model's own stationary regime
 //! (32 at each of 21 quantiles of the one-day variance), each started as a
 //! risk-neutral generator with `paths_per_state` nested paths to 378 days.
 //! For each maturity knot the states are sorted by `ŷ_T` and cut into 21
@@ -42,11 +42,11 @@
 //! fresh states is measured by [`probe`] and stated in the model card.
 
 use super::risk_neutral::{nested_calls, terminal_ratios_and_variance, RiskNeutral};
-use super::surrogate::{block_averages, bracket, DAY_KNOTS};
+use super::surrogate::{block_averages, bracket, DAY_KNOTS, KNOT_LEVELS};
 use super::{implied_vol, BlackScholes};
 use crate::deep::{DeepGenerator, FeatureState, MixtureNet, N_FEATURES};
 use crate::error::{Error, Result};
-use crate::market::{MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
+use crate::market::{MarketState, OptionSpec, OptionType, TimeGrid, TRADING_DAYS_PER_YEAR};
 use crate::sim::PathGenerator;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -59,6 +59,27 @@ pub const REGRESSORS: usize = N_FEATURES + 3;
 
 /// States per group (one law per group and maturity knot).
 const GROUP: usize = 32;
+
+/// States in a fit: [`GROUP`] at each of the variance quantiles
+/// [`KNOT_LEVELS`].
+pub const STATES: usize = KNOT_LEVELS.len() * GROUP;
+
+/// Nested paths per state of a fit, unless asked otherwise
+/// (`fit-pricing --paths`, and a table fitted on the fly by `simulate`).
+pub const DEFAULT_PATHS_PER_STATE: u64 = 1250;
+
+/// Seed of a fit, unless asked otherwise.
+pub const DEFAULT_SEED: u64 = 2024;
+
+/// A generator of `net` for nested pricing (daily; its start is replaced by
+/// each state's).
+fn generator(net: &MixtureNet) -> Result<DeepGenerator> {
+    DeepGenerator::new(
+        net.clone(),
+        None,
+        &TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?,
+    )
+}
 
 /// How a table was fitted (`pricing.json`), and what its probe measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,13 +124,14 @@ impl Serialize for TermTable {
 }
 
 impl TermTable {
-    /// Fits the table for `model` (real-world; its start state is
-    /// irrelevant) under `measure`, with `paths_per_state` nested paths from
-    /// each of the 672 states. `progress` is called with the number of states
+    /// Fits the table for `net` under the pricing measure with variance
+    /// premium `variance_premium` (the rate and dividend only move the
+    /// forward), with `paths_per_state` nested paths from each of the
+    /// [`STATES`] states. `progress` is called with the number of states
     /// done.
     pub fn fit(
-        model: &DeepGenerator,
-        measure: &RiskNeutral,
+        net: &MixtureNet,
+        variance_premium: f64,
         paths_per_state: u64,
         seed: u64,
         progress: &(dyn Fn(usize) + Sync),
@@ -123,12 +145,13 @@ impl TermTable {
                 "at least 820 nested paths per state (2 samples in the smallest tail block)",
             ));
         }
-        let groups = model.surrogate_knots(measure, seed);
+        let measure = RiskNeutral::new(0.0, 0.0, variance_premium)?;
+        let groups = generator(net)?.surrogate_knots(&measure, seed);
         let gens: Vec<&DeepGenerator> = groups.iter().flat_map(|k| &k.generators).collect();
-        let net = model.net().clone();
+        let net = net.clone();
         let days = DAY_KNOTS.to_vec();
         let day_steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
-        let lambda = measure.variance_premium;
+        let lambda = variance_premium;
         let (mut s, mut v) = ([0.0], [0.0]);
         let mut raw = [0.0; crate::deep::STATE_LEN];
         // Per state: regressors, ln E[mean variance] per knot, and the
@@ -142,12 +165,7 @@ impl TermTable {
             let state = g.initial_state();
             g.observe(&state, &mut s, &mut v);
             g.observe_state(&state, &mut raw);
-            let mf = mean_field(&net, &raw, &day_steps)?;
-            xs.push(
-                mf.iter()
-                    .map(|f| regressors(&net, &raw, v[0] / lambda, *f))
-                    .collect::<Result<Vec<_>>>()?,
-            );
+            xs.push(regressors(&net, &raw, v[0] / lambda, &day_steps)?);
             let sample = terminal_ratios_and_variance(
                 *g,
                 seed.wrapping_add(i as u64),
@@ -220,8 +238,8 @@ impl TermTable {
             coef.push(beta);
             keys.push(key);
         }
-        Ok(Self::assemble(
-            TermTableInfo {
+        Ok(TermTable {
+            info: TermTableInfo {
                 variance_premium: lambda,
                 paths_per_state,
                 states: gens.len(),
@@ -234,25 +252,7 @@ impl TermTable {
             keys,
             p,
             x,
-        ))
-    }
-
-    fn assemble(
-        info: TermTableInfo,
-        net: MixtureNet,
-        coef: Vec<[f64; REGRESSORS]>,
-        keys: Vec<Vec<f64>>,
-        p: Vec<f64>,
-        x: Vec<Vec<f64>>,
-    ) -> Self {
-        TermTable {
-            info,
-            net,
-            coef,
-            keys,
-            p,
-            x,
-        }
+        })
     }
 
     /// How the table was fitted.
@@ -284,11 +284,11 @@ impl TermTable {
             .iter()
             .map(|&d| d as usize)
             .collect();
-        mean_field(&self.net, raw, &steps)?
+        Ok(regressors(&self.net, raw, variance, &steps)?
             .iter()
             .zip(&self.coef)
-            .map(|(f, beta)| Ok(dot(beta, &regressors(&self.net, raw, variance, *f)?)))
-            .collect()
+            .map(|(x, beta)| dot(beta, x))
+            .collect())
     }
 
     /// The last maturity knot a maturity `t` (years) needs.
@@ -438,16 +438,17 @@ impl TermTable {
         if x.iter().any(|l| l.windows(2).any(|w| w[0] > w[1])) {
             return Err(bad("a law's values are not ascending".into()));
         }
-        Ok(Self::assemble(
+        Ok(TermTable {
             info,
             net,
-            coef.chunks(REGRESSORS)
+            coef: coef
+                .chunks(REGRESSORS)
                 .map(|c| c.try_into().expect("chunks of REGRESSORS"))
                 .collect(),
-            keys.chunks(ng).map(<[f64]>::to_vec).collect(),
+            keys: keys.chunks(ng).map(<[f64]>::to_vec).collect(),
             p,
             x,
-        ))
+        })
     }
 
     /// Reads `pricing.json` and `pricing.safetensors` from `dir`; `None`
@@ -520,35 +521,40 @@ impl Slice {
     }
 }
 
-/// The regressors of a state: 1, the ten network inputs (clamped as the
-/// network clamps them), ln of the one-day variance, ln of the mean-field
-/// forecast `mf`.
-fn regressors(net: &MixtureNet, raw: &[f64], variance: f64, mf: f64) -> Result<[f64; REGRESSORS]> {
-    let state = feature_state(raw)?;
-    let mut f = [0.0; N_FEATURES];
-    state.features(&mut f);
-    let mut x = [0.0; REGRESSORS];
-    x[0] = 1.0;
-    for (i, (v, [lo, hi])) in f.iter().zip(&net.config().feature_bounds).enumerate() {
-        x[i + 1] = v.clamp(*lo, *hi);
-    }
-    x[N_FEATURES + 1] = variance.max(1e-12).ln();
-    x[N_FEATURES + 2] = mf.max(1e-300).ln();
-    Ok(x)
-}
-
-fn feature_state(raw: &[f64]) -> Result<FeatureState> {
-    FeatureState::from_slice(raw).ok_or_else(|| {
+/// The regressors of a state at each maturity of `days`: 1, the ten
+/// network inputs (clamped as the network clamps them) and ln of the
+/// one-day variance, the same for every maturity, then ln of the mean-field
+/// forecast to that maturity. The state is parsed and its features computed
+/// once.
+fn regressors(
+    net: &MixtureNet,
+    raw: &[f64],
+    variance: f64,
+    days: &[usize],
+) -> Result<Vec<[f64; REGRESSORS]>> {
+    let state = FeatureState::from_slice(raw).ok_or_else(|| {
         Error::Internal(format!(
             "deep pricing needs the model's {} state values, got {raw:?}",
             crate::deep::STATE_LEN
         ))
-    })
-}
-
-/// The mean-field forecasts of a state at `days`.
-fn mean_field(net: &MixtureNet, raw: &[f64], days: &[usize]) -> Result<Vec<f64>> {
-    Ok(net.mean_field_variance(&feature_state(raw)?, days))
+    })?;
+    let mut f = [0.0; N_FEATURES];
+    state.features(&mut f);
+    let mut base = [0.0; REGRESSORS];
+    base[0] = 1.0;
+    for (i, (v, [lo, hi])) in f.iter().zip(&net.config().feature_bounds).enumerate() {
+        base[i + 1] = v.clamp(*lo, *hi);
+    }
+    base[N_FEATURES + 1] = variance.max(1e-12).ln();
+    Ok(net
+        .mean_field_variance(&state, days)
+        .into_iter()
+        .map(|mf| {
+            let mut x = base;
+            x[N_FEATURES + 2] = mf.max(1e-300).ln();
+            x
+        })
+        .collect())
 }
 
 fn dot(a: &[f64; REGRESSORS], b: &[f64; REGRESSORS]) -> f64 {
@@ -618,12 +624,11 @@ pub struct ProbePoint {
 pub const PROBE_SD: [f64; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
 
 /// Compares `table` with nested Monte Carlo (`paths` per state) at `states`
-/// states drawn from `model`'s stationary regime with `seed` (spread over
+/// states drawn from the table's model's stationary regime with `seed` (spread over
 /// the variance quantiles 0.02–0.98), at `days` maturities and strikes at
 /// [`PROBE_SD`] forecast standard deviations. Calls `progress` per state.
 pub fn probe(
     table: &TermTable,
-    model: &DeepGenerator,
     states: usize,
     paths: u64,
     days: &[u32],
@@ -631,7 +636,7 @@ pub fn probe(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(ProbeSummary, Vec<ProbePoint>)> {
     let measure = RiskNeutral::new(0.0, 0.0, table.variance_premium())?;
-    let knots = model.surrogate_knots(&measure, seed);
+    let knots = generator(&table.net)?.surrogate_knots(&measure, seed);
     // One state from each of `states` evenly spread knots.
     let picks: Vec<&DeepGenerator> = (0..states)
         .map(|i| {

@@ -16,6 +16,9 @@ pub struct Driver {
     seed: u64,
     paths: u64,
     chunk_paths: usize,
+    /// Whether chunks carry the generator's pricing state
+    /// ([`PathGenerator::state_len`]).
+    keep_state: bool,
 }
 
 impl Driver {
@@ -28,12 +31,21 @@ impl Driver {
             seed,
             paths,
             chunk_paths: Self::DEFAULT_CHUNK_PATHS,
+            keep_state: false,
         }
     }
 
     /// Sets the number of paths per chunk (at least 1).
     pub fn chunk_paths(mut self, n: usize) -> Self {
         self.chunk_paths = n.max(1);
+        self
+    }
+
+    /// Makes every chunk carry the generator's pricing state per path and
+    /// step ([`PathGenerator::observe_state`]), for pricing chains from it.
+    /// Off by default: paths alone do not need it.
+    pub fn keep_state(mut self, keep: bool) -> Self {
+        self.keep_state = keep;
         self
     }
 
@@ -62,7 +74,11 @@ impl Driver {
         let n_chunks = self.paths.div_ceil(chunk);
         let window = 4 * rayon::current_num_threads().max(1) as u64;
         let assets = generator.assets();
-        let state_len = generator.state_len();
+        let state_len = if self.keep_state {
+            generator.state_len()
+        } else {
+            0
+        };
         std::thread::scope(|scope| {
             let (tx, rx) = sync_channel::<T>(window as usize);
             let consumer = scope.spawn(move || -> Result<()> {

@@ -157,7 +157,7 @@ impl SimulationJob {
         let dates: Vec<chrono::NaiveDate> = (0..=self.grid.steps())
             .map(|k| self.calendar.date_at(self.grid.time(k)))
             .collect();
-        let driver = Driver::new(self.seed, self.paths);
+        let driver = Driver::new(self.seed, self.paths).keep_state(self.options.is_some());
         let mut done = 0u64;
         let mut option_rows = 0u64;
         driver.run(
@@ -305,7 +305,7 @@ impl SimulationJob {
                 ));
             }
         }
-        if let Some((spec, _)) = &self.options {
+        if let Some((spec, model)) = &self.options {
             c.push_str(" --options");
             match spec.grid() {
                 crate::pricing::ChainGrid::Listed {
@@ -332,26 +332,8 @@ impl SimulationJob {
             c.push_str(&format!(" --chain-every {}", spec.every()));
             // The daily models' chains: the rate, dividend and λ they were
             // priced with (GBM and Heston lines carry their own drift).
-            let daily = match &self.options {
-                Some((
-                    _,
-                    crate::pricing::ChainModel::Table {
-                        table,
-                        rate,
-                        dividend,
-                    },
-                )) => Some((table.variance_premium(), rate, dividend)),
-                Some((
-                    _,
-                    crate::pricing::ChainModel::Deep {
-                        table,
-                        rate,
-                        dividend,
-                    },
-                )) => Some((table.variance_premium(), rate, dividend)),
-                _ => None,
-            };
-            if let Some((lambda, rate, dividend)) = daily {
+            if let Some(lambda) = model.variance_premium() {
+                let (rate, dividend) = model.rate_dividend();
                 c.push_str(&format!(
                     " --rate {rate} --dividend {dividend} --variance-premium {lambda}"
                 ));

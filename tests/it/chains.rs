@@ -22,6 +22,17 @@ fn simulate(dir: &Path, args: &[&str]) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     (read("spot.csv"), read("options.csv"))
 }
 
+/// The certifier passes on every chain of DIR/options.csv (parity, bounds,
+/// monotonicity, convexity and calendar), at its default tolerance.
+fn certified(dir: &Path) {
+    let o = bin()
+        .args(["check-arbitrage", "--input"])
+        .arg(dir.join("options.csv"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 fn f(s: &str) -> f64 {
     s.parse().unwrap()
 }
@@ -176,14 +187,7 @@ fn garch_chains_are_arbitrage_free_and_priced_in_the_paths_state() {
             "1.5",
         ],
     );
-    // The certifier passes on every chain (parity, bounds, monotonicity,
-    // convexity and calendar), at its default tolerance.
-    let o = bin()
-        .args(["check-arbitrage", "--input"])
-        .arg(dir.path().join("options.csv"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    certified(dir.path());
     let st = states(&spot);
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
@@ -259,12 +263,7 @@ fn deep_chains_are_arbitrage_free_and_move_with_the_state() {
             "4",
         ],
     );
-    let o = bin()
-        .args(["check-arbitrage", "--input"])
-        .arg(dir.path().join("options.csv"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    certified(dir.path());
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap())
             .unwrap();

@@ -171,11 +171,8 @@ fn garch_law_table_matches_nested_monte_carlo() {
 #[test]
 fn deep_pricing_table_matches_nested_monte_carlo() {
     let table = synthmarket::deep::shipped_pricing().unwrap();
-    let grid = TimeGrid::new(1, 1.0 / 252.0).unwrap();
-    let model = DeepGenerator::new(MixtureNet::shipped().unwrap(), None, &grid).unwrap();
     let (summary, points) =
-        synthmarket::pricing::term_table::probe(&table, &model, 4, 40_000, &[21, 63], 77, &|_| {})
-            .unwrap();
+        synthmarket::pricing::term_table::probe(&table, 4, 40_000, &[21, 63], 77, &|_| {}).unwrap();
     assert_eq!(points.len(), 4 * 2 * 5);
     let se = summary.atm_se;
     assert!(se > 0.05 && se < 0.3, "nested ATM SE {se}");
