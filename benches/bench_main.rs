@@ -4,6 +4,7 @@
 //!
 //! Run: `cargo bench --bench bench_main` (add `-- --quick` for a fast pass).
 
+mod market;
 mod pricing;
 mod report;
 mod sim;
@@ -18,8 +19,10 @@ fn main() {
         .output_directory(&out)
         .configure_from_args();
     sim::benches(&mut c);
+    market::benches(&mut c);
     pricing::benches(&mut c);
     c.final_summary();
     report::print(&out, started, sim::RATIOS);
     report::print(&out, started, pricing::RATIOS);
+    report::print(&out, started, market::RATIOS);
 }

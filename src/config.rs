@@ -3,8 +3,9 @@
 //! checked once, here, and turned into validated model parameters.
 
 use crate::error::{Error, Location, Result};
+use crate::io::chain_csv::Layout;
 use crate::market::{parse_iso_date, BusinessCalendar, TimeGrid, TRADING_DAYS_PER_YEAR};
-use crate::pricing::{ChainGrid, ChainModel, ChainSpec};
+use crate::pricing::{ChainGrid, ChainModel, ChainSpec, HestonPricer};
 use crate::sim::{CorrelationMatrix, Drift, GarchParams, GbmParams, HestonParams, HestonScheme};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -227,6 +228,9 @@ pub struct SimulateParams {
     /// Write a chain every N steps [default: 1]
     #[arg(long, help_heading = "Option chains")]
     pub chain_every: Option<usize>,
+    /// Rows of options.csv: one per option (long), or one per strike with the call and put side by side (wide: half the rows, ~40 % fewer bytes, for large markets; hedge and validate read both) [default: long]
+    #[arg(long, value_enum, help_heading = "Option chains")]
+    pub chain_layout: Option<Layout>,
 }
 
 /// Option-chain grid kind.
@@ -305,6 +309,7 @@ impl SimulateParams {
             tenors: self.tenors.or(file.tenors),
             moneyness: self.moneyness.or(file.moneyness),
             chain_every: self.chain_every.or(file.chain_every),
+            chain_layout: self.chain_layout.or(file.chain_layout),
             variance_premium: self.variance_premium.or(file.variance_premium),
         }
     }
@@ -365,6 +370,7 @@ impl SimulateParams {
             ("moneyness", self.moneyness.is_some()),
             ("chain-every", self.chain_every.is_some()),
             ("variance-premium", self.variance_premium.is_some()),
+            ("chain-layout", self.chain_layout.is_some()),
         ];
         if !self.options {
             if let Some((name, _)) = chain_keys.iter().find(|(_, set)| *set) {
@@ -423,7 +429,8 @@ impl SimulateParams {
                 ChainGrid::Tenors { days, moneyness }
             }
         };
-        let spec = ChainSpec::new(grid, self.chain_every.unwrap_or(1))?;
+        let spec = ChainSpec::new(grid, self.chain_every.unwrap_or(1))?
+            .with_layout(self.chain_layout.unwrap_or_default());
         let (rate, dividend) = (
             self.rate.unwrap_or(0.0),
             self.dividend.as_ref().map_or(0.0, |d| d.0[0]),
@@ -475,10 +482,12 @@ impl SimulateParams {
                 }
             }
             ModelSpec::Heston { params, .. } => ChainModel::Heston {
-                kappa: params.kappa(),
-                theta: params.theta(),
-                xi: params.xi(),
-                rho: params.rho(),
+                model: std::sync::Arc::new(HestonPricer::new(
+                    params.kappa(),
+                    params.theta(),
+                    params.xi(),
+                    params.rho(),
+                )?),
                 rate,
                 dividend,
             },

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-const AFTER_HELP: &str = "Input: an option-chain file in the options.csv schema (any file with at
-least expiry,maturity,strike,option_type,price; path, date (or step) and
-implied_vol and vega are used when present). A chain is all rows of one (path, date);
+const AFTER_HELP: &str = "Input: an option-chain file in the long options.csv schema (any file with
+at least expiry,maturity,strike,option_type,price; path, date (or step) and
+implied_vol and vega are used when present). `synthmarket validate` runs the
+same checks on every chain of a simulated market, in either layout. A chain is all rows of one (path, date);
 rows of a chain must be contiguous, as simulate writes them.
 
 Checks per expiry, model-free (the discount factor D and forward F are
@@ -80,8 +81,17 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
         .map_err(|e| Error::input(Location::file(shown).line(1), format!("malformed CSV: {e}")))?
         .clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
+    let wide = col("option_type").is_none() && col("call").is_some();
     let need = |name: &str| {
-        col(name).ok_or_else(|| Error::input(at(1, name), format!("missing column `{name}`")))
+        col(name).ok_or_else(|| {
+            let hint = if wide {
+                " (this is a wide-layout file, a strike per row: `synthmarket validate` \
+                 certifies a market's chains in either layout)"
+            } else {
+                ""
+            };
+            Error::input(at(1, name), format!("missing column `{name}`{hint}"))
+        })
     };
     let (ce, cm, ck, ct, cp) = (
         need("expiry")?,

@@ -17,9 +17,9 @@ const AFTER_HELP: &str = "Runs, on the shipped defaults and the bundled S&P 500 
   2. validate: the stylized-fact scorecard of every model against the real
      S&P 500 (1999-2018), with charts, and for the markets with chains their
      cross-consistency (parity, IV30 against the conditional vol, variance
-     risk premium, the IV30 index against the real VIX);
-  3. check-arbitrage on every option file;
-  4. hedge: sell the second listed at-the-money call and delta-hedge it
+     risk premium, the IV30 index against the real VIX) and the static-arbitrage
+     certifier on every chain (as `check-arbitrage` does for one file);
+  3. hedge: sell the second listed at-the-money call and delta-hedge it
      weekly on every path of each market.
 Each step is printed as the command that does it, so the demo doubles as a
 tutorial. Output (OUT = --out):
@@ -181,20 +181,16 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
                 ))
             );
         }
+        if let Some(a) = card.options.as_ref().and_then(|c| c.arbitrage.as_ref()) {
+            println!(
+                "  -> arbitrage certifier: {} options in {} chains, {} violation(s)",
+                a.options,
+                a.chains,
+                a.total()
+            );
+        }
         let mut hedge = None;
         if !extra.is_empty() {
-            let line = args(
-                &["check-arbitrage"],
-                &[("--input", &dir.join("options.csv"))],
-            );
-            match command(&line)? {
-                Command::CheckArbitrage(c) => crate::cli::check_arbitrage::run(c)?,
-                _ => {
-                    return Err(Error::Internal(
-                        "demo: expected a check-arbitrage line".into(),
-                    ))
-                }
-            }
             let line = args(&["hedge", "--rebalance", "weekly"], &[("--market", &dir)]);
             let summary = match command(&line)? {
                 Command::Hedge(c) => crate::cli::hedge::execute(&c, quiet, false)?,

@@ -1,15 +1,18 @@
 use crate::cli::table_number as num;
 use crate::error::{Error, Result};
-use crate::facts::consistency::{ChainAtm, Consistency, PathChains, VolIndexFacts};
+use crate::facts::consistency::{
+    ArbitrageSummary, ChainAtm, Consistency, PathChains, VolIndexFacts,
+};
 use crate::facts::scorecard::{Scorecard, ScorecardConfig};
 use crate::facts::FactsConfig;
 use crate::io::chain_csv::ChainReader;
 use crate::io::manifest::MarketInfo;
 use crate::io::spot_csv::SpotPanel;
 use crate::io::write_atomic;
-use crate::market::parse_iso_date;
 use crate::market::SpotHistory;
+use crate::market::{parse_iso_date, OptionType};
 use crate::plot;
+use crate::pricing::arbitrage::{check_chain, Quote, Tolerance};
 use chrono::NaiveDate;
 use clap::Args;
 use std::fmt::Write as _;
@@ -419,7 +422,6 @@ fn chain_consistency(
     panel: &SpotPanel,
 ) -> Result<Consistency> {
     let info = MarketInfo::read(dir)?;
-    // Columns: path, step, maturity, strike, option_type, price, implied_vol.
     let names = [
         "path",
         "step",
@@ -428,6 +430,8 @@ fn chain_consistency(
         "option_type",
         "price",
         "implied_vol",
+        "expiry",
+        "vega",
     ];
     let mut rdr = ChainReader::open(&dir.join("options.csv"), &names, None)?;
     let index: std::collections::HashMap<&str, usize> = panel
@@ -440,6 +444,34 @@ fn chain_consistency(
         vec![Default::default(); panel.ids.len()];
     let (mut pairs, mut worst) = (0usize, 0.0f64);
     let mut last_call: Option<(usize, usize, f64, f64, f64)> = None;
+    // The certifier, one chain (path, step) at a time.
+    let tol = Tolerance {
+        price: ARBITRAGE_TOLERANCE,
+        variance: ARBITRAGE_TOLERANCE,
+    };
+    let mut certified = ArbitrageSummary {
+        tolerance: ARBITRAGE_TOLERANCE,
+        ..Default::default()
+    };
+    let mut chain: (Option<(usize, usize)>, Vec<Quote>, Vec<String>) = (None, vec![], vec![]);
+    let mut certify = |chain: &mut (Option<(usize, usize)>, Vec<Quote>, Vec<String>)| {
+        if let Some((p, k)) = chain.0.take() {
+            certified.chains += 1;
+            certified.options += chain.1.len();
+            for v in check_chain(&chain.1, tol) {
+                let kind = format!("{:?}", v.kind).to_lowercase();
+                if certified.examples.len() < 5 {
+                    certified.examples.push(format!(
+                        "path {} step {k} expiry {}: {kind} at strikes {:?}, size {:.2e}",
+                        panel.ids[p], chain.2[v.expiry as usize], v.strikes, v.size
+                    ));
+                }
+                *certified.violations.entry(kind).or_default() += 1;
+            }
+        }
+        chain.1.clear();
+        chain.2.clear();
+    };
     while rdr.next_record()? {
         let invalid = |i: usize| rdr.error(i, format!("`{}` is not valid here", rdr.text(i)));
         let p = *index.get(rdr.text(0)).ok_or_else(|| invalid(0))?;
@@ -451,16 +483,17 @@ fn chain_consistency(
         );
         let s = *panel.spots[p].get(k).ok_or_else(|| invalid(1))?;
         let forward = s * ((info.rate - info.dividend) * t).exp();
-        match rdr.text(4) {
-            "call" => {
-                chains[p].entry(k).or_default().offer(
-                    t,
-                    rdr.number(6, true).unwrap_or(f64::NAN),
-                    (strike / forward).ln(),
-                );
+        let implied_vol = rdr.number(6, true)?;
+        let option_type: OptionType = rdr.text(4).parse().map_err(|_| invalid(4))?;
+        match option_type {
+            OptionType::Call => {
+                chains[p]
+                    .entry(k)
+                    .or_default()
+                    .offer(t, implied_vol, (strike / forward).ln());
                 last_call = Some((p, k, t, strike, price));
             }
-            "put" => {
+            OptionType::Put => {
                 if let Some((cp, ck, ct, cs, cprice)) = last_call.take() {
                     if (cp, ck) == (p, k) && ct == t && cs == strike {
                         let parity = cprice
@@ -471,9 +504,30 @@ fn chain_consistency(
                     }
                 }
             }
-            _ => return Err(invalid(4)),
         }
+        if chain.0 != Some((p, k)) {
+            certify(&mut chain);
+            chain.0 = Some((p, k));
+        }
+        let label = rdr.text(7);
+        let expiry = match chain.2.iter().position(|e| e == label) {
+            Some(i) => i,
+            None => {
+                chain.2.push(label.to_string());
+                chain.2.len() - 1
+            }
+        } as u32;
+        chain.1.push(Quote {
+            expiry,
+            maturity: t,
+            strike,
+            option_type,
+            price,
+            implied_vol,
+            vega: rdr.number(8, true)?,
+        });
     }
+    certify(&mut chain);
     let paths: Vec<PathChains> = chains
         .iter()
         .enumerate()
@@ -488,8 +542,14 @@ fn chain_consistency(
         Some(v) => Some((real_vol_index(real, v, every)?, v.display().to_string())),
         None => None,
     };
-    Consistency::compute(&paths, every, (pairs, worst), real_index)
+    let mut c = Consistency::compute(&paths, every, (pairs, worst), real_index)?;
+    c.arbitrage = Some(certified);
+    Ok(c)
 }
+
+/// The certifier's relative tolerance in `validate` (as `check-arbitrage`'s
+/// default): prices to 1e-9 × the slice's largest strike.
+const ARBITRAGE_TOLERANCE: f64 = 1e-9;
 
 /// The real index's facts, sampled every `every` trading days, with the
 /// returns of `real` over the same dates.
@@ -543,6 +603,26 @@ fn consistency_md(c: &Consistency) -> String {
             c.mean_implied_variance > c.mean_realised_variance,
         ),
     ];
+    let mut rows = rows.to_vec();
+    if let Some(a) = &c.arbitrage {
+        let found: Vec<String> = a
+            .violations
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        rows.push((
+            format!(
+                "static arbitrage (bounds, parity, monotonicity, butterflies, calendar; tolerance {:e}), {} options in {} chains",
+                a.tolerance, a.options, a.chains
+            ),
+            if found.is_empty() {
+                "0 violations".to_string()
+            } else {
+                found.join(", ")
+            },
+            a.total() == 0,
+        ));
+    }
     for (name, value, holds) in rows {
         let _ = writeln!(
             s,

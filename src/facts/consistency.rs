@@ -138,6 +138,32 @@ pub struct Consistency {
     pub real_index: Option<VolIndexFacts>,
     /// Where the real index comes from.
     pub real_index_source: Option<String>,
+    /// The arbitrage certifier run on every chain
+    /// ([`crate::pricing::arbitrage::check_chain`]), filled by the reader
+    /// of the quotes.
+    pub arbitrage: Option<ArbitrageSummary>,
+}
+
+/// What the arbitrage certifier found on a market's chains.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ArbitrageSummary {
+    /// Relative tolerance (prices: this times a slice's largest strike).
+    pub tolerance: f64,
+    /// Chains certified (one per path and date).
+    pub chains: usize,
+    /// Options checked.
+    pub options: usize,
+    /// Violations found, by kind.
+    pub violations: std::collections::BTreeMap<String, usize>,
+    /// The first violations, described.
+    pub examples: Vec<String>,
+}
+
+impl ArbitrageSummary {
+    /// Total violations.
+    pub fn total(&self) -> usize {
+        self.violations.values().sum()
+    }
 }
 
 /// Per path: (step, IV30) of each chain date, with the path's spots and
@@ -202,6 +228,7 @@ impl Consistency {
             synthetic_index: VolIndexFacts::of(&series, interval)?,
             real_index_source: real_index.as_ref().map(|r| r.1.clone()),
             real_index: real_index.map(|r| r.0),
+            arbitrage: None,
         })
     }
 }

@@ -39,6 +39,21 @@ pub struct Greeks {
     pub dividend_rho: f64,
 }
 
+impl Greeks {
+    /// Every field NaN: an option with no implied volatility.
+    pub fn nan() -> Self {
+        Greeks {
+            price: f64::NAN,
+            delta: f64::NAN,
+            gamma: f64::NAN,
+            vega: f64::NAN,
+            theta: f64::NAN,
+            rho: f64::NAN,
+            dividend_rho: f64::NAN,
+        }
+    }
+}
+
 impl BlackScholes {
     /// A model with annualised volatility `vol ≥ 0`.
     pub fn new(vol: f64) -> Result<Self> {

@@ -13,8 +13,9 @@
 //! Greeks are Black–Scholes–Merton greeks at each option's implied
 //! volatility (the practitioner convention; for GBM they are the model's).
 
-use super::{implied_vol, BlackScholes, HestonModel, SurrogateTable, TermTable};
+use super::{implied_vol, BlackScholes, HestonPricer, SurrogateTable, TermTable};
 use crate::error::{Error, Result};
+use crate::io::chain_csv::Layout;
 use crate::market::{BusinessCalendar, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
@@ -51,6 +52,8 @@ pub struct ChainSpec {
     grid: ChainGrid,
     /// Chains are written every `every` steps (1 = every step).
     every: usize,
+    /// Row layout of `options.csv`.
+    layout: Layout,
 }
 
 impl ChainSpec {
@@ -96,7 +99,34 @@ impl ChainSpec {
                 }
             }
         }
-        Ok(ChainSpec { grid, every })
+        Ok(ChainSpec {
+            grid,
+            every,
+            layout: Layout::Long,
+        })
+    }
+
+    /// Sets the row layout of `options.csv` (long by default).
+    pub fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// The row layout of `options.csv`.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Options in one chain (calls and puts), at most: for sizing buffers.
+    pub fn options_per_chain(&self) -> usize {
+        2 * match &self.grid {
+            ChainGrid::Listed {
+                months,
+                strikes_per_side,
+                ..
+            } => months * (2 * strikes_per_side + 1),
+            ChainGrid::Tenors { days, moneyness } => days.len() * moneyness.len(),
+        }
     }
 
     /// The grid.
@@ -186,14 +216,10 @@ pub enum ChainModel {
     },
     /// Heston with v0 = the path's variance.
     Heston {
-        /// Mean reversion.
-        kappa: f64,
-        /// Long-run variance.
-        theta: f64,
-        /// Vol of variance.
-        xi: f64,
-        /// Correlation.
-        rho: f64,
+        /// κ, θ, ξ, ρ, with the variance-free parts of the characteristic
+        /// function kept across chains.
+        #[serde(flatten)]
+        model: std::sync::Arc<HestonPricer>,
         /// Rate per year.
         rate: f64,
         /// Dividend yield per year.
@@ -238,18 +264,23 @@ fn check_max_maturity(maturity: f64, max: f64) -> Result<()> {
     Ok(())
 }
 
-/// Call and put prices (interleaved per strike) from undiscounted forward
-/// calls `E[(S_T/F − k)^+]`: calls from the law, puts by parity (the law's
-/// mean is the forward, so parity holds exactly).
-fn calls_and_puts(state: &MarketState, maturity: f64, strikes: &[f64], calls: &[f64]) -> Vec<f64> {
+/// (call, put) prices per strike from undiscounted forward calls
+/// `E[(S_T/F − k)^+]`: calls from the law, puts by parity (the law's mean is
+/// the forward, so parity holds exactly).
+fn calls_and_puts(
+    state: &MarketState,
+    maturity: f64,
+    strikes: &[f64],
+    calls: &[f64],
+) -> Vec<(f64, f64)> {
     let forward = state.forward(maturity);
     let df = state.discount(maturity);
     strikes
         .iter()
         .zip(calls)
-        .flat_map(|(k, c)| {
+        .map(|(k, c)| {
             let call = df * forward * c;
-            [call, call - df * (forward - k)]
+            (call, call - df * (forward - k))
         })
         .collect()
 }
@@ -329,16 +360,11 @@ impl ChainModel {
             }
             _ => None,
         };
-        let mut rows = Vec::new();
+        let mut rows = Vec::with_capacity(2 * contracts.iter().map(|c| c.2.len()).sum::<usize>());
         for (e, (expiry, maturity, strikes)) in contracts.into_iter().enumerate() {
-            let specs: Vec<OptionSpec> = strikes
-                .iter()
-                .flat_map(|&k| {
-                    [OptionType::Call, OptionType::Put].map(|ty| OptionSpec::new(ty, k, maturity))
-                })
-                .collect::<Result<_>>()?;
-            // Model prices; Black–Scholes prices come with the greeks below.
-            let model_prices: Option<Vec<f64>> = match self {
+            // Model (call, put) prices per strike; Black–Scholes prices come
+            // with the greeks below.
+            let model_prices: Option<Vec<(f64, f64)>> = match self {
                 ChainModel::Black { .. } => None,
                 ChainModel::Table { table, .. } => {
                     check_max_maturity(maturity, table.max_maturity())?;
@@ -351,52 +377,72 @@ impl ChainModel {
                     let calls = deep_calls.as_ref().map_or(&[][..], |c| &c[e][..]);
                     Some(calls_and_puts(&state, maturity, &strikes, calls))
                 }
-                &ChainModel::Heston {
-                    kappa,
-                    theta,
-                    xi,
-                    rho,
-                    ..
-                } => {
-                    let model = HestonModel::new(variance.max(0.0), kappa, theta, xi, rho)?;
-                    Some(model.slice(maturity).prices(&specs, &state))
-                }
+                ChainModel::Heston { model, .. } => Some(
+                    model
+                        .slice(variance, maturity)
+                        .calls_and_puts(&strikes, &state)?,
+                ),
             };
-            // (model price, implied vol).
-            let prices: Vec<(Option<f64>, f64)> = match model_prices {
-                None => vec![(None, variance.max(0.0).sqrt()); specs.len()],
-                Some(p) => p
-                    .into_iter()
-                    .zip(&specs)
-                    .map(|(p, s)| (Some(p), implied_vol(p, s, &state).unwrap_or(f64::NAN)))
-                    .collect(),
-            };
-            for (s, (model_price, iv)) in specs.iter().zip(prices) {
-                let g = if iv.is_finite() {
-                    BlackScholes::new(iv)?.greeks(s, &state)
-                } else {
-                    super::Greeks {
-                        price: f64::NAN,
-                        delta: f64::NAN,
-                        gamma: f64::NAN,
-                        vega: f64::NAN,
-                        theta: f64::NAN,
-                        rho: f64::NAN,
-                        dividend_rho: f64::NAN,
+            let forward = state.forward(maturity);
+            for (i, &strike) in strikes.iter().enumerate() {
+                let call = OptionSpec::new(OptionType::Call, strike, maturity)?;
+                let put = OptionSpec::new(OptionType::Put, strike, maturity)?;
+                // One implied vol per strike, from the out-of-the-money
+                // option: its price carries the volatility with the least
+                // cancellation, and the in-the-money one shares it by parity.
+                let (prices, iv) = match &model_prices {
+                    None => (None, variance.max(0.0).sqrt()),
+                    Some(p) => {
+                        let (c, q) = p[i];
+                        let iv = if strike < forward {
+                            implied_vol(q, &put, &state)
+                        } else {
+                            implied_vol(c, &call, &state)
+                        };
+                        (Some((c, q)), iv.unwrap_or(f64::NAN))
                     }
                 };
-                rows.push(ChainRow {
-                    expiry,
-                    maturity,
-                    strike: s.strike(),
-                    option_type: s.option_type(),
-                    price: model_price.unwrap_or(g.price),
-                    implied_vol: iv,
-                    delta: g.delta,
-                    gamma: g.gamma,
-                    vega: g.vega,
-                    theta: g.theta,
-                });
+                // Greeks at the shared implied vol: the call's, and the put's
+                // from them by parity (same gamma and vega; delta less
+                // e^{−qT}; theta less q·S e^{−qT} plus r·K e^{−rT}).
+                let (call_greeks, put_price) = match BlackScholes::new(iv) {
+                    Ok(b) if iv.is_finite() => (b.greeks(&call, &state), b.price(&put, &state)),
+                    _ => (super::Greeks::nan(), f64::NAN),
+                };
+                let (spot_leg, strike_leg) = (
+                    spot * (-dividend * maturity).exp(),
+                    strike * state.discount(maturity),
+                );
+                let g = call_greeks;
+                let put_theta = g.theta - dividend * spot_leg + rate * strike_leg;
+                let sides = [
+                    (
+                        OptionType::Call,
+                        prices.map_or(g.price, |p| p.0),
+                        g.delta,
+                        g.theta,
+                    ),
+                    (
+                        OptionType::Put,
+                        prices.map_or(put_price, |p| p.1),
+                        g.delta - spot_leg / spot,
+                        put_theta,
+                    ),
+                ];
+                for (option_type, price, delta, theta) in sides {
+                    rows.push(ChainRow {
+                        expiry,
+                        maturity,
+                        strike,
+                        option_type,
+                        price,
+                        implied_vol: iv,
+                        delta,
+                        gamma: g.gamma,
+                        vega: g.vega,
+                        theta,
+                    });
+                }
             }
         }
         Ok(rows)

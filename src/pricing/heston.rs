@@ -21,6 +21,8 @@ use crate::market::{MarketState, OptionSpec, OptionType};
 use crate::sim::check_variance_params;
 use num_complex::Complex64;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Heston variance parameters for pricing (the spot, rate and dividend come
 /// from the [`MarketState`]).
@@ -49,6 +51,12 @@ const TAIL_MASS: f64 = 1e-13;
 /// geometric grid of ratio √2 from 1/16 to 64 (the bound is minimised over it).
 fn chernoff_exponents() -> impl Iterator<Item = f64> {
     (0..=20).map(|i| 2f64.powf(0.5 * f64::from(i) - 4.0))
+}
+
+/// The Chernoff exponents with both signs: −p for the left tail, +p for the
+/// right.
+fn signed_exponents() -> impl Iterator<Item = f64> {
+    chernoff_exponents().map(|p| -p).chain(chernoff_exponents())
 }
 
 /// One maturity's characteristic-function values, ready to price any strike.
@@ -89,12 +97,20 @@ impl HestonModel {
     /// `(1 − e)/(1 − g e) = (β + d)(1 − e)/(β + d − (β − d)e)`, which halves
     /// the complex divisions.
     pub fn log_cf(&self, u: Complex64, t: f64) -> Complex64 {
+        let (c, d) = self.affine_cf(u, t);
+        c + d * self.v0
+    }
+
+    /// The two parts of `ln φ = C(u, T) + D(u, T)·v0` (Heston's affine
+    /// form; see [`Self::log_cf`]): neither depends on `v0`, so
+    /// [`HestonPricer`] computes them once per maturity for every path.
+    fn affine_cf(&self, u: Complex64, t: f64) -> (Complex64, Complex64) {
         let HestonModel {
-            v0,
             kappa,
             theta,
             xi,
             rho,
+            ..
         } = *self;
         let i = Complex64::i();
         let xi2 = xi * xi;
@@ -106,7 +122,7 @@ impl HestonModel {
         let den = bp - bm * e;
         let c = kappa * theta / xi2 * (bm * t - 2.0 * (den / (2.0 * d)).ln());
         let dd = bm * bp * (1.0 - e) / (xi2 * den);
-        c + dd * v0
+        (c, dd)
     }
 
     /// `ln E[e^{pX}]` for real `p`: the characteristic function at `u = −ip`.
@@ -117,6 +133,14 @@ impl HestonModel {
     /// `T* = 2(π − atan2(δ, β))/δ` (Andersen & Piterbarg, "Moment explosions
     /// in stochastic volatility models", Finance Stoch. 11, 2007, §3).
     fn log_mgf(&self, p: f64, t: f64) -> Option<f64> {
+        let (c, d) = self.affine_mgf(p, t)?;
+        let m = c + d * self.v0;
+        m.is_finite().then_some(m)
+    }
+
+    /// `ln E[e^{pX}] = C + D·v0` as `(C, D)`; `None` where the moment has
+    /// exploded by `t` (which does not depend on `v0`).
+    fn affine_mgf(&self, p: f64, t: f64) -> Option<(f64, f64)> {
         let HestonModel { kappa, xi, rho, .. } = *self;
         let beta = kappa - rho * xi * p;
         let d2 = beta * beta + xi * xi * (p - p * p);
@@ -130,8 +154,34 @@ impl HestonModel {
         if !exists {
             return None;
         }
-        let m = self.log_cf(Complex64::new(0.0, -p), t).re;
-        m.is_finite().then_some(m)
+        let (c, d) = self.affine_cf(Complex64::new(0.0, -p), t);
+        Some((c.re, d.re))
+    }
+
+    /// `c1 = E[X] = −½ E[∫v]` and the standard-deviation scale of `X` at `t`.
+    fn mean_and_scale(&self, t: f64) -> (f64, f64) {
+        let e = (-self.kappa * t).exp();
+        let mean_var = self.theta * t + (self.v0 - self.theta) * (1.0 - e) / self.kappa;
+        (-0.5 * mean_var, mean_var.max(1e-300).sqrt())
+    }
+
+    /// The truncation interval of `X` as (left width, right width) around
+    /// `c1`, from the log-moments `mgf(j) = ln E[e^{p_j X}]` at the signed
+    /// exponents `p_j` of [`signed_exponents`] (see [`Self::slice`]).
+    fn interval(&self, t: f64, mgf: impl Fn(usize) -> Option<f64>) -> (f64, f64) {
+        let (c1, sd) = self.mean_and_scale(t);
+        let (mut left, mut right) = (f64::INFINITY, f64::INFINITY);
+        for (j, p) in signed_exponents().enumerate() {
+            if let Some(m) = mgf(j) {
+                let w = (m - p * c1 - TAIL_MASS.ln()) / p.abs();
+                let side = if p < 0.0 { &mut left } else { &mut right };
+                *side = side.min(w);
+            }
+        }
+        // E[e^{X}] = 1 always exists, so `right` is finite; guard anyway.
+        let left = if left.is_finite() { left } else { 400.0 * sd };
+        let right = if right.is_finite() { right } else { 40.0 * sd };
+        (left, right)
     }
 
     /// Precomputes the characteristic function for maturity `t > 0`.
@@ -144,26 +194,180 @@ impl HestonModel {
         // high vol of vol) and narrow where the density is nearly Gaussian,
         // which a fixed multiple of the standard deviation cannot be.
         // c1 = E[X] = −½ E[∫v] exactly.
-        let e = (-self.kappa * t).exp();
-        let c1 = -0.5 * (self.theta * t + (self.v0 - self.theta) * (1.0 - e) / self.kappa);
-        let tail = |sign: f64| {
-            chernoff_exponents()
-                .filter_map(|p| {
-                    let m = self.log_mgf(sign * p, t)?;
-                    Some((m - sign * p * c1 - TAIL_MASS.ln()) / p)
-                })
-                .fold(f64::INFINITY, f64::min)
-        };
-        let (left, right) = (tail(-1.0), tail(1.0));
-        // E[e^{X}] = 1 always exists, so `right` is finite; guard anyway.
-        let sd = (self.theta * t + (self.v0 - self.theta) * (1.0 - e) / self.kappa)
-            .max(1e-300)
-            .sqrt();
-        let left = if left.is_finite() { left } else { 400.0 * sd };
-        let right = if right.is_finite() { right } else { 40.0 * sd };
-        let width = left + right;
+        let exponents: Vec<f64> = signed_exponents().collect();
+        let (left, right) = self.interval(t, |j| self.log_mgf(exponents[j], t));
+        let (c1, _) = self.mean_and_scale(t);
         // x0 − a, with a = x0 + c1 − left.
-        let offset = left - c1;
+        HestonSlice::build(t, left + right, left - c1, |_, uk| {
+            self.log_cf(Complex64::new(uk, 0.0), t)
+        })
+    }
+
+    /// Present value of one option.
+    pub fn price(&self, spec: &OptionSpec, state: &MarketState) -> f64 {
+        if spec.maturity() == 0.0 {
+            return super::black::discounted_intrinsic(spec, state);
+        }
+        self.slice(spec.maturity()).price(spec, state)
+    }
+}
+
+/// Heston slices for many initial variances at fixed `(κ, θ, ξ, ρ)`: the
+/// chains of a simulated Heston market, one per path and date, each priced
+/// with the path's own `v0`.
+///
+/// `ln φ(u) = C(u, T) + D(u, T)·v0` with `C` and `D` free of `v0`, so they
+/// are computed once per maturity and frequency grid and kept: a slice then
+/// costs one complex exponential per cosine term instead of a complex square
+/// root, logarithm and two exponentials (the moments behind the truncation
+/// interval are kept the same way). The frequency grid `u_k = kπ/w` depends
+/// on `v0` through the interval width `w`, so widths are rounded up to the
+/// grid `2^{n/8}`: nearby variances share one set of terms, and a wider
+/// interval (extended on the right) keeps the tail bound. Memory is bounded
+/// by the distinct maturities × width buckets met, not by the paths; the
+/// values are a pure function of their key, so prices do not depend on
+/// which thread filled the cache first.
+#[derive(Debug, Serialize)]
+pub struct HestonPricer {
+    #[serde(flatten)]
+    params: HestonVarianceParams,
+    /// Per maturity (its bits): `(C, D)` of each signed Chernoff exponent.
+    #[serde(skip)]
+    mgf: Cache<u64, Vec<Option<(f64, f64)>>>,
+    /// Per (maturity bits, width bucket): `(C, D)` of each cosine term k ≥ 1.
+    #[serde(skip)]
+    cf: Cache<(u64, i32), Vec<(Complex64, Complex64)>>,
+}
+
+/// A map shared by the threads pricing chains.
+type Cache<K, V> = Mutex<HashMap<K, Arc<V>>>;
+
+/// `(κ, θ, ξ, ρ)`, as run.json records them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+struct HestonVarianceParams {
+    kappa: f64,
+    theta: f64,
+    xi: f64,
+    rho: f64,
+}
+
+impl PartialEq for HestonPricer {
+    fn eq(&self, other: &Self) -> bool {
+        self.params == other.params
+    }
+}
+
+/// Width buckets per octave of the truncation interval (see [`HestonPricer`]).
+const WIDTH_BUCKETS_PER_OCTAVE: f64 = 8.0;
+
+impl HestonPricer {
+    /// Validated parameters: `kappa, theta, xi > 0`, `|rho| ≤ 1`.
+    pub fn new(kappa: f64, theta: f64, xi: f64, rho: f64) -> Result<Self> {
+        check_variance_params(theta, kappa, theta, xi, rho)?;
+        Ok(HestonPricer {
+            params: HestonVarianceParams {
+                kappa,
+                theta,
+                xi,
+                rho,
+            },
+            mgf: Mutex::default(),
+            cf: Mutex::default(),
+        })
+    }
+
+    /// `(κ, θ, ξ, ρ)`.
+    pub fn params(&self) -> (f64, f64, f64, f64) {
+        let p = self.params;
+        (p.kappa, p.theta, p.xi, p.rho)
+    }
+
+    /// The slice of maturity `t > 0` for initial variance `v0` (negative
+    /// values are taken as 0).
+    pub fn slice(&self, v0: f64, t: f64) -> HestonSlice {
+        let HestonVarianceParams {
+            kappa,
+            theta,
+            xi,
+            rho,
+        } = self.params;
+        let v0 = v0.max(0.0);
+        let model = HestonModel {
+            v0,
+            kappa,
+            theta,
+            xi,
+            rho,
+        };
+        let moments = cached(&self.mgf, t.to_bits(), |_| {
+            Arc::new(signed_exponents().map(|p| model.affine_mgf(p, t)).collect())
+        });
+        let (left, right) = model.interval(t, |j| {
+            let (c, d) = moments[j]?;
+            let m = c + d * v0;
+            m.is_finite().then_some(m)
+        });
+        let bucket = ((left + right).log2() * WIDTH_BUCKETS_PER_OCTAVE).ceil();
+        let width = (bucket / WIDTH_BUCKETS_PER_OCTAVE).exp2();
+        let key = (t.to_bits(), bucket as i32);
+        let (c1, _) = model.mean_and_scale(t);
+        let known = cached(&self.cf, key, |_| Arc::new(Vec::new()));
+        let mut extra = Vec::new();
+        let slice = HestonSlice::build(t, width, left - c1, |k, uk| {
+            let (c, d) = match known.get(k - 1) {
+                Some(&cd) => cd,
+                None => {
+                    let cd = model.affine_cf(Complex64::new(uk, 0.0), t);
+                    extra.push(cd);
+                    cd
+                }
+            };
+            c + d * v0
+        });
+        if !extra.is_empty() {
+            let mut all = Vec::with_capacity(known.len() + extra.len());
+            all.extend_from_slice(&known);
+            all.extend(extra);
+            let mut map = self.cf.lock().unwrap_or_else(|e| e.into_inner());
+            let entry = map.entry(key).or_default();
+            if entry.len() < all.len() {
+                *entry = Arc::new(all);
+            }
+        }
+        slice
+    }
+}
+
+/// The cached value of `key`, made by `make` on a miss. The lock is not
+/// held while `make` runs; two threads missing at once compute the same
+/// value and the first insert wins.
+fn cached<K: std::hash::Hash + Eq + Copy, V>(
+    map: &Cache<K, V>,
+    key: K,
+    make: impl FnOnce(K) -> Arc<V>,
+) -> Arc<V> {
+    if let Some(v) = map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Arc::clone(v);
+    }
+    let v = make(key);
+    Arc::clone(
+        map.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_insert(v),
+    )
+}
+
+impl HestonSlice {
+    /// The cosine terms of maturity `t` on an interval of `width` with
+    /// `x0 − a = offset`: `log_cf(k, u_k)` gives `ln φ(u_k)` for `k ≥ 1`.
+    /// Terms are added until `|φ(u_k)|` falls below [`CF_TOLERANCE`].
+    fn build(
+        t: f64,
+        width: f64,
+        offset: f64,
+        mut log_cf: impl FnMut(usize, f64) -> Complex64,
+    ) -> HestonSlice {
         let mut u = Vec::with_capacity(256);
         let mut inv_1pu2 = Vec::with_capacity(256);
         let mut coef = Vec::with_capacity(256);
@@ -173,8 +377,10 @@ impl HestonModel {
             let (c, magnitude) = if k == 0 {
                 (Complex64::new(0.5, 0.0), 1.0)
             } else {
-                let l = self.log_cf(Complex64::new(uk, 0.0), t);
-                ((l + Complex64::new(0.0, uk * offset)).exp(), l.re.exp())
+                let l = log_cf(k, uk);
+                let magnitude = l.re.exp();
+                let (sin, cos) = (l.im + uk * offset).sin_cos();
+                (Complex64::new(magnitude * cos, magnitude * sin), magnitude)
             };
             u.push(uk);
             inv_1pu2.push(1.0 / (1.0 + uk * uk));
@@ -193,16 +399,6 @@ impl HestonModel {
         }
     }
 
-    /// Present value of one option.
-    pub fn price(&self, spec: &OptionSpec, state: &MarketState) -> f64 {
-        if spec.maturity() == 0.0 {
-            return super::black::discounted_intrinsic(spec, state);
-        }
-        self.slice(spec.maturity()).price(spec, state)
-    }
-}
-
-impl HestonSlice {
     /// Maturity in years.
     pub fn maturity(&self) -> f64 {
         self.t
@@ -296,6 +492,41 @@ impl HestonSlice {
                 value.clamp(b.lower, b.upper)
             })
             .collect()
+    }
+
+    /// Call and put present values at each strike, from one cosine sum per
+    /// strike (the put; the call by parity), each clamped to its
+    /// no-arbitrage bounds.
+    pub fn calls_and_puts(&self, strikes: &[f64], state: &MarketState) -> Result<Vec<(f64, f64)>> {
+        let specs: Vec<[OptionSpec; 2]> = strikes
+            .iter()
+            .map(|&k| {
+                Ok([
+                    OptionSpec::new(OptionType::Call, k, self.t)?,
+                    OptionSpec::new(OptionType::Put, k, self.t)?,
+                ])
+            })
+            .collect::<Result<_>>()?;
+        let x0: Vec<f64> = specs
+            .iter()
+            .map(|[_, put]| Normalised::new(put, state).x)
+            .collect();
+        let puts = self.puts_over_discounted_strike(&x0);
+        let df = state.discount(self.t);
+        let se = state.spot() * (-state.dividend() * self.t).exp();
+        Ok(specs
+            .iter()
+            .zip(puts)
+            .map(|([call, put], p)| {
+                let df_k = put.strike() * df;
+                let p = (df_k * p).max(0.0);
+                let clamp = |spec: &OptionSpec, v: f64| {
+                    let b = super::black::no_arbitrage_bounds(spec, state);
+                    v.clamp(b.lower, b.upper)
+                };
+                (clamp(call, p + se - df_k), clamp(put, p))
+            })
+            .collect())
     }
 
     /// Present value of `spec` (its maturity must be this slice's).

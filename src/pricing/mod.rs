@@ -19,7 +19,7 @@ pub mod term_table;
 
 pub use black::{BlackScholes, Greeks};
 pub use chain::{ChainGrid, ChainModel, ChainRow, ChainSpec};
-pub use heston::{HestonModel, HestonSlice};
+pub use heston::{HestonModel, HestonPricer, HestonSlice};
 pub use implied_vol::{implied_vol, IvError};
 pub use risk_neutral::{nested_calls, RiskNeutral};
 pub use surrogate::{Knot, SurrogateTable};

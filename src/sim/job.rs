@@ -4,7 +4,7 @@
 use super::{CorrelatedGbm, Driver, Garch, Gbm, Heston, PathGenerator};
 use crate::config::{ModelSpec, SimulationJob};
 use crate::error::{Error, Result};
-use crate::io::chain_csv;
+use crate::io::chain_csv::{self, Layout};
 use crate::io::manifest::{FileEntry, OptionsEntry, RunManifest};
 use crate::io::spot_csv::SpotCsvFormat;
 use crate::io::{write_atomic, AtomicFile};
@@ -109,10 +109,17 @@ impl SimulationJob {
                 rows,
                 columns: columns.iter().map(|c| c.to_string()).collect(),
             })
-            .chain(self.options.as_ref().map(|_| FileEntry {
-                name: "options.csv".into(),
-                rows: option_rows,
-                columns: chain_csv::COLUMNS.iter().map(|c| c.to_string()).collect(),
+            .chain(self.options.as_ref().map(|(spec, _)| {
+                FileEntry {
+                    name: "options.csv".into(),
+                    rows: option_rows,
+                    columns: spec
+                        .layout()
+                        .columns()
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect(),
+                }
             }))
             .collect(),
             options: self.options.as_ref().map(|(spec, model)| OptionsEntry {
@@ -146,9 +153,9 @@ impl SimulationJob {
         let mut file = AtomicFile::create(target)?;
         file.write_all(format.header().as_bytes())?;
         let mut options_file = match &self.options {
-            Some(_) => {
+            Some((spec, _)) => {
                 let mut f = AtomicFile::create(target.with_file_name("options.csv"))?;
-                f.write_all(chain_csv::COLUMNS.join(",").as_bytes())?;
+                f.write_all(spec.layout().columns().join(",").as_bytes())?;
                 f.write_all(b"\n")?;
                 Some(f)
             }
@@ -157,7 +164,22 @@ impl SimulationJob {
         let dates: Vec<chrono::NaiveDate> = (0..=self.grid.steps())
             .map(|k| self.calendar.date_at(self.grid.time(k)))
             .collect();
-        let driver = Driver::new(self.seed, self.paths).keep_state(self.options.is_some());
+        // A chunk's chains are formatted in memory before they are written:
+        // with chains, a chunk holds as many paths as keep it near
+        // OPTIONS_PER_CHUNK options (one path at least), so memory stays
+        // flat however many paths and expiries are asked for. Output does
+        // not depend on the chunk size.
+        const OPTIONS_PER_CHUNK: usize = 50_000;
+        let chunk_paths = match &self.options {
+            Some((spec, _)) => {
+                let chains = self.grid.steps() / spec.every() + 1;
+                OPTIONS_PER_CHUNK / (chains * spec.options_per_chain()).max(1)
+            }
+            None => Driver::DEFAULT_CHUNK_PATHS,
+        };
+        let driver = Driver::new(self.seed, self.paths)
+            .keep_state(self.options.is_some())
+            .chunk_paths(chunk_paths.min(Driver::DEFAULT_CHUNK_PATHS));
         let mut done = 0u64;
         let mut option_rows = 0u64;
         driver.run(
@@ -177,8 +199,12 @@ impl SimulationJob {
                                 chunk.variance(p, k)[0],
                                 chunk.state(p, k),
                             )?;
-                            rows += chain.len() as u64;
+                            rows += match spec.layout() {
+                                Layout::Long => chain.len(),
+                                Layout::Wide => chain.len() / 2,
+                            } as u64;
                             chain_csv::write_rows(
+                                spec.layout(),
                                 chunk.first_path() + p as u64,
                                 k,
                                 format.date(k),
@@ -330,6 +356,9 @@ impl SimulationJob {
                 }
             }
             c.push_str(&format!(" --chain-every {}", spec.every()));
+            if spec.layout() == Layout::Wide {
+                c.push_str(" --chain-layout wide");
+            }
             // The daily models' chains: the rate, dividend and λ they were
             // priced with (GBM and Heston lines carry their own drift).
             if let Some(lambda) = model.variance_premium() {

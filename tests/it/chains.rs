@@ -396,3 +396,140 @@ fn chain_flags_are_checked() {
         "single-asset runs",
     );
 }
+
+/// `--chain-layout wide` writes the long layout's chains a strike per row
+/// (the call and put side by side, one implied vol, gamma and vega per
+/// strike), `hedge` and `validate` read it to the same figures, and the
+/// paths do not change with the layout or with chains at all (a run with
+/// chains packs fewer paths per chunk). `validate` also certifies every
+/// chain, and finds the arbitrage planted in one of them.
+#[test]
+fn wide_layout_holds_the_same_chains_and_reads_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        "--model", "deep", "--paths", "30", "--steps", "120", "--seed", "5",
+    ];
+    let chains = [
+        "--options",
+        "--months",
+        "2",
+        "--strikes",
+        "2",
+        "--chain-every",
+        "5",
+    ];
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = base.to_vec();
+        args.extend(extra);
+        crate::common::simulate_into(&out, &args);
+        out
+    };
+    let long = run("long", &chains);
+    let wide = run("wide", &[&chains[..], &["--chain-layout", "wide"]].concat());
+    let bare = run("bare", &[]);
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(&long.join("spot.csv")), read(&wide.join("spot.csv")));
+    assert_eq!(read(&long.join("spot.csv")), read(&bare.join("spot.csv")));
+
+    let rows = |p: &Path| -> Vec<Vec<String>> {
+        read(&p.join("options.csv"))
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (l, w) = (rows(&long), rows(&wide));
+    assert_eq!(
+        w[0].join(","),
+        "path,step,date,expiry,maturity,strike,implied_vol,call,put,call_delta,put_delta,gamma,vega"
+    );
+    // 30 paths × 25 chain dates × 2 expiries × 5 strikes.
+    assert_eq!(w.len() - 1, 30 * 25 * 2 * 5);
+    assert_eq!(l.len() - 1, 2 * (w.len() - 1));
+    for (i, r) in w.iter().enumerate().skip(1) {
+        let (call, put) = (&l[2 * i - 1], &l[2 * i]);
+        assert_eq!((&call[6][..], &put[6][..]), ("call", "put"));
+        assert_eq!(r[..6], call[..6], "row {i}");
+        assert_eq!(r[..6], put[..6], "row {i}");
+        // implied_vol, call, put, call_delta, put_delta, gamma, vega
+        let want = [
+            &call[8], &call[7], &put[7], &call[9], &put[9], &call[10], &call[11],
+        ];
+        for (got, want) in r[6..].iter().zip(want) {
+            assert_eq!(got, want, "row {i}: {r:?} vs {call:?} / {put:?}");
+        }
+        assert_eq!(
+            (&put[8], &put[10], &put[11]),
+            (&call[8], &call[10], &call[11])
+        );
+    }
+
+    let hedged = |m: &Path| {
+        let o = bin()
+            .args(["hedge", "-q", "--rebalance", "weekly", "--market"])
+            .arg(m)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        read(&m.join("hedge/pnl.csv"))
+    };
+    assert_eq!(hedged(&long), hedged(&wide));
+
+    let validated = |m: &Path| -> serde_json::Value {
+        let o = bin()
+            .args(["validate", "-q", "--real"])
+            .arg(crate::common::data("sp500_daily.csv"))
+            .arg("--synthetic")
+            .arg(m.join("spot.csv"))
+            .arg("--report")
+            .arg(m.join("report"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let card: serde_json::Value =
+            serde_json::from_str(&read(&m.join("report/scorecard.json"))).unwrap();
+        card["options"].clone()
+    };
+    let options = validated(&wide);
+    assert_eq!(validated(&long), options);
+    let a = &options["arbitrage"];
+    assert_eq!(a["chains"].as_u64(), Some(30 * 25));
+    assert_eq!(a["options"].as_u64(), Some(30 * 25 * 2 * 5 * 2));
+    assert_eq!(a["violations"], serde_json::json!({}), "{a}");
+
+    // Plant an arbitrage: the first row's call priced at twice its value
+    // breaks put-call parity and the call spread to the next strike.
+    let mut text: Vec<String> = read(&wide.join("options.csv"))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let mut r: Vec<String> = text[1].split(',').map(str::to_string).collect();
+    r[7] = (2.0 * f(&r[7]) + 1.0).to_string();
+    text[1] = r.join(",");
+    std::fs::write(wide.join("options.csv"), text.join("\n") + "\n").unwrap();
+    let planted = validated(&wide);
+    let v = planted["arbitrage"]["violations"].as_object().unwrap();
+    assert!(v.contains_key("parity"), "{planted}");
+    assert!(
+        read(&wide.join("report/report.md")).contains("| no |"),
+        "the report marks the failed check"
+    );
+
+    // A malformed wide row names its file, line and column.
+    r[8] = "cheap".into();
+    text[1] = r.join(",");
+    std::fs::write(wide.join("options.csv"), text.join("\n") + "\n").unwrap();
+    let o = bin()
+        .args(["validate", "-q", "--real"])
+        .arg(crate::common::data("sp500_daily.csv"))
+        .arg("--synthetic")
+        .arg(wide.join("spot.csv"))
+        .arg("--report")
+        .arg(wide.join("report2"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("options.csv, line 2, field `put`"), "{e}");
+    assert!(!wide.join("report2").exists(), "no partial output");
+}

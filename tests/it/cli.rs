@@ -610,12 +610,17 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
             );
         }
     }
-    assert_eq!(
-        text.matches("tolerance 0.000000001: 0 violation(s)")
-            .count(),
-        3,
-        "{text}"
-    );
+    // validate certifies every chain: weekly chains of 3 expiries x 11
+    // strikes, calls and puts, on 30 paths x 121 steps (25 chain dates).
+    for model in ["deep", "heston", "garch"] {
+        let card: serde_json::Value =
+            serde_json::from_str(&read(&out.join(model).join("report/scorecard.json"))).unwrap();
+        let a = &card["options"]["arbitrage"];
+        assert_eq!(a["chains"].as_u64(), Some(30 * 25), "{a}");
+        assert_eq!(a["options"].as_u64(), Some(30 * 25 * 3 * 11 * 2), "{a}");
+        assert_eq!(a["violations"], serde_json::json!({}), "{a}");
+    }
+    assert_eq!(text.matches("chains, 0 violation(s)").count(), 3, "{text}");
     assert!(text.contains("$ synthmarket simulate --model deep"));
     assert!(out.join("sp500_daily.csv").exists());
     let o = bin()

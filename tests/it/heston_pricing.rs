@@ -79,3 +79,69 @@ fn matches_independent_lewis_integral_across_the_domain() {
     }
     eprintln!("worst absolute error {:.2e} ({})", worst.0, worst.1);
 }
+
+/// The chains' pricer (`HestonPricer`: the variance-free parts of the
+/// characteristic function kept across initial variances, the interval
+/// rounded up to a shared width) meets the same references: Lewis's values
+/// to QuantLib's 1e-12, the independent integral to 1e-8·S. A slice does
+/// not depend on what the cache held before: a fresh pricer and one warmed
+/// on other variances and on the same key give bit-identical prices.
+#[test]
+#[allow(clippy::excessive_precision)] // the values as published, 50 digits
+fn chain_pricer_meets_the_references_whatever_its_cache_holds() {
+    use synthmarket::pricing::HestonPricer;
+    let state = MarketState::new(100.0, 0.01, 0.02).unwrap();
+    let pricer = HestonPricer::new(4.0, 0.25, 1.0, -0.5).unwrap();
+    let strikes = [80.0, 100.0, 120.0];
+    // (call, put) from matches_lewis_reference_prices.
+    let want = [
+        (
+            26.774758743998854221382195325726949201687074848341,
+            7.958878113256768285213263077598987193482161301733,
+        ),
+        (
+            16.070154917028834278213466703938231827658768230714,
+            17.055270961270109413522653999411000974895436309183,
+        ),
+        (
+            9.024913483457835636553375454092357136489051667150,
+            29.811026202682471843340682293165857439167301370697,
+        ),
+    ];
+    let cold = pricer
+        .slice(0.04, 1.0)
+        .calls_and_puts(&strikes, &state)
+        .unwrap();
+    for ((k, got), want) in strikes.iter().zip(&cold).zip(want) {
+        assert!(
+            (got.0 - want.0).abs() < 1e-12,
+            "call K={k}: {got:?} vs {want:?}"
+        );
+        assert!(
+            (got.1 - want.1).abs() < 1e-12,
+            "put K={k}: {got:?} vs {want:?}"
+        );
+    }
+    for v0 in [0.01, 0.0399, 0.04001, 0.2] {
+        pricer
+            .slice(v0, 1.0)
+            .calls_and_puts(&strikes, &state)
+            .unwrap();
+    }
+    let warm = pricer
+        .slice(0.04, 1.0)
+        .calls_and_puts(&strikes, &state)
+        .unwrap();
+    assert_eq!(cold, warm);
+
+    use crate::heston_reference::{CASES, DIVIDEND, RATE, SPOT};
+    let state = MarketState::new(SPOT, RATE, DIVIDEND).unwrap();
+    for &(name, v0, kappa, theta, xi, rho, t, k, call, put) in CASES.iter() {
+        let pricer = HestonPricer::new(kappa, theta, xi, rho).unwrap();
+        let (c, p) = pricer.slice(v0, t).calls_and_puts(&[k], &state).unwrap()[0];
+        assert!(
+            (c - call).abs() <= 1e-8 * SPOT && (p - put).abs() <= 1e-8 * SPOT,
+            "{name} T={t} K={k}: ({c}, {p}) vs ({call}, {put})"
+        );
+    }
+}
