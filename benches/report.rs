@@ -42,13 +42,22 @@ pub fn print(dir: &Path, since: SystemTime, ratios: &[Ratio]) {
                 let rate_n = r.elements.0 / n * 1e9;
                 let rate_d = r.elements.1 / d * 1e9;
                 let ratio = rate_n / rate_d;
+                // Ratios of very different rates (a market's chains against
+                // normal draws) need scientific notation.
+                let show = |x: f64| {
+                    if x != 0.0 && x.abs() < 1e-3 {
+                        format!("{x:.3e}")
+                    } else {
+                        format!("{x:.4}")
+                    }
+                };
                 println!(
-                    "{:<52} {:>10.3e}/s vs {:>10.3e}/s  ratio {:>7.4} (target ≥ {:.4})  {}",
+                    "{:<52} {:>10.3e}/s vs {:>10.3e}/s  ratio {:>9} (target ≥ {})  {}",
                     r.label,
                     rate_n,
                     rate_d,
-                    ratio,
-                    r.target,
+                    show(ratio),
+                    show(r.target),
                     if ratio >= r.target { "MET" } else { "MISSED" }
                 );
             }

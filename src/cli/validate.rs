@@ -41,17 +41,19 @@ the last 20 % are held out). --from/--to restrict the real returns that the
 facts and distances compare against (e.g. a test period); the audit always
 uses the whole file.
 
-When the spot.csv sits beside an options.csv (simulate --options), the
-chains are checked against the paths: put-call parity against each path's
-forward, the 30-day at-the-money implied vol (IV30) against the conditional
+When the spot.csv sits beside an options.csv (simulate --options, either
+layout), every chain goes through the static-arbitrage certifier of
+check-arbitrage (tolerance 1e-9), and the chains are checked against the
+paths: put-call parity against each path's forward, the 30-day at-the-money implied vol (IV30) against the conditional
 vol (correlation), mean IV30^2 against the variance realised over the next
 21 trading days (a positive variance risk premium), and the IV30 index's mean,
 vol of vol and corr(change, return) beside a real index (--vix, e.g.
 data/vix_daily.csv, with --real's returns on the same dates, sampled at the
-chains' spacing). Run check-arbitrage for the static-arbitrage certificate.
+chains' spacing).
 
 Output in --report DIR: report.md, scorecard.json, and SVG charts
-(returns_histogram, qq, acf, leverage, kurtosis_horizons, paths_fan).
+(returns_histogram, qq, acf, leverage, kurtosis_horizons, paths_fan, and
+with chains smile: the first path's smiles and IV30 against its vol).
 
 Example:
   synthmarket simulate --config garch.toml --paths 100 --steps 5030 --out runs/garch
@@ -303,12 +305,15 @@ pub(crate) fn write_report(cmd: &ValidateCmd) -> Result<(Scorecard, String)> {
     let real = real_data(cmd)?;
     let is_panel = crate::cli::facts::is_spot_csv(&cmd.synthetic)?;
     let mut consistency = None;
+    let mut smile_svg = None;
     let (spots, synthetic): (Vec<Vec<f64>>, Vec<Vec<f64>>) = if is_panel {
         let panel = SpotPanel::read(&cmd.synthetic)?;
         let r = panel.log_returns();
         let dir = cmd.synthetic.parent().unwrap_or(Path::new("."));
         if dir.join("options.csv").exists() {
-            consistency = Some(chain_consistency(cmd, &real.history, dir, &panel)?);
+            let (c, svg) = chain_consistency(cmd, &real.history, dir, &panel)?;
+            consistency = Some(c);
+            smile_svg = Some(svg);
         }
         (panel.spots, r)
     } else {
@@ -353,6 +358,9 @@ pub(crate) fn write_report(cmd: &ValidateCmd) -> Result<(Scorecard, String)> {
     })?;
     for ((file, _), svg) in CHARTS.iter().zip(&charts) {
         write_atomic(cmd.report.join(file), svg.as_bytes())?;
+    }
+    if let Some(svg) = &smile_svg {
+        write_atomic(cmd.report.join("smile.svg"), svg.as_bytes())?;
     }
     write_atomic(cmd.report.join("scorecard.json"), json.as_bytes())?;
     write_atomic(cmd.report.join("report.md"), md.as_bytes())?;
@@ -420,7 +428,7 @@ fn chain_consistency(
     real: &SpotHistory,
     dir: &Path,
     panel: &SpotPanel,
-) -> Result<Consistency> {
+) -> Result<(Consistency, String)> {
     let info = MarketInfo::read(dir)?;
     let names = [
         "path",
@@ -444,6 +452,9 @@ fn chain_consistency(
         vec![Default::default(); panel.ids.len()];
     let (mut pairs, mut worst) = (0usize, 0.0f64);
     let mut last_call: Option<(usize, usize, f64, f64, f64)> = None;
+    // The first path's calls per step, (maturity, ln(K/F), IV), for the smile chart.
+    let mut first_path: std::collections::BTreeMap<usize, Vec<(f64, f64, f64)>> =
+        Default::default();
     // The certifier, one chain (path, step) at a time.
     let tol = Tolerance {
         price: ARBITRAGE_TOLERANCE,
@@ -485,6 +496,12 @@ fn chain_consistency(
         let forward = s * ((info.rate - info.dividend) * t).exp();
         let implied_vol = rdr.number(6, true)?;
         let option_type: OptionType = rdr.text(4).parse().map_err(|_| invalid(4))?;
+        if p == 0 && option_type == OptionType::Call {
+            first_path
+                .entry(k)
+                .or_default()
+                .push((t, (strike / forward).ln(), implied_vol));
+        }
         match option_type {
             OptionType::Call => {
                 chains[p]
@@ -544,7 +561,69 @@ fn chain_consistency(
     };
     let mut c = Consistency::compute(&paths, every, (pairs, worst), real_index)?;
     c.arbitrage = Some(certified);
-    Ok(c)
+    let chart = smile_chart(&panel.ids[0], &first_path, &paths[0])?;
+    Ok((c, chart))
+}
+
+/// The smile chart of the first path: the smile of the expiry nearest one
+/// month at five chain dates spread over the path, and IV30 against the
+/// conditional vol at every chain date.
+fn smile_chart(
+    id: &str,
+    calls: &std::collections::BTreeMap<usize, Vec<(f64, f64, f64)>>,
+    path: &PathChains,
+) -> Result<String> {
+    let steps: Vec<usize> = calls.keys().copied().collect();
+    let picked: Vec<usize> = if steps.len() <= 5 {
+        steps.clone()
+    } else {
+        (0..5).map(|i| steps[i * (steps.len() - 1) / 4]).collect()
+    };
+    let month = 21.0 / crate::market::TRADING_DAYS_PER_YEAR;
+    let smiles: Vec<plot::Smile> = picked
+        .iter()
+        .map(|k| {
+            let rows = &calls[k];
+            let t = rows
+                .iter()
+                .map(|r| r.0)
+                .min_by(|a, b| (a - month).abs().total_cmp(&(b - month).abs()))
+                .unwrap_or(month);
+            let mut points: Vec<(f64, f64)> = rows
+                .iter()
+                // A price on its no-arbitrage bound has no vol to show (the
+                // deep and GARCH laws put no mass beyond their sampled tails).
+                .filter(|r| r.0 == t && r.2 > 0.0)
+                .map(|r| (r.1, r.2))
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            plot::Smile {
+                label: format!(
+                    "step {k}: {:.0} days, spot {:.1}, vol {:.1} %",
+                    t * crate::market::TRADING_DAYS_PER_YEAR,
+                    path.spot.get(*k).copied().unwrap_or(f64::NAN),
+                    100.0
+                        * path
+                            .variance
+                            .get(*k)
+                            .map_or(f64::NAN, |v| v.max(0.0).sqrt())
+                ),
+                points,
+            }
+        })
+        .collect();
+    let iv30: Vec<(f64, f64)> = path.iv30.iter().map(|&(k, v)| (k as f64, v)).collect();
+    let vol: Vec<(f64, f64)> = path
+        .iv30
+        .iter()
+        .filter_map(|&(k, _)| Some((k as f64, path.variance.get(k)?.max(0.0).sqrt())))
+        .collect();
+    plot::smiles(
+        &format!("Implied-vol smiles of path {id}, expiry nearest 1 month"),
+        &smiles,
+        &iv30,
+        &vol,
+    )
 }
 
 /// The certifier's relative tolerance in `validate` (as `check-arbitrage`'s
@@ -648,5 +727,8 @@ fn consistency_md(c: &Consistency) -> String {
     if let (Some(r), Some(src)) = (&c.real_index, &c.real_index_source) {
         line(&format!("real ({src})"), r);
     }
+    s.push_str(
+        "\n### Smiles and their dynamics\n\nThe first path's smile (expiry nearest one month) at five dates, and its 30-day at-the-money implied vol against its conditional vol; strikes whose price sits on a no-arbitrage bound (no implied vol) are left out.\n\n![Implied-vol smiles of the first path](smile.svg)\n",
+    );
     s
 }

@@ -497,6 +497,109 @@ pub fn path_fan(spots: &[Vec<f64>], shown: usize) -> Result<String> {
     })
 }
 
+/// One chain date's smile for [`smiles`]: its label and (ln(K/F), implied
+/// vol) points in strike order.
+pub struct Smile {
+    /// Legend text (the date and the path's state).
+    pub label: String,
+    /// (log forward moneyness, implied vol).
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A path's implied-vol smiles at several dates (left) and its 30-day
+/// at-the-money implied vol against its conditional vol (right): how the
+/// chain moves with the path's state.
+pub fn smiles(
+    title: &str,
+    smiles: &[Smile],
+    iv30: &[(f64, f64)],
+    conditional_vol: &[(f64, f64)],
+) -> Result<String> {
+    let (klo, khi) = finite_range(smiles.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+    let (vlo, vhi) = finite_range(
+        smiles
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .chain(iv30.iter().chain(conditional_vol).map(|p| p.1)),
+    );
+    let (slo, shi) = finite_range(iv30.iter().chain(conditional_vol).map(|p| p.0));
+    svg((1200, 500), |root| {
+        let (left, right) = root.split_horizontally(600);
+        let mut chart = ChartBuilder::on(&left)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(klo..khi, vlo..vhi)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("log forward moneyness ln(K/F)")
+            .y_desc("implied vol")
+            .draw()
+            .map_err(plot_err)?;
+        let n = smiles.len().max(2) as f64;
+        for (i, s) in smiles.iter().enumerate() {
+            // From blue (first date) to red (last).
+            let f = i as f64 / (n - 1.0);
+            let colour = RGBColor(
+                (31.0 + f * (214.0 - 31.0)) as u8,
+                (119.0 + f * (39.0 - 119.0)) as u8,
+                (180.0 + f * (40.0 - 180.0)) as u8,
+            );
+            let pts: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .copied()
+                .filter(|p| p.1.is_finite())
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(s.label.as_str())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour));
+            chart
+                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+                .map_err(plot_err)?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        let mut chart = ChartBuilder::on(&right)
+            .caption(
+                "30-day ATM implied vol and the path's vol",
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(slo..shi, vlo..vhi)
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("step (trading days)")
+            .y_desc("annualised vol")
+            .draw()
+            .map_err(plot_err)?;
+        for (series, colour, label) in [
+            (iv30, SYNTH, "IV30 (from the chains)"),
+            (
+                conditional_vol,
+                REAL,
+                "conditional vol √variance (spot.csv)",
+            ),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    series.iter().copied().filter(|p| p.1.is_finite()),
+                    colour.stroke_width(2),
+                ))
+                .map_err(plot_err)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
 /// The seller's hedged P&L across paths: a histogram (left) and each path's
 /// P&L against its realised vol, with the implied vol of the sale marked
 /// (right): paths realising less than the implied vol should earn.

@@ -585,6 +585,27 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
     for model in ["deep", "heston", "garch"] {
         assert!(out.join(model).join("options.csv").exists());
         assert!(out.join(model).join("hedge/pnl.csv").exists());
+        assert!(out.join(model).join("report/smile.svg").exists());
+    }
+    // The README's pictures are copies of these charts (docs/img/refresh.sh).
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (picture, chart) in [
+        ("deep_paths_fan.svg", "report/paths_fan.svg"),
+        ("deep_smile.svg", "report/smile.svg"),
+        ("deep_acf.svg", "report/acf.svg"),
+        ("deep_hedge_pnl.svg", "hedge/pnl.svg"),
+    ] {
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs/img")
+            .join(picture);
+        assert!(readme.contains(&format!("docs/img/{picture}")), "{picture}");
+        let head = |p: &std::path::Path| read(p).lines().next().unwrap_or_default().to_string();
+        assert_eq!(
+            head(&shipped),
+            head(&out.join("deep").join(chart)),
+            "{picture}"
+        );
     }
     // validate's chain checks: parity to rounding and IV30 tracking the
     // conditional vol (corr > 0.9) for all three; GARCH and deep chains
