@@ -475,16 +475,19 @@ fn wide_layout_holds_the_same_chains_and_reads_back_the_same() {
     };
     assert_eq!(hedged(&long), hedged(&wide));
 
-    let validated = |m: &Path| -> serde_json::Value {
-        let o = bin()
+    let validate = |m: &Path, report: &str| {
+        bin()
             .args(["validate", "-q", "--real"])
             .arg(crate::common::data("sp500_daily.csv"))
             .arg("--synthetic")
             .arg(m.join("spot.csv"))
             .arg("--report")
-            .arg(m.join("report"))
+            .arg(m.join(report))
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let validated = |m: &Path| -> serde_json::Value {
+        let o = validate(m, "report");
         assert!(o.status.success(), "{}", stderr(&o));
         let card: serde_json::Value =
             serde_json::from_str(&read(&m.join("report/scorecard.json"))).unwrap();
@@ -519,15 +522,7 @@ fn wide_layout_holds_the_same_chains_and_reads_back_the_same() {
     r[8] = "cheap".into();
     text[1] = r.join(",");
     std::fs::write(wide.join("options.csv"), text.join("\n") + "\n").unwrap();
-    let o = bin()
-        .args(["validate", "-q", "--real"])
-        .arg(crate::common::data("sp500_daily.csv"))
-        .arg("--synthetic")
-        .arg(wide.join("spot.csv"))
-        .arg("--report")
-        .arg(wide.join("report2"))
-        .output()
-        .unwrap();
+    let o = validate(&wide, "report2");
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(e.contains("options.csv, line 2, field `put`"), "{e}");
