@@ -253,11 +253,6 @@ impl ChainReader {
         })
     }
 
-    /// Whether the file has the wide layout.
-    pub fn is_wide(&self) -> bool {
-        self.wide
-    }
-
     /// Reads the next record; false at the end of the file.
     pub fn next_record(&mut self) -> crate::Result<bool> {
         if self.pending_put {

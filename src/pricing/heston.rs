@@ -276,12 +276,6 @@ impl HestonPricer {
         })
     }
 
-    /// `(κ, θ, ξ, ρ)`.
-    pub fn params(&self) -> (f64, f64, f64, f64) {
-        let p = self.params;
-        (p.kappa, p.theta, p.xi, p.rho)
-    }
-
     /// The slice of maturity `t > 0` for initial variance `v0` (negative
     /// values are taken as 0).
     pub fn slice(&self, v0: f64, t: f64) -> HestonSlice {
