@@ -2,7 +2,7 @@ use crate::error::{Error, Location, Result};
 use crate::io::option_csv::fmt;
 use crate::io::write_atomic;
 use crate::market::OptionType;
-use crate::pricing::arbitrage::{check_chain, Kind, Quote, Tolerance, Violation};
+use crate::pricing::arbitrage::{ChainQuotes, Kind, Quote, Tolerance, Violation};
 use clap::Args;
 use std::collections::HashMap;
 use std::io::Read;
@@ -44,8 +44,7 @@ pub struct CheckArbitrageCmd {
 struct Chain {
     path: String,
     date: String,
-    quotes: Vec<Quote>,
-    expiries: Vec<String>,
+    quotes: ChainQuotes,
 }
 
 pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
@@ -112,12 +111,12 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
     let mut all: Vec<(String, String, String, Option<String>, Violation)> = Vec::new();
     let mut current: Option<Chain> = None;
     let flush = |chain: Chain, all: &mut Vec<_>| {
-        for v in check_chain(&chain.quotes, tol) {
-            let other = v.other_expiry.map(|e| chain.expiries[e as usize].clone());
+        for v in chain.quotes.check(tol) {
+            let other = v.other_expiry.map(|e| chain.quotes.label(e).to_string());
             all.push((
                 chain.path.clone(),
                 chain.date.clone(),
-                chain.expiries[v.expiry as usize].clone(),
+                chain.quotes.label(v.expiry).to_string(),
                 other,
                 v,
             ));
@@ -169,27 +168,21 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
             Chain {
                 path: path.clone(),
                 date: date.clone(),
-                quotes: Vec::new(),
-                expiries: Vec::new(),
+                quotes: ChainQuotes::default(),
             }
         });
-        let label = &record[ce];
-        let expiry = match chain.expiries.iter().position(|e| e == label) {
-            Some(i) => i,
-            None => {
-                chain.expiries.push(label.to_string());
-                chain.expiries.len() - 1
-            }
-        } as u32;
-        chain.quotes.push(Quote {
-            expiry,
-            maturity,
-            strike,
-            option_type,
-            price,
-            implied_vol,
-            vega,
-        });
+        chain.quotes.push(
+            &record[ce],
+            Quote {
+                expiry: 0,
+                maturity,
+                strike,
+                option_type,
+                price,
+                implied_vol,
+                vega,
+            },
+        );
         quotes_seen += 1;
     }
     if let Some(c) = current.take() {

@@ -12,7 +12,7 @@ use crate::io::write_atomic;
 use crate::market::SpotHistory;
 use crate::market::{parse_iso_date, OptionType};
 use crate::plot;
-use crate::pricing::arbitrage::{check_chain, Quote, Tolerance};
+use crate::pricing::arbitrage::{ChainQuotes, Quote, Tolerance};
 use chrono::NaiveDate;
 use clap::Args;
 use std::fmt::Write as _;
@@ -464,24 +464,26 @@ fn chain_consistency(
         tolerance: ARBITRAGE_TOLERANCE,
         ..Default::default()
     };
-    let mut chain: (Option<(usize, usize)>, Vec<Quote>, Vec<String>) = (None, vec![], vec![]);
-    let mut certify = |chain: &mut (Option<(usize, usize)>, Vec<Quote>, Vec<String>)| {
+    let mut chain: (Option<(usize, usize)>, ChainQuotes) = Default::default();
+    let mut certify = |chain: &mut (Option<(usize, usize)>, ChainQuotes)| {
         if let Some((p, k)) = chain.0.take() {
             certified.chains += 1;
             certified.options += chain.1.len();
-            for v in check_chain(&chain.1, tol) {
+            for v in chain.1.check(tol) {
                 let kind = format!("{:?}", v.kind).to_lowercase();
                 if certified.examples.len() < 5 {
                     certified.examples.push(format!(
                         "path {} step {k} expiry {}: {kind} at strikes {:?}, size {:.2e}",
-                        panel.ids[p], chain.2[v.expiry as usize], v.strikes, v.size
+                        panel.ids[p],
+                        chain.1.label(v.expiry),
+                        v.strikes,
+                        v.size
                     ));
                 }
                 *certified.violations.entry(kind).or_default() += 1;
             }
         }
         chain.1.clear();
-        chain.2.clear();
     };
     while rdr.next_record()? {
         let invalid = |i: usize| rdr.error(i, format!("`{}` is not valid here", rdr.text(i)));
@@ -526,23 +528,18 @@ fn chain_consistency(
             certify(&mut chain);
             chain.0 = Some((p, k));
         }
-        let label = rdr.text(7);
-        let expiry = match chain.2.iter().position(|e| e == label) {
-            Some(i) => i,
-            None => {
-                chain.2.push(label.to_string());
-                chain.2.len() - 1
-            }
-        } as u32;
-        chain.1.push(Quote {
-            expiry,
-            maturity: t,
-            strike,
-            option_type,
-            price,
-            implied_vol,
-            vega: rdr.number(8, true)?,
-        });
+        chain.1.push(
+            rdr.text(7),
+            Quote {
+                expiry: 0,
+                maturity: t,
+                strike,
+                option_type,
+                price,
+                implied_vol,
+                vega: rdr.number(8, true)?,
+            },
+        );
     }
     certify(&mut chain);
     let paths: Vec<PathChains> = chains

@@ -78,7 +78,8 @@ impl Layout {
 /// chain's rows come as (call, put) pairs per strike, as
 /// [`crate::pricing::ChainModel::price`] makes them. Non-finite values (no
 /// implied volatility: the price sits on a no-arbitrage bound to machine
-/// precision) are written as empty fields.
+/// precision) are written as empty fields. Returns the number of lines
+/// written.
 pub fn write_rows(
     layout: Layout,
     path: u64,
@@ -86,7 +87,7 @@ pub fn write_rows(
     date: &str,
     rows: &[ChainRow],
     out: &mut Vec<u8>,
-) {
+) -> usize {
     let mut w = RowWriter {
         ints: itoa::Buffer::new(),
         floats: ryu::Buffer::new(),
@@ -104,6 +105,7 @@ pub fn write_rows(
                 }
                 out.push(b'\n');
             }
+            rows.len()
         }
         Layout::Wide => {
             for pair in rows.chunks_exact(2) {
@@ -123,6 +125,7 @@ pub fn write_rows(
                 }
                 out.push(b'\n');
             }
+            rows.len() / 2
         }
     }
 }

@@ -31,7 +31,7 @@ use serde::Serialize;
 /// One option quote of a chain.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quote {
-    /// Expiry label (an ISO date).
+    /// Index of the quote's expiry in its chain (see [`ChainQuotes`]).
     pub expiry: u32,
     /// Years to expiry.
     pub maturity: f64,
@@ -46,6 +46,56 @@ pub struct Quote {
     /// Vega (per 1.00 of vol), NaN if unknown: turns the price tolerance
     /// into a total-variance tolerance for the calendar check.
     pub vega: f64,
+}
+
+/// The quotes of one chain as a file gives them, expiries labelled by their
+/// text (an ISO date): the reader pushes each quote with its label, then
+/// [`ChainQuotes::check`] certifies the chain. Shared by `check-arbitrage`
+/// and `validate`.
+#[derive(Debug, Clone, Default)]
+pub struct ChainQuotes {
+    quotes: Vec<Quote>,
+    expiries: Vec<String>,
+}
+
+impl ChainQuotes {
+    /// Adds a quote of expiry `label` (its `expiry` field is set here).
+    pub fn push(&mut self, label: &str, quote: Quote) {
+        let expiry = match self.expiries.iter().position(|e| e == label) {
+            Some(i) => i,
+            None => {
+                self.expiries.push(label.to_string());
+                self.expiries.len() - 1
+            }
+        } as u32;
+        self.quotes.push(Quote { expiry, ..quote });
+    }
+
+    /// Number of quotes.
+    pub fn len(&self) -> usize {
+        self.quotes.len()
+    }
+
+    /// Whether the chain has no quote.
+    pub fn is_empty(&self) -> bool {
+        self.quotes.is_empty()
+    }
+
+    /// The label of expiry index `i` (as in a [`Violation`]).
+    pub fn label(&self, i: u32) -> &str {
+        &self.expiries[i as usize]
+    }
+
+    /// The chain's violations ([`check_chain`]).
+    pub fn check(&self, tol: Tolerance) -> Vec<Violation> {
+        check_chain(&self.quotes, tol)
+    }
+
+    /// Empties the chain for the next one.
+    pub fn clear(&mut self) {
+        self.quotes.clear();
+        self.expiries.clear();
+    }
 }
 
 /// Kinds of violation.

@@ -466,13 +466,22 @@ impl HestonSlice {
     /// Present values of several options of this slice's maturity, sharing
     /// the characteristic-function values (a chain).
     pub fn prices(&self, specs: &[OptionSpec], state: &MarketState) -> Vec<f64> {
-        let x0: Vec<f64> = specs.iter().map(|s| Normalised::new(s, state).x).collect();
+        // One cosine sum per run of equal strikes (a call and a put of the
+        // same strike share it: x0 does not depend on the type).
+        let mut x0 = Vec::with_capacity(specs.len());
+        let mut sum_of = Vec::with_capacity(specs.len());
+        for (i, s) in specs.iter().enumerate() {
+            if i == 0 || s.strike() != specs[i - 1].strike() {
+                x0.push(Normalised::new(s, state).x);
+            }
+            sum_of.push(x0.len() - 1);
+        }
         let puts = self.puts_over_discounted_strike(&x0);
         let df = state.discount(self.t);
         let se = state.spot() * (-state.dividend() * self.t).exp();
         specs
             .iter()
-            .zip(puts)
+            .zip(sum_of.iter().map(|&i| puts[i]))
             .map(|(spec, p)| {
                 let df_k = spec.strike() * df;
                 let put = (df_k * p).max(0.0);
@@ -492,34 +501,16 @@ impl HestonSlice {
     /// strike (the put; the call by parity), each clamped to its
     /// no-arbitrage bounds.
     pub fn calls_and_puts(&self, strikes: &[f64], state: &MarketState) -> Result<Vec<(f64, f64)>> {
-        let specs: Vec<[OptionSpec; 2]> = strikes
+        let specs: Vec<OptionSpec> = strikes
             .iter()
-            .map(|&k| {
-                Ok([
-                    OptionSpec::new(OptionType::Call, k, self.t)?,
-                    OptionSpec::new(OptionType::Put, k, self.t)?,
-                ])
+            .flat_map(|&k| {
+                [OptionType::Call, OptionType::Put].map(|ty| OptionSpec::new(ty, k, self.t))
             })
             .collect::<Result<_>>()?;
-        let x0: Vec<f64> = specs
-            .iter()
-            .map(|[_, put]| Normalised::new(put, state).x)
-            .collect();
-        let puts = self.puts_over_discounted_strike(&x0);
-        let df = state.discount(self.t);
-        let se = state.spot() * (-state.dividend() * self.t).exp();
-        Ok(specs
-            .iter()
-            .zip(puts)
-            .map(|([call, put], p)| {
-                let df_k = put.strike() * df;
-                let p = (df_k * p).max(0.0);
-                let clamp = |spec: &OptionSpec, v: f64| {
-                    let b = super::black::no_arbitrage_bounds(spec, state);
-                    v.clamp(b.lower, b.upper)
-                };
-                (clamp(call, p + se - df_k), clamp(put, p))
-            })
+        Ok(self
+            .prices(&specs, state)
+            .chunks_exact(2)
+            .map(|p| (p[0], p[1]))
             .collect())
     }
 

@@ -199,18 +199,14 @@ impl SimulationJob {
                                 chunk.variance(p, k)[0],
                                 chunk.state(p, k),
                             )?;
-                            rows += match spec.layout() {
-                                Layout::Long => chain.len(),
-                                Layout::Wide => chain.len() / 2,
-                            } as u64;
-                            chain_csv::write_rows(
+                            rows += chain_csv::write_rows(
                                 spec.layout(),
                                 chunk.first_path() + p as u64,
                                 k,
                                 format.date(k),
                                 &chain,
                                 &mut opts,
-                            );
+                            ) as u64;
                         }
                     }
                 }
