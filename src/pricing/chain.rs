@@ -8,12 +8,16 @@
 //! * GJR-GARCH paths: the model's own risk-neutral laws at the path's
 //!   conditional variance ([`super::surrogate`], fitted by nested Monte
 //!   Carlo of the risk-neutral model, [`super::risk_neutral`]).
+//! * Deep-model paths: its pricing table, keyed on the path's feature
+//!   state ([`super::term_table`]).
+//! * Either daily model in the exact mode: nested Monte Carlo at every
+//!   chain, restarted in the path's state ([`super::nested`]).
 //!
 //! Maturities run on the simulation's clock: business days to expiry / 252.
 //! Greeks are Black–Scholes–Merton greeks at each option's implied
 //! volatility (the practitioner convention; for GBM they are the model's).
 
-use super::{implied_vol, BlackScholes, HestonPricer, SurrogateTable, TermTable};
+use super::{implied_vol, BlackScholes, HestonPricer, NestedPricer, SurrogateTable, TermTable};
 use crate::error::{Error, Result};
 use crate::io::chain_csv::Layout;
 use crate::market::{BusinessCalendar, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
@@ -248,6 +252,19 @@ pub enum ChainModel {
         /// Dividend yield per year.
         dividend: f64,
     },
+    /// The exact mode of the daily models (GJR-GARCH-t, deep): each chain
+    /// priced by nested Monte Carlo of the risk-neutral generator restarted
+    /// in the path's state ([`super::nested`]).
+    Nested {
+        /// The restarted model, λ, nested paths and seed; run.json records
+        /// all but the model's parameters (the run's own).
+        #[serde(flatten)]
+        pricer: std::sync::Arc<NestedPricer>,
+        /// Rate per year.
+        rate: f64,
+        /// Dividend yield per year.
+        dividend: f64,
+    },
 }
 
 /// The error for an expiry beyond a law table's last maturity.
@@ -318,7 +335,8 @@ impl ChainModel {
             ChainModel::Black { rate, dividend }
             | ChainModel::Heston { rate, dividend, .. }
             | ChainModel::Table { rate, dividend, .. }
-            | ChainModel::Deep { rate, dividend, .. } => (rate, dividend),
+            | ChainModel::Deep { rate, dividend, .. }
+            | ChainModel::Nested { rate, dividend, .. } => (rate, dividend),
         }
     }
 
@@ -328,6 +346,7 @@ impl ChainModel {
         match self {
             ChainModel::Table { table, .. } => Some(table.variance_premium()),
             ChainModel::Deep { table, .. } => Some(table.variance_premium()),
+            ChainModel::Nested { pricer, .. } => Some(pricer.variance_premium),
             ChainModel::Black { .. } | ChainModel::Heston { .. } => None,
         }
     }
@@ -335,6 +354,8 @@ impl ChainModel {
     /// Prices every contract of `spec` on `date` for a path at `spot` with
     /// instantaneous variance `variance` and generator state `path_state`
     /// (the deep model's feature averages; empty for the other models).
+    /// `at` is the chain's (path, step): the nested mode draws its sample
+    /// from a stream of its own for each.
     pub fn price(
         &self,
         spec: &ChainSpec,
@@ -342,21 +363,38 @@ impl ChainModel {
         spot: f64,
         variance: f64,
         path_state: &[f64],
+        at: (u64, usize),
     ) -> Result<Vec<ChainRow>> {
         let (rate, dividend) = self.rate_dividend();
         let state = MarketState::new(spot, rate, dividend)?;
         let contracts = spec.contracts(date, spot);
-        // The deep table prices the whole chain at once (calendar order
-        // across its expiries): forward calls per expiry.
-        let deep_calls: Option<Vec<Vec<f64>>> = match self {
+        // The deep table and the nested mode price the whole chain at once
+        // (calendar order across its expiries): forward calls per expiry.
+        let forward_strikes = |maturity: f64, strikes: &[f64]| -> Vec<f64> {
+            let forward = state.forward(maturity);
+            strikes.iter().map(|k| k / forward).collect()
+        };
+        let chain_calls: Option<Vec<Vec<f64>>> = match self {
             ChainModel::Deep { table, .. } => {
                 let mut slices = Vec::with_capacity(contracts.len());
                 for (_, maturity, strikes) in &contracts {
                     check_max_maturity(*maturity, table.max_maturity())?;
-                    let forward = state.forward(*maturity);
-                    slices.push((*maturity, strikes.iter().map(|k| k / forward).collect()));
+                    slices.push((*maturity, forward_strikes(*maturity, strikes)));
                 }
                 Some(table.chain_calls(path_state, variance, &slices)?)
+            }
+            ChainModel::Nested { pricer, .. } => {
+                // Maturities are whole business days / 252.
+                let slices: Vec<(usize, Vec<f64>)> = contracts
+                    .iter()
+                    .map(|(_, maturity, strikes)| {
+                        (
+                            (maturity * TRADING_DAYS_PER_YEAR).round() as usize,
+                            forward_strikes(*maturity, strikes),
+                        )
+                    })
+                    .collect();
+                Some(pricer.chain_calls(variance, path_state, at, &slices)?)
             }
             _ => None,
         };
@@ -373,8 +411,8 @@ impl ChainModel {
                     let calls = table.forward_calls(variance, maturity, &ks);
                     Some(calls_and_puts(&state, maturity, &strikes, &calls))
                 }
-                ChainModel::Deep { .. } => {
-                    let calls = deep_calls.as_ref().map_or(&[][..], |c| &c[e][..]);
+                ChainModel::Deep { .. } | ChainModel::Nested { .. } => {
+                    let calls = chain_calls.as_ref().map_or(&[][..], |c| &c[e][..]);
                     Some(calls_and_puts(&state, maturity, &strikes, calls))
                 }
                 ChainModel::Heston { model, .. } => Some(

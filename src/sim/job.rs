@@ -171,6 +171,10 @@ impl SimulationJob {
         // not depend on the chunk size.
         const OPTIONS_PER_CHUNK: usize = 50_000;
         let chunk_paths = match &self.options {
+            // Nested chains cost about a second each: one path per chunk,
+            // so the progress bar moves path by path (the nested sample of
+            // each chain runs on all threads).
+            Some((_, crate::pricing::ChainModel::Nested { .. })) => 1,
             Some((spec, _)) => {
                 let chains = self.grid.steps() / spec.every() + 1;
                 OPTIONS_PER_CHUNK / (chains * spec.options_per_chain()).max(1)
@@ -198,6 +202,7 @@ impl SimulationJob {
                                 chunk.spot(p, k)[0],
                                 chunk.variance(p, k)[0],
                                 chunk.state(p, k),
+                                (chunk.first_path() + p as u64, k),
                             )?;
                             rows += chain_csv::write_rows(
                                 spec.layout(),
@@ -354,6 +359,12 @@ impl SimulationJob {
             c.push_str(&format!(" --chain-every {}", spec.every()));
             if spec.layout() == Layout::Wide {
                 c.push_str(" --chain-layout wide");
+            }
+            if let crate::pricing::ChainModel::Nested { pricer, .. } = model {
+                c.push_str(&format!(
+                    " --chain-pricing nested --nested-paths {}",
+                    pricer.nested_paths
+                ));
             }
             // The daily models' chains: the rate, dividend and λ they were
             // priced with (GBM and Heston lines carry their own drift).
