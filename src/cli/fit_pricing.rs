@@ -224,6 +224,10 @@ yet. At the money the level follows the variance forecast (a regression, \
 residual sd about 0.07 in ln variance); the largest wing errors are far \
 out-of-the-money calls of stressed states, whose risk-neutral upper tail is \
 thinner than the table's.\n\n\
+Nested Monte Carlo itself is the exact mode of these chains: \
+`simulate --model deep --options --chain-pricing nested [--nested-paths N]` \
+prices every chain by it, restarted in its path's state (about a second per \
+chain), to check the table on one's own paths.\n\n\
 | state | 1-day vol | days | −2 sd | −1 sd | ATM | +1 sd | +2 sd |\n|---|---|---|---|---|---|---|---|\n",
         info.variance_premium,
         info.states,

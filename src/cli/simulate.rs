@@ -69,7 +69,7 @@ pub fn run(cmd: SimulateCmd, quiet: bool) -> Result<()> {
         let chains = job.paths * (job.grid.steps() / spec.every() + 1) as u64;
         if chains > 500 {
             tracing::warn!(
-                "the nested mode prices {chains} chains with {} nested paths each, about a second apiece on 2 cores: reduce --paths or raise --chain-every, or use the table (--chain-pricing table)",
+                "the nested mode prices {chains} chains with {} nested paths each, up to a second apiece on 2 cores: reduce --paths or raise --chain-every, or use the table (--chain-pricing table)",
                 pricer.nested_paths
             );
         }

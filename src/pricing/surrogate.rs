@@ -336,7 +336,8 @@ impl Law {
 }
 
 /// Quantile levels of the stationary variance distribution where the knots
-/// sit (outside them, chains use the end knot's law).
+/// sit (outside them, chains use the end knot's law; GJR-GARCH adds knots
+/// above the top one, [`crate::sim::Garch::surrogate_knots`]).
 pub const KNOT_LEVELS: [f64; 21] = [
     0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9,
     0.94, 0.97, 0.985, 0.995,
