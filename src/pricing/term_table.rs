@@ -52,7 +52,14 @@
 //!   length 3 standardised units, ridge 0.01, on the linear fit's
 //!   residuals; held-out residual sd of ln variance 0.07 → 0.04): 0.67 /
 //!   5.12 at the probe's states but 1.09 / 4.01 at the regression test's
-//!   (against 1.07 / 2.95), and deep chains 28 % slower.
+//!   (against 1.07 / 2.95), and deep chains 28 % slower;
+//! * a 22nd group of 32 states at the 99.95 % variance quantile, the
+//!   crisis end of the regime: 0.75 / 4.13 at the probe's states (wing RMS
+//!   0.68 against 0.62), and along ten of the model's own paths against the
+//!   exact mode ([`super::nested`]) the at-the-money RMS in states above
+//!   40 % vol fell from 1.59 to 0.76 vol points, but the −2 sd puts' RMS
+//!   rose from 1.00 to 1.29 and the share of options within the bar
+//!   fell (at the money 81.6 % → 80.2 %, across ±2 sd 92.5 % → 90.3 %).
 //!
 //! Prices: a chain at maturity `t` mixes the shapes of the two maturity
 //! knots around `t`, each at the two keys around the state's own forecast
