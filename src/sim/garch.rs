@@ -404,8 +404,8 @@ impl Garch {
 
     /// The knots of the pricing surrogate: the variance quantiles of the
     /// model's stationary regime, each as a risk-neutral generator started
-    /// there (the variance is GJR-GARCH's whole state), then
-    /// [`EXTRA_KNOTS`] knots beyond the top quantile.
+    /// there (the variance is GJR-GARCH's whole state), then five knots
+    /// beyond the top quantile, each 1.5 × the variance of the one below.
     pub fn surrogate_knots(
         &self,
         measure: &crate::pricing::RiskNeutral,
