@@ -479,35 +479,37 @@ impl SimulateParams {
                 "applies to the daily models' chains (garch, deep); Heston chains are already exact (Fourier-cosine prices), GBM chains are Black–Scholes at the path's σ",
             ));
         }
-        let nested_pricer = |make: &dyn Fn(
-            &crate::pricing::RiskNeutral,
-            u64,
-            u64,
-        ) -> Result<crate::pricing::NestedPricer>|
-         -> Result<ChainModel> {
-            let measure = crate::pricing::RiskNeutral::new(
-                rate,
-                dividend,
-                self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM),
-            )?;
-            let paths = self
-                .nested_paths
-                .unwrap_or(crate::pricing::nested::DEFAULT_NESTED_PATHS);
-            // The nested streams: the run's seed, tagged so they are never
-            // the spot paths' own.
-            let seed = self.seed.unwrap_or(42) ^ NESTED_SEED_TAG;
-            Ok(ChainModel::Nested {
-                pricer: std::sync::Arc::new(make(&measure, paths, seed)?),
-                rate,
-                dividend,
-            })
+        // The nested mode's measure, paths per chain and seed (the run's,
+        // tagged so the nested streams are never the spot paths' own).
+        let nested_setup = || -> Result<(crate::pricing::RiskNeutral, u64, u64)> {
+            Ok((
+                crate::pricing::RiskNeutral::new(
+                    rate,
+                    dividend,
+                    self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM),
+                )?,
+                self.nested_paths
+                    .unwrap_or(crate::pricing::nested::DEFAULT_NESTED_PATHS),
+                self.seed.unwrap_or(42) ^ NESTED_SEED_TAG,
+            ))
+        };
+        let nested_chains = |pricer| ChainModel::Nested {
+            pricer: std::sync::Arc::new(pricer),
+            rate,
+            dividend,
         };
         let pricing = match model {
-            ModelSpec::Garch { params, .. } if nested => nested_pricer(&|m, n, seed| {
-                crate::pricing::NestedPricer::garch(params, m, n, seed)
-            })?,
+            ModelSpec::Garch { params, .. } if nested => {
+                let (measure, paths, seed) = nested_setup()?;
+                nested_chains(crate::pricing::NestedPricer::garch(
+                    params, &measure, paths, seed,
+                )?)
+            }
             ModelSpec::Deep { net, .. } if nested => {
-                nested_pricer(&|m, n, seed| crate::pricing::NestedPricer::deep(net, m, n, seed))?
+                let (measure, paths, seed) = nested_setup()?;
+                nested_chains(crate::pricing::NestedPricer::deep(
+                    net, &measure, paths, seed,
+                )?)
             }
             ModelSpec::Gbm { assets, .. } if assets.len() == 1 => {
                 ChainModel::Black { rate, dividend }

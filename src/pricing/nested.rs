@@ -178,21 +178,14 @@ impl NestedPricer {
         let laws: Vec<EmpiricalLaw> = (0..days.len())
             .map(|i| EmpiricalLaw::new(terminal.iter().map(|r| r[i]).collect()))
             .collect();
-        let law_of = |d: usize| days.binary_search(&d).map_or(0, |i| i);
-        Ok(slices
+        // Each expiry's law (expiries of equal maturity share one).
+        let law_of: Vec<&EmpiricalLaw> = slices
             .iter()
-            .map(|(d, ks)| {
-                ks.iter()
-                    .map(|&k| {
-                        // Running maximum over this and every shorter expiry.
-                        laws[..=law_of(*d)]
-                            .iter()
-                            .map(|law| law.call(k))
-                            .fold(0.0, f64::max)
-                    })
-                    .collect()
-            })
-            .collect())
+            .map(|(d, _)| &laws[days.binary_search(d).unwrap_or(0)])
+            .collect();
+        Ok(super::term_table::calendar_ordered(slices, |e, k| {
+            law_of[e].call(k)
+        }))
     }
 }
 

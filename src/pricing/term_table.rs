@@ -512,21 +512,7 @@ impl TermTable {
             .unwrap_or(1);
         let state = self.state_at_knots(raw, variance, last)?;
         let laws: Vec<Slice> = slices.iter().map(|(t, _)| self.slice(&state, *t)).collect();
-        Ok(slices
-            .iter()
-            .map(|(t, ks)| {
-                ks.iter()
-                    .map(|&k| {
-                        slices
-                            .iter()
-                            .zip(&laws)
-                            .filter(|((u, _), _)| u <= t)
-                            .map(|(_, law)| law.call(k))
-                            .fold(0.0, f64::max)
-                    })
-                    .collect()
-            })
-            .collect())
+        Ok(calendar_ordered(slices, |e, k| laws[e].call(k)))
     }
 
     /// Writes `pricing.safetensors` and `pricing.json` into `dir`.
@@ -702,6 +688,34 @@ impl TermTable {
         )
         .map(Some)
     }
+}
+
+/// Undiscounted forward calls of a chain in calendar order: for
+/// `slices[e] = (maturity, strikes in units of its forward)`, each expiry's
+/// call function is the running maximum of its own, `call(e, k)`, and
+/// those of every expiry of no longer maturity. A maximum of call
+/// functions of mean-1 laws is one too, so each slice stays arbitrage-free
+/// and no calendar spread is negative (used by this table and by the
+/// nested mode, [`super::nested`]).
+pub(super) fn calendar_ordered<T: PartialOrd>(
+    slices: &[(T, Vec<f64>)],
+    call: impl Fn(usize, f64) -> f64,
+) -> Vec<Vec<f64>> {
+    slices
+        .iter()
+        .map(|(t, ks)| {
+            ks.iter()
+                .map(|&k| {
+                    slices
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (u, _))| u <= t)
+                        .map(|(e, _)| call(e, k))
+                        .fold(0.0, f64::max)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// One maturity's law of `S_T/F_T` in one state: a mixture of scaled
