@@ -1,19 +1,31 @@
 //! The fast pricer of the deep model's chains: risk-neutral terminal laws
-//! keyed, per maturity, on a forecast of the variance to that maturity.
+//! keyed, per maturity, on a forecast of the at-the-money vol to that
+//! maturity.
 //!
 //! The deep model's state is ten feature averages, not one variance: two
 //! states with the same one-day variance can have one-month at-the-money
 //! vols from 0.26 to 0.40 (measured by nested Monte Carlo when this was
 //! designed), so a table keyed on the one-day variance alone, like the
 //! GJR-GARCH one ([`super::surrogate`]), misses by up to 8 vol points. Here
-//! each maturity knot `T` has its own key: the forecast risk-neutral vol to
-//! `T`, `σ̂_T = exp(ŷ_T/2)` with `ŷ_T = β_T·x` a least-squares regression of
-//! `ln E^Q[mean variance over T days]` on the state's regressors `x` (a
+//! each maturity knot `T` has its own key: the forecast risk-neutral
+//! at-the-money vol to `T`, `σ̂_T = exp(ŷ_T/2)` with `ŷ_T = β_T·x` a
+//! least-squares regression of `ln σ²_ATM(T)` (the implied variance of the
+//! state's nested at-the-money call) on the state's regressors `x` (a
 //! constant, the network's ten clamped inputs, ln of the one-day variance
-//! and ln of the model's mean-field forecast to `T`, the network run
-//! forward with each draw replaced by its moments), fitted across the
-//! table's states by nested Monte Carlo. Residual sd: 0.07 in ln variance
-//! (0.10 without the mean-field term), measured on the shipped model.
+//! and ln of the model's mean-field variance forecast to `T`, the network
+//! run forward with each draw replaced by its moments), fitted across the
+//! table's states by nested Monte Carlo.
+//!
+//! Why the at-the-money vol and not `ln E^Q[mean variance over T]` (this
+//! table's key before): the mean variance includes the paths on which a
+//! crisis goes on, and how much of it shows at the money depends on the
+//! state's vol of vol. With the mean-variance key, replacing the forecast
+//! by the true mean variance (40,000 nested paths) did not make the
+//! at-the-money price right: at a 30 %-vol state it moved the error from
+//! +0.9 to −1.3 vol points. Keying on the at-the-money vol itself makes
+//! the level a single regression's job; its residual at 42 held-out states
+//! × 20,000 nested paths is 0.05–0.07 in ln variance (RMS over 21 to 378
+//! days), mostly at the stressed end of the regime.
 //!
 //! Fit ([`TermTable::fit`]): [`STATES`] = 672 states of the model's own stationary regime
 //! (32 at each of 21 quantiles of the one-day variance), each started as a
@@ -30,18 +42,51 @@
 //! about 0.04–0.05 forecast standard deviations beyond sampling noise, a
 //! vol point or two on a 1 sd call in a stressed state. So each knot also
 //! carries a *shape correction*: a least-squares regression of every
-//! state's standardised quantiles at [`SHAPE_PROBS`] (1 % to 99 %) on its
-//! regressors. A state's shape is its group's shape moved, block by block,
-//! by its predicted quantiles less the group's mean prediction
-//! (interpolated in cumulative probability, held flat beyond 1 % and 99 %),
-//! its blocks reordered if the move crossed any. Measured when this was
-//! designed, on held-out states of the fit, at 21 days: the RMS error of the
-//! 95 % quantile fell from 0.084 to 0.054 standard deviations and of the
-//! 99 % from 0.117 to 0.077 (sampling noise of 1,250 paths included).
+//! state's standardised quantiles at [`SHAPE_PROBS`] (0.1 % to 99.9 %) on
+//! its regressors. A state's shape is its group's shape moved, block by
+//! block, by its predicted quantiles less the group's mean prediction
+//! (interpolated in cumulative probability, held flat beyond 0.1 % and
+//! 99.9 %), its blocks reordered if the move crossed any. Measured when
+//! this was designed (then with quantiles from 1 % to 99 % only), on
+//! held-out states of the fit, at 21 days: the RMS error of the 95 %
+//! quantile fell from 0.084 to 0.054 standard deviations and of the 99 %
+//! from 0.117 to 0.077 (sampling noise of 1,250 paths included). The
+//! quantiles beyond 1 % and 99 % were added with the at-the-money key: a
+//! 2 sd call sits near the 99.5 % quantile of a stressed state's law, where
+//! a shift held flat from the 99 % one left the table's upper tail too fat.
+//! Each state's extreme quantiles are noisy (the 99.9 % one of 1,250 paths
+//! is near the largest draw), but the correction uses differences of
+//! predictions, so their common bias cancels, and the regression pools the
+//! noise of 672 states.
 //!
-//! Tried and not kept (each fitted and probed at 8 fresh states × 40,000
-//! nested paths; figures are maxima in vol points, at the money / across
-//! ±2 sd, against 0.80 / 4.47 for this design):
+//! The at-the-money key and the wider correction together, probed at the
+//! same 8 fresh states × 40,000 nested paths with strikes in units of the
+//! nested at-the-money vol (see [`probe`]): at the money max 0.77 / RMS
+//! 0.34 vol points, across ±2 sd max 1.64 / RMS 0.44; the previous table
+//! at the same options: 0.80 / 0.31 and 2.70 / 0.57. Along ten of the
+//! model's own paths against the exact mode ([`super::nested`]; 130
+//! chains, 12,806 options within ±2 sd) the two tables are within noise of
+//! each other: at the money RMS 0.53 against 0.52 vol points, across ±2 sd
+//! 0.64 against 0.64, the −2 sd puts 0.94 against 1.00.
+//!
+//! Tried with the at-the-money key and not kept (measured at 16 fresh
+//! states, the probe's 8 and the regression test's seed, × 40,000 nested
+//! paths):
+//! * interactions of every regressor with ln of the one-day variance (25
+//!   regressors): the held-out RMS residual of `ŷ` fell from 0.05–0.07 to
+//!   0.04–0.06, but at a 30 %-vol state the at-the-money error rose from
+//!   1.0 to 2.4 vol points (the extra terms extrapolate badly at the
+//!   stressed end, where the fit has fewest states);
+//! * strikes in units of the nested sample's standard deviation of
+//!   `ln(S_T/F_T)` instead of its at-the-money vol, as the probe's grid:
+//!   the crash tail inflates that standard deviation, so +2 sd calls sit
+//!   beyond every nested path in 8 of 48 state-maturities and among the
+//!   last few in 4 more, where no vol is resolved.
+//!
+//! Tried with the mean-variance key and not kept (each fitted and probed at
+//! 8 fresh states × 40,000 nested paths, strikes then in units of the
+//! table's own forecast; figures are maxima in vol points, at the money /
+//! across ±2 sd, against 0.80 / 4.47 for that design):
 //! * moving each state's shape *onto* its predicted quantiles instead of by
 //!   a difference of predictions: 1.71 / 3.36 — each state's median moves
 //!   by its prediction's error;
@@ -78,7 +123,7 @@
 //! `synthmarket fit-pricing`); its accuracy against nested Monte Carlo at
 //! fresh states is measured by [`probe`] and stated in the model card.
 
-use super::risk_neutral::{nested_calls, terminal_ratios_and_variance, RiskNeutral};
+use super::risk_neutral::{terminal_ratios, terminal_ratios_and_variance, RiskNeutral};
 use super::surrogate::{block_averages, bracket, DAY_KNOTS, KNOT_LEVELS};
 use super::{implied_vol, BlackScholes};
 use crate::deep::{DeepGenerator, FeatureState, MixtureNet, N_FEATURES};
@@ -99,8 +144,8 @@ const GROUP: usize = 32;
 
 /// Probabilities at which each state's standardised quantiles are regressed
 /// on its regressors, for the shape correction (see the module docs).
-pub const SHAPE_PROBS: [f64; 11] = [
-    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975, 0.99,
+pub const SHAPE_PROBS: [f64; 15] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999,
 ];
 
 /// States in a fit: [`GROUP`] at each of the variance quantiles
@@ -124,9 +169,22 @@ fn generator(net: &MixtureNet) -> Result<DeepGenerator> {
     )
 }
 
+/// The `format` of tables this build writes and reads: 2 keys on the
+/// at-the-money vol. Format 1 (no `format` field in `pricing.json`) keyed on
+/// the mean variance; its coefficients mean something else, so such a table
+/// is refused with a request to refit.
+pub const TABLE_FORMAT: u32 = 2;
+
+fn format_1() -> u32 {
+    1
+}
+
 /// How a table was fitted (`pricing.json`), and what its probe measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TermTableInfo {
+    /// [`TABLE_FORMAT`] of the table.
+    #[serde(default = "format_1")]
+    pub format: u32,
     /// λ of the pricing measure.
     pub variance_premium: f64,
     /// Nested paths per state.
@@ -177,6 +235,17 @@ struct KnotState {
 struct ShapeCorrection {
     coef: Vec<[[f64; REGRESSORS]; SHAPE_PROBS.len()]>,
     means: Vec<[f64; SHAPE_PROBS.len()]>,
+}
+
+/// ln of the squared at-the-money implied vol of the mean-1 sample `r` of
+/// `S_T/F_T` at maturity `t` (years): the key and scale of the table.
+fn atm_log_variance<T: Copy + Into<f64>>(r: &[T], t: f64) -> Result<f64> {
+    let call = r.iter().map(|x| ((*x).into() - 1.0).max(0.0)).sum::<f64>() / r.len() as f64;
+    let spec = OptionSpec::new(OptionType::Call, 1.0, t)?;
+    let market = MarketState::new(1.0, 0.0, 0.0)?;
+    let vol = implied_vol(call, &spec, &market)
+        .map_err(|e| Error::Internal(format!("at-the-money vol of a nested sample: {e}")))?;
+    Ok((vol * vol).max(1e-12).ln())
 }
 
 /// The `q` quantile of ascending `z`, linear between order statistics.
@@ -258,19 +327,20 @@ impl TermTable {
                 &day_steps,
             )?;
             let n = sample.len() as f64;
+            let corrected: Vec<Vec<f32>> = (0..days.len())
+                .map(|m| {
+                    let mean = sample.iter().map(|(r, _)| r[m]).sum::<f64>() / n;
+                    sample.iter().map(|(r, _)| (r[m] / mean) as f32).collect()
+                })
+                .collect();
             ys.push(
-                (0..days.len())
-                    .map(|m| (sample.iter().map(|(_, a)| a[m]).sum::<f64>() / n).ln())
-                    .collect(),
+                corrected
+                    .iter()
+                    .zip(&days)
+                    .map(|(r, &d)| atm_log_variance(r, f64::from(d) / TRADING_DAYS_PER_YEAR))
+                    .collect::<Result<_>>()?,
             );
-            ratios.push(
-                (0..days.len())
-                    .map(|m| {
-                        let mean = sample.iter().map(|(r, _)| r[m]).sum::<f64>() / n;
-                        sample.iter().map(|(r, _)| (r[m] / mean) as f32).collect()
-                    })
-                    .collect(),
-            );
+            ratios.push(corrected);
             progress(i + 1);
         }
         let n_groups = gens.len() / GROUP;
@@ -363,6 +433,7 @@ impl TermTable {
         }
         Ok(TermTable {
             info: TermTableInfo {
+                format: TABLE_FORMAT,
                 variance_premium: lambda,
                 paths_per_state,
                 states: gens.len(),
@@ -570,6 +641,12 @@ impl TermTable {
         let bad = |why: String| Error::parameter("pricing table", name, why);
         let info: TermTableInfo =
             serde_json::from_slice(json).map_err(|e| bad(format!("pricing.json: {e}")))?;
+        if info.format != TABLE_FORMAT {
+            return Err(bad(format!(
+                "pricing.json is format {}, written by an older synthmarket (this one reads format {TABLE_FORMAT}, keyed on the at-the-money vol); refit it with `synthmarket fit-pricing`",
+                info.format
+            )));
+        }
         let map = candle_core::safetensors::load_buffer(tensors, &candle_core::Device::Cpu)
             .map_err(|e| bad(format!("pricing.safetensors: {e}")))?;
         let get = |k: &str| -> Result<(Vec<usize>, Vec<f64>)> {
@@ -833,7 +910,8 @@ pub struct ProbeSummary {
     pub atm_max: f64,
     /// RMS at-the-money error (vol points).
     pub atm_rms: f64,
-    /// Largest error across ±2 forecast standard deviations of moneyness.
+    /// Largest error across ±2 standard deviations of moneyness (in units
+    /// of the nested at-the-money vol).
     pub wing_max: f64,
     /// RMS error across ±2 standard deviations.
     pub wing_rms: f64,
@@ -856,7 +934,7 @@ pub struct ProbePoint {
     pub variance: f64,
     /// Maturity in trading days.
     pub days: u32,
-    /// ln(K/F) in units of σ̂√T.
+    /// ln(K/F) in units of the nested sample's at-the-money vol times √T.
     pub sd: f64,
     /// Table implied vol.
     pub table: f64,
@@ -868,9 +946,12 @@ pub struct ProbePoint {
 pub const PROBE_SD: [f64; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
 
 /// Compares `table` with nested Monte Carlo (`paths` per state) at `states`
-/// states drawn from the table's model's stationary regime with `seed` (spread over
-/// the variance quantiles 0.02–0.98), at `days` maturities and strikes at
-/// [`PROBE_SD`] forecast standard deviations. Calls `progress` per state.
+/// states drawn from the table's model's stationary regime with `seed`
+/// (spread over the variance quantiles 0.02–0.97), at `days` maturities and
+/// strikes at [`PROBE_SD`] standard deviations of moneyness, `ln(K/F) =
+/// z·σ_ATM·√T` with `σ_ATM` the nested sample's own at-the-money vol (so the
+/// grid does not depend on the table; the usual standardised moneyness of
+/// a smile). Calls `progress` per state.
 pub fn probe(
     table: &TermTable,
     states: usize,
@@ -898,21 +979,26 @@ pub fn probe(
         g.observe(&st, &mut s, &mut v);
         g.observe_state(&st, &mut raw);
         let variance = v[0] / table.variance_premium();
-        let mut strikes = Vec::new();
-        for &d in days {
-            let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
-            let m = table
-                .info
-                .days
-                .iter()
-                .position(|&k| k >= d)
-                .unwrap_or(table.info.days.len() - 1);
-            let f = table.forecasts(&raw, variance, m)?;
-            let sd = (f[m] / 2.0).exp() * t.sqrt();
-            strikes.push(PROBE_SD.iter().map(|z| (z * sd).exp()).collect::<Vec<_>>());
-        }
+        // The nested sample first: strikes are placed in units of its own
+        // at-the-money vol, so the comparison's grid does not depend on
+        // the table.
         let steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
-        let nested = nested_calls(*g, &measure, 1.0, seed ^ 0x5eed, paths, &steps, &strikes)?;
+        let terminal = terminal_ratios(*g, seed ^ 0x5eed, paths, &steps)?;
+        let mut strikes = Vec::new();
+        let mut nested = Vec::new();
+        for (i, &d) in days.iter().enumerate() {
+            let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
+            let mean = terminal.iter().map(|r| r[i]).sum::<f64>() / terminal.len() as f64;
+            let r: Vec<f64> = terminal.iter().map(|x| x[i] / mean).collect();
+            let sd = (atm_log_variance(&r, t)? / 2.0).exp() * t.sqrt();
+            let ks: Vec<f64> = PROBE_SD.iter().map(|z| (z * sd).exp()).collect();
+            nested.push(
+                ks.iter()
+                    .map(|&k| r.iter().map(|x| (x - k).max(0.0)).sum::<f64>() / r.len() as f64)
+                    .collect::<Vec<_>>(),
+            );
+            strikes.push(ks);
+        }
         for ((&d, ks), calls) in days.iter().zip(&strikes).zip(&nested) {
             let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
             let slices = vec![(t, ks.clone())];
@@ -1021,6 +1107,19 @@ mod tests {
         assert!(
             c.iter().zip(&p).any(|(a, b)| (a - b).abs() > 1e-6),
             "{c:?} vs {p:?}"
+        );
+
+        // A table of the mean-variance key (format 1: no `format` field) is
+        // refused, not read with the wrong meaning.
+        full.save(dir.path()).unwrap();
+        let json = std::fs::read_to_string(dir.path().join("pricing.json")).unwrap();
+        let old_format = json.replace("\"format\": 2,", "");
+        assert_ne!(old_format, json);
+        std::fs::write(dir.path().join("pricing.json"), old_format).unwrap();
+        let err = TermTable::load(dir.path(), &net).unwrap_err().to_string();
+        assert!(
+            err.contains("format 1") && err.contains("fit-pricing"),
+            "{err}"
         );
 
         // A correction with a value that is not finite is refused.
