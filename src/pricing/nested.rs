@@ -189,8 +189,9 @@ impl NestedPricer {
     }
 }
 
-/// A sample of `S_T/S_0` divided by its mean: a discrete law of mean 1.
-struct EmpiricalLaw {
+/// A sample of `S_T/S_0` divided by its mean: a discrete law of mean 1
+/// (also the reference of the deep table's probe, [`super::term_table::probe`]).
+pub(super) struct EmpiricalLaw {
     /// Ascending values.
     x: Vec<f64>,
     /// Suffix sums of `x`.
@@ -198,7 +199,7 @@ struct EmpiricalLaw {
 }
 
 impl EmpiricalLaw {
-    fn new(mut x: Vec<f64>) -> Self {
+    pub(super) fn new(mut x: Vec<f64>) -> Self {
         let mean = x.iter().sum::<f64>() / x.len().max(1) as f64;
         for v in &mut x {
             *v /= mean;
@@ -212,7 +213,7 @@ impl EmpiricalLaw {
     }
 
     /// `E[(X − k)^+]`.
-    fn call(&self, k: f64) -> f64 {
+    pub(super) fn call(&self, k: f64) -> f64 {
         let first = self.x.partition_point(|x| *x <= k);
         (self.sx[first] - k * (self.x.len() - first) as f64) / self.x.len() as f64
     }

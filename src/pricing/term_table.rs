@@ -123,6 +123,7 @@
 //! `synthmarket fit-pricing`); its accuracy against nested Monte Carlo at
 //! fresh states is measured by [`probe`] and stated in the model card.
 
+use super::nested::EmpiricalLaw;
 use super::risk_neutral::{terminal_ratios, terminal_ratios_and_variance, RiskNeutral};
 use super::surrogate::{block_averages, bracket, DAY_KNOTS, KNOT_LEVELS};
 use super::{implied_vol, BlackScholes};
@@ -220,11 +221,14 @@ pub struct TermTable {
     /// its regressors, and per (knot, group) the mean of those predictions
     /// over the group's states.
     shape: Option<ShapeCorrection>,
-    /// Cumulative probability at the middle of each block of `p`.
-    p_mid: Vec<f64>,
+    /// Per block of `p`, where its middle (in cumulative probability) lies
+    /// among [`SHAPE_PROBS`] (`bracket`'s index and weight): the same for
+    /// every shape, so found once, not on every chain.
+    shift_at: Vec<(usize, f64)>,
 }
 
-/// A state's regressors and variance forecasts at the maturity knots.
+/// A state's regressors and forecasts `ŷ` (ln of the at-the-money implied
+/// variance) at the maturity knots.
 struct KnotState {
     x: Vec<[f64; REGRESSORS]>,
     forecasts: Vec<f64>,
@@ -237,10 +241,10 @@ struct ShapeCorrection {
     means: Vec<[f64; SHAPE_PROBS.len()]>,
 }
 
-/// ln of the squared at-the-money implied vol of the mean-1 sample `r` of
-/// `S_T/F_T` at maturity `t` (years): the key and scale of the table.
-fn atm_log_variance<T: Copy + Into<f64>>(r: &[T], t: f64) -> Result<f64> {
-    let call = r.iter().map(|x| ((*x).into() - 1.0).max(0.0)).sum::<f64>() / r.len() as f64;
+/// ln of the squared implied vol of `call`, the at-the-money call
+/// `E[(S_T/F_T − 1)^+]` of a mean-1 law at maturity `t` (years): the key
+/// and scale of the table.
+fn atm_log_variance(call: f64, t: f64) -> Result<f64> {
     let spec = OptionSpec::new(OptionType::Call, 1.0, t)?;
     let market = MarketState::new(1.0, 0.0, 0.0)?;
     let vol = implied_vol(call, &spec, &market)
@@ -258,14 +262,15 @@ fn sample_quantile(z: &[f64], q: f64) -> f64 {
     }
 }
 
-/// Cumulative probabilities at the middle of each block.
-fn block_midpoints(p: &[f64]) -> Vec<f64> {
+/// Per block of `p`, [`bracket`] of its middle cumulative probability in
+/// [`SHAPE_PROBS`].
+fn shift_weights(p: &[f64]) -> Vec<(usize, f64)> {
     let mut acc = 0.0;
     p.iter()
         .map(|w| {
             let mid = acc + 0.5 * w;
             acc += w;
-            mid
+            bracket(&SHAPE_PROBS, mid)
         })
         .collect()
 }
@@ -337,7 +342,14 @@ impl TermTable {
                 corrected
                     .iter()
                     .zip(&days)
-                    .map(|(r, &d)| atm_log_variance(r, f64::from(d) / TRADING_DAYS_PER_YEAR))
+                    .map(|(r, &d)| {
+                        let call = r
+                            .iter()
+                            .map(|x| (f64::from(*x) - 1.0).max(0.0))
+                            .sum::<f64>()
+                            / r.len() as f64;
+                        atm_log_variance(call, f64::from(d) / TRADING_DAYS_PER_YEAR)
+                    })
                     .collect::<Result<_>>()?,
             );
             ratios.push(corrected);
@@ -366,7 +378,9 @@ impl TermTable {
                 .sum::<f64>()
                 / y.len() as f64)
                 .sqrt();
-            tracing::debug!("variance forecast at {d} days: residual sd {resid:.3} in ln variance");
+            tracing::debug!(
+                "at-the-money forecast at {d} days: residual sd {resid:.3} in ln implied variance"
+            );
             order.sort_by(|a, b| a.0.total_cmp(&b.0));
             let root_t = (f64::from(d) / TRADING_DAYS_PER_YEAR).sqrt();
             // The shape correction: each state's standardised quantiles,
@@ -444,7 +458,7 @@ impl TermTable {
             net,
             coef,
             keys,
-            p_mid: block_midpoints(&p),
+            shift_at: shift_weights(&p),
             p,
             x,
             shape: Some(ShapeCorrection {
@@ -474,14 +488,6 @@ impl TermTable {
         f64::from(*self.info.days.last().unwrap_or(&0)) / TRADING_DAYS_PER_YEAR
     }
 
-    /// The forecast `ŷ` (ln of the risk-neutral mean variance) at maturity
-    /// knots `0..=last` of a state (`raw`: the generator's
-    /// [`PathGenerator::observe_state`] values; `variance`: its real-world
-    /// annualised one-day variance).
-    pub fn forecasts(&self, raw: &[f64], variance: f64, last: usize) -> Result<Vec<f64>> {
-        Ok(self.state_at_knots(raw, variance, last)?.forecasts)
-    }
-
     /// A state's regressors and forecasts at maturity knots `0..=last`.
     fn state_at_knots(&self, raw: &[f64], variance: f64, last: usize) -> Result<KnotState> {
         let steps: Vec<usize> = self.info.days[..=last]
@@ -505,10 +511,10 @@ impl TermTable {
     }
 
     /// The law of `S_T/F_T` for maturity `t` (years, at most
-    /// [`Self::max_maturity`]) in a state whose [`Self::forecasts`] are `f`
-    /// (through the knot after `t` at least): the mixture of the (at most
-    /// four) shapes around the state's forecasts at the two maturity knots
-    /// around `t`, each scaled by the forecast standard deviation `σ̂(t)√t`
+    /// [`Self::max_maturity`]) in `state` (its forecasts through the knot
+    /// after `t` at least): the mixture of the (at most four) shapes around
+    /// the state's forecasts at the two maturity knots around `t`, each
+    /// scaled by the forecast at-the-money standard deviation `σ̂(t)√t`
     /// (ln σ̂² linear in days between knots) and renormalised to mean 1.
     fn slice(&self, state: &KnotState, t: f64) -> Slice {
         let f = &state.forecasts;
@@ -554,11 +560,8 @@ impl TermTable {
         let mut pts: Vec<(f64, f64)> = self.x[idx]
             .iter()
             .zip(&self.p)
-            .zip(&self.p_mid)
-            .map(|((y, p), u)| {
-                let (k, w) = bracket(&SHAPE_PROBS, *u);
-                (y + (1.0 - w) * shift[k] + w * shift[k + 1], *p)
-            })
+            .zip(&self.shift_at)
+            .map(|((y, p), &(k, w))| (y + (1.0 - w) * shift[k] + w * shift[k + 1], *p))
             .collect();
         // A law is a set of atoms: reorder them if the shift crossed any.
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -680,7 +683,8 @@ impl TermTable {
                     .into(),
             ));
         }
-        // The shape correction (tables written before it have none).
+        // The shape correction (a table without its tensors prices with the
+        // groups' shapes alone).
         let nq = SHAPE_PROBS.len();
         let shape = match (
             map.contains_key("shape_coef"),
@@ -737,7 +741,7 @@ impl TermTable {
                 .map(|c| c.try_into().expect("chunks of REGRESSORS"))
                 .collect(),
             keys: keys.chunks(ng).map(<[f64]>::to_vec).collect(),
-            p_mid: block_midpoints(&p),
+            shift_at: shift_weights(&p),
             p,
             x,
             shape,
@@ -988,15 +992,10 @@ pub fn probe(
         let mut nested = Vec::new();
         for (i, &d) in days.iter().enumerate() {
             let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
-            let mean = terminal.iter().map(|r| r[i]).sum::<f64>() / terminal.len() as f64;
-            let r: Vec<f64> = terminal.iter().map(|x| x[i] / mean).collect();
-            let sd = (atm_log_variance(&r, t)? / 2.0).exp() * t.sqrt();
+            let law = EmpiricalLaw::new(terminal.iter().map(|r| r[i]).collect());
+            let sd = (atm_log_variance(law.call(1.0), t)? / 2.0).exp() * t.sqrt();
             let ks: Vec<f64> = PROBE_SD.iter().map(|z| (z * sd).exp()).collect();
-            nested.push(
-                ks.iter()
-                    .map(|&k| r.iter().map(|x| (x - k).max(0.0)).sum::<f64>() / r.len() as f64)
-                    .collect::<Vec<_>>(),
-            );
+            nested.push(ks.iter().map(|&k| law.call(k)).collect::<Vec<_>>());
             strikes.push(ks);
         }
         for ((&d, ks), calls) in days.iter().zip(&strikes).zip(&nested) {
@@ -1076,8 +1075,9 @@ mod tests {
     use super::*;
 
     /// The shipped table saves and loads with its shape correction; a table
-    /// written before the correction existed (no `shape_*` tensors) still
-    /// loads and prices, without it; a malformed correction is refused.
+    /// without the `shape_*` tensors still loads and prices, without it; a
+    /// table of the old mean-variance key and a malformed correction are
+    /// refused.
     #[test]
     fn tables_load_with_and_without_the_shape_correction() {
         let net = MixtureNet::shipped().unwrap();
