@@ -13,6 +13,7 @@ pub mod calibrate;
 pub mod chain;
 pub mod heston;
 pub mod implied_vol;
+pub mod key_net;
 pub mod nested;
 pub mod risk_neutral;
 pub mod surrogate;
