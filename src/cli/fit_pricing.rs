@@ -18,15 +18,15 @@ risk-neutral terminal laws (each day's return scaled by √λ with the
 martingale drift; λ = --variance-premium). The table is keyed, per maturity,
 on a forecast of the at-the-money vol to that maturity from the model's
 ten features (a regression and a small network on its residuals), because
-one day's variance does not pin down a month's
-(see `pricing::term_table` in the docs).
+one day's variance does not pin down a month's (see `pricing::term_table`
+in the docs).
 
 This command fits it: 672 states of the model's stationary regime, --paths
 nested paths each to 378 trading days (about 300 M model steps at the
 default), then the key's networks (about 4 minutes on 2 cores in all). It
 then prices --probe-states fresh states at 21, 63 and 126 days and ±2
-standard deviations of moneyness both ways, from the table and by nested Monte Carlo (--probe-paths), and reports
-the implied-vol errors.
+standard deviations of moneyness both ways, from the table and by nested
+Monte Carlo (--probe-paths), and reports the implied-vol errors.
 
 Writes into the model directory: pricing.safetensors (the laws, keys and
 regressions), pricing.json (how it was fitted, the probe's figures) and an
