@@ -102,11 +102,8 @@ impl KeyNet {
             w3: normal(1e-3, HIDDEN),
             b3: 0.0,
         };
-        let mut adam = Adam::new(net.to_params().len());
-        let mut grad = KeyNet {
-            b3: 0.0,
-            ..net.clone()
-        };
+        let mut adam = Adam::new(PARAMS - 2 * INPUTS);
+        let mut grad = net.clone();
         for step in 1..=EPOCHS {
             grad.zero();
             for (row, r) in x.iter().zip(residual) {
@@ -122,13 +119,7 @@ impl KeyNet {
                     *g += L2 * w;
                 }
             }
-            let mut params = net.to_params();
-            adam.step(
-                &mut params[2 * INPUTS..],
-                &grad.to_params()[2 * INPUTS..],
-                step,
-            );
-            net = KeyNet::from_params(&params);
+            adam.step(net.weights_mut(), grad.weights(), step);
         }
         net
     }
@@ -195,17 +186,34 @@ impl KeyNet {
         }
     }
 
-    fn zero(&mut self) {
-        for v in [
+    /// The trained values (the layers, not the input standardisation), in
+    /// storage order.
+    fn weights(&self) -> [&[f64]; 6] {
+        [
+            &self.w1,
+            &self.b1,
+            &self.w2,
+            &self.b2,
+            &self.w3,
+            std::slice::from_ref(&self.b3),
+        ]
+    }
+
+    fn weights_mut(&mut self) -> [&mut [f64]; 6] {
+        [
             &mut self.w1,
             &mut self.b1,
             &mut self.w2,
             &mut self.b2,
             &mut self.w3,
-        ] {
-            v.iter_mut().for_each(|x| *x = 0.0);
+            std::slice::from_mut(&mut self.b3),
+        ]
+    }
+
+    fn zero(&mut self) {
+        for part in self.weights_mut() {
+            part.fill(0.0);
         }
-        self.b3 = 0.0;
     }
 
     /// The network as [`PARAMS`] values (for storage).
@@ -213,10 +221,9 @@ impl KeyNet {
         let mut v = Vec::with_capacity(PARAMS);
         v.extend_from_slice(&self.mean);
         v.extend_from_slice(&self.scale);
-        for part in [&self.w1, &self.b1, &self.w2, &self.b2, &self.w3] {
+        for part in self.weights() {
             v.extend_from_slice(part);
         }
-        v.push(self.b3);
         v
     }
 
@@ -268,11 +275,14 @@ impl Adam {
         }
     }
 
-    fn step(&mut self, params: &mut [f64], grad: &[f64], t: usize) {
+    /// One step on `params` (in parts) with gradient `grad` (the same
+    /// parts), at step `t` from 1.
+    fn step(&mut self, params: [&mut [f64]; 6], grad: [&[f64]; 6], t: usize) {
         let (c1, c2) = (1.0 - 0.9f64.powi(t as i32), 1.0 - 0.999f64.powi(t as i32));
         for (((p, g), m), v) in params
-            .iter_mut()
-            .zip(grad)
+            .into_iter()
+            .flatten()
+            .zip(grad.into_iter().flatten())
             .zip(&mut self.m)
             .zip(&mut self.v)
         {

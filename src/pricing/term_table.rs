@@ -174,6 +174,7 @@ use crate::market::{MarketState, OptionSpec, OptionType, TimeGrid, TRADING_DAYS_
 use crate::sim::PathGenerator;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::path::Path;
 
 /// Stream of the key networks' initial weights (`path_rng(seed ^ this,
@@ -407,19 +408,26 @@ impl TermTable {
             progress(i + 1);
         }
         let n_groups = gens.len() / GROUP;
+        // Per knot, the states' regressors and targets.
+        let per_knot: Vec<(Vec<[f64; REGRESSORS]>, Vec<f64>)> = (0..days.len())
+            .map(|m| {
+                (
+                    xs.iter().map(|x| x[m]).collect(),
+                    ys.iter().map(|y| y[m]).collect(),
+                )
+            })
+            .collect();
         // Per knot, the linear forecast and the network on its residuals
         // (knots in parallel; each network trains on one thread, so the
         // fit does not depend on the thread count).
-        let linear: Vec<([f64; REGRESSORS], KeyNet)> = (0..days.len())
-            .into_par_iter()
-            .map(|m| {
-                let y: Vec<f64> = ys.iter().map(|y| y[m]).collect();
-                let xm: Vec<[f64; REGRESSORS]> = xs.iter().map(|x| x[m]).collect();
-                let beta = least_squares(&xm, &y)?;
-                let residual: Vec<f64> =
-                    xm.iter().zip(&y).map(|(x, y)| y - dot(&beta, x)).collect();
+        let forecasts: Vec<([f64; REGRESSORS], KeyNet)> = per_knot
+            .par_iter()
+            .enumerate()
+            .map(|(m, (xm, y))| {
+                let beta = least_squares(xm, y)?;
+                let residual: Vec<f64> = xm.iter().zip(y).map(|(x, y)| y - dot(&beta, x)).collect();
                 let mut rng = crate::rng::path_rng(seed ^ KEY_NET_STREAM, m as u64);
-                Ok((beta, KeyNet::fit(&xm, &residual, &mut rng)))
+                Ok((beta, KeyNet::fit(xm, &residual, &mut rng)))
             })
             .collect::<Result<_>>()?;
         let mut coef = Vec::with_capacity(days.len());
@@ -429,10 +437,9 @@ impl TermTable {
         let mut p = Vec::new();
         let mut shape_coef = Vec::with_capacity(days.len());
         let mut shape_means = Vec::with_capacity(days.len() * n_groups);
-        for (m, &d) in days.iter().enumerate() {
-            let y: Vec<f64> = ys.iter().map(|y| y[m]).collect();
-            let xm: Vec<[f64; REGRESSORS]> = xs.iter().map(|x| x[m]).collect();
-            let (beta, key_net) = linear[m].clone();
+        for (m, ((&d, (xm, y)), (beta, key_net))) in
+            days.iter().zip(&per_knot).zip(forecasts).enumerate()
+        {
             let forecast = |x: &[f64; REGRESSORS]| dot(&beta, x) + key_net.eval(x);
             let mut order: Vec<(f64, usize)> = xm
                 .iter()
@@ -441,7 +448,7 @@ impl TermTable {
                 .collect();
             let resid = (order
                 .iter()
-                .zip(&y)
+                .zip(y)
                 .map(|((f, _), y)| (y - f).powi(2))
                 .sum::<f64>()
                 / y.len() as f64)
@@ -470,7 +477,7 @@ impl TermTable {
             let mut shape_beta = [[0.0; REGRESSORS]; SHAPE_PROBS.len()];
             for (j, b) in shape_beta.iter_mut().enumerate() {
                 let zj: Vec<f64> = quantiles.iter().map(|q| q[j]).collect();
-                *b = least_squares(&xm, &zj)?;
+                *b = least_squares(xm, &zj)?;
             }
             let mut key = Vec::with_capacity(n_groups);
             for g in 0..n_groups {
@@ -593,7 +600,7 @@ impl TermTable {
         let scale = ((1.0 - wj) * f[j] + wj * f[j + 1])
             .mul_add(0.5, 0.5 * t.max(0.0).ln())
             .exp();
-        let mut shapes: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::with_capacity(4);
+        let mut shapes: Vec<WeightedShape> = Vec::with_capacity(4);
         for (m, wm) in [(j, 1.0 - wj), (j + 1, wj)] {
             let (g, wg) = bracket(&self.keys[m], (f[m] / 2.0).exp());
             for (idx, w) in [
@@ -602,10 +609,12 @@ impl TermTable {
             ] {
                 if w > 0.0 {
                     match &self.shape {
-                        None => shapes.push((self.x[idx].clone(), self.p.clone(), w)),
+                        None => {
+                            shapes.push((Cow::Borrowed(&self.x[idx]), Cow::Borrowed(&self.p), w))
+                        }
                         Some(c) => {
                             let (y, p) = self.corrected(c, m, idx, &state.x[m]);
-                            shapes.push((y, p, w));
+                            shapes.push((Cow::Owned(y), Cow::Owned(p), w));
                         }
                     }
                 }
@@ -621,15 +630,9 @@ impl TermTable {
         // Mixing shapes and renormalising them moves the slice's own
         // at-the-money vol off the forecast; one rescaling step (the
         // at-the-money call is nearly linear in the scale) puts it back.
+        // (`atm_log_variance` floors the variance, so its vol is positive.)
         match atm_log_variance(first.call(1.0), t) {
-            Ok(lv) if t > 0.0 => {
-                let own = (lv / 2.0).exp() * t.sqrt();
-                if own > 0.0 {
-                    at(scale * scale / own)
-                } else {
-                    first
-                }
-            }
+            Ok(lv) if t > 0.0 => at(scale * scale / ((lv / 2.0).exp() * t.sqrt())),
             _ => first,
         }
     }
@@ -901,6 +904,10 @@ pub(super) fn calendar_ordered<T: PartialOrd>(
         })
         .collect()
 }
+
+/// A shape of a slice: its ascending values and their probabilities (the
+/// stored ones, or a corrected copy) and its weight in the slice.
+type WeightedShape<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>, f64);
 
 /// One maturity's law of `S_T/F_T` in one state: a mixture of scaled
 /// shapes, each of mean 1.
