@@ -17,13 +17,15 @@ const AFTER_HELP: &str = "Option chains of deep-model paths are priced from a ta
 risk-neutral terminal laws (each day's return scaled by √λ with the
 martingale drift; λ = --variance-premium). The table is keyed, per maturity,
 on a forecast of the at-the-money vol to that maturity from the model's
-ten features (a regression and a small network on its residuals), because
+ten features (a regression and a small network on its residuals, fitted to
+Gaussian-process-smoothed targets), because
 one day's variance does not pin down a month's (see `pricing::term_table`
 in the docs).
 
-This command fits it: 672 states of the model's stationary regime, --paths
-nested paths each to 378 trading days (about 300 M model steps at the
-default), then the key's networks (about 4 minutes on 2 cores in all). It
+This command fits it: 3,024 states of the model's stationary regime, --paths
+nested paths each to 378 trading days (about 1.4 G model steps at the
+default), then the key's smoothing and networks (about 18 minutes on 2
+cores in all, 0.5 GB of memory). It
 then prices --probe-states fresh states at 21, 63 and 126 days and ±2
 standard deviations of moneyness both ways, from the table and by nested
 Monte Carlo (--probe-paths), and reports the implied-vol errors.
@@ -47,7 +49,7 @@ pub struct FitPricingCmd {
     /// λ: risk-neutral over real-world conditional variance (1 = no variance risk premium)
     #[arg(long, default_value_t = crate::config::DEFAULT_VARIANCE_PREMIUM)]
     variance_premium: f64,
-    /// Nested paths per state (the table pools 32 states per law)
+    /// Nested paths per state (the table pools 144 states per law)
     #[arg(long, default_value_t = DEFAULT_PATHS_PER_STATE)]
     paths: u64,
     /// Seed of the states and nested paths
@@ -212,7 +214,7 @@ fn write_card_section(
 Chains of this model's paths (`simulate --model deep --options`) are priced \
 from `pricing.safetensors`: risk-neutral terminal laws (variance premium λ = \
 {}) keyed per maturity on a learned forecast of the at-the-money vol to that \
-maturity (a regression and a small network on its residuals), fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
+maturity (a regression and a small network on its residuals, fitted to Gaussian-process-smoothed targets), fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
 seed {}).\n\n\
 Accuracy against nested Monte Carlo ({} paths) at {} fresh states, {} \
 trading days, strikes at 0, ±1, ±2 standard deviations of moneyness (in \
@@ -222,10 +224,8 @@ money **max {:.2}, RMS {:.2} vol points**; across ±2 sd **max {:.2}, RMS \
 Monte-Carlo error themselves; {} far out-of-the-money options that no \
 nested path reached are shown as 0.0 and not compared. Issue 6 asks for \
 0.5 vol points at the money and 1 across ±2 sd: not met in every state \
-yet. At the money the level follows the forecast of the at-the-money vol \
-(its RMS error is 0.03–0.05 in ln variance at held-out states, more at the \
-stressed end of the regime); the largest errors are in the most stressed \
-states probed.\n\n\
+yet. At the money the level follows the forecast of the at-the-money vol; \
+the largest errors, in the wings, are in the most stressed states probed.\n\n\
 Nested Monte Carlo itself is the exact mode of these chains: \
 `simulate --model deep --options --chain-pricing nested [--nested-paths N]` \
 prices every chain by it, restarted in its path's state (about a second per \

@@ -124,12 +124,22 @@ impl DeepGenerator {
         measure: &crate::pricing::RiskNeutral,
         seed: u64,
     ) -> Vec<crate::pricing::Knot<DeepGenerator>> {
+        self.surrogate_knots_per(measure, seed, 32)
+    }
+
+    /// [`Self::surrogate_knots`] with `per` states per knot.
+    pub fn surrogate_knots_per(
+        &self,
+        measure: &crate::pricing::RiskNeutral,
+        seed: u64,
+        per: usize,
+    ) -> Vec<crate::pricing::Knot<DeepGenerator>> {
         let real_world = DeepGenerator {
             q: None,
             ..self.clone()
         };
         let q = real_world.clone().risk_neutral(measure);
-        crate::pricing::surrogate::knots(&real_world, seed, 32, |_, s| q.from_state(&s.features))
+        crate::pricing::surrogate::knots(&real_world, seed, per, |_, s| q.from_state(&s.features))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod arbitrage;
 pub mod black;
 pub mod calibrate;
 pub mod chain;
+pub mod denoise;
 pub mod heston;
 pub mod implied_vol;
 pub mod key_net;
