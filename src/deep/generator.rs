@@ -116,19 +116,10 @@ impl DeepGenerator {
         mix.loc[k] + mix.scale[k] * self.t[k].sample(rng)
     }
 
-    /// The knots of the pricing surrogate: for each variance quantile of the
-    /// model's stationary regime, 32 states of that variance from its own
+    /// The knots of the pricing table: for each variance quantile of the
+    /// model's stationary regime, `per` states of that variance from its own
     /// paths, each as a risk-neutral generator started there.
     pub fn surrogate_knots(
-        &self,
-        measure: &crate::pricing::RiskNeutral,
-        seed: u64,
-    ) -> Vec<crate::pricing::Knot<DeepGenerator>> {
-        self.surrogate_knots_per(measure, seed, 32)
-    }
-
-    /// [`Self::surrogate_knots`] with `per` states per knot.
-    pub fn surrogate_knots_per(
         &self,
         measure: &crate::pricing::RiskNeutral,
         seed: u64,

@@ -34,15 +34,14 @@
 //! Gaussian-process crates fit hyperparameters with their own schedules
 //! and do not expose the marginal likelihood's gradient per length).
 
+use super::key_net::{standardisation, Adam, INPUTS};
 use super::term_table::REGRESSORS;
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 
-/// Inputs: the regressors less the constant.
-const INPUTS: usize = REGRESSORS - 1;
 /// States (at most) on which the hyperparameters are chosen.
 const HYPER_ROWS: usize = 500;
-/// Adam steps on the log hyperparameters.
+/// Adam steps on the log hyperparameters (ascending the likelihood).
 const HYPER_STEPS: usize = 150;
 /// Adam's step size (in log units).
 const HYPER_RATE: f64 = 0.05;
@@ -81,16 +80,11 @@ pub fn smooth(x: &[[f64; REGRESSORS]], y: &[f64]) -> Result<(Vec<f64>, Hyper)> {
     let stride = n.div_ceil(HYPER_ROWS);
     let zs: Vec<[f64; INPUTS]> = z.iter().step_by(stride).copied().collect();
     let ys: Vec<f64> = y.iter().step_by(stride).copied().collect();
-    let (mut m, mut v) = ([0.0; INPUTS + 2], [0.0; INPUTS + 2]);
+    let mut adam = Adam::new(theta.len(), HYPER_RATE);
     for step in 1..=HYPER_STEPS {
-        let g = gradient(&zs, &ys, &theta)?;
-        for i in 0..theta.len() {
-            m[i] = 0.9 * m[i] + 0.1 * g[i];
-            v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-            let mh = m[i] / (1.0 - 0.9f64.powi(step as i32));
-            let vh = v[i] / (1.0 - 0.999f64.powi(step as i32));
-            theta[i] += HYPER_RATE * mh / (vh.sqrt() + 1e-8);
-        }
+        // Adam minimises: it is given the negative log likelihood's gradient.
+        let g = gradient(&zs, &ys, &theta)?.map(|g| -g);
+        adam.step([&mut theta], [&g], step);
         for l in &mut theta[1..=INPUTS] {
             *l = l.clamp(LENGTH_BOUNDS.0.ln(), LENGTH_BOUNDS.1.ln());
         }
@@ -101,8 +95,7 @@ pub fn smooth(x: &[[f64; REGRESSORS]], y: &[f64]) -> Result<(Vec<f64>, Hyper)> {
         length: std::array::from_fn(|d| theta[d + 1].exp()),
         noise: theta[INPUTS + 1].exp(),
     };
-    let k = kernel(&z, &theta, true);
-    let alpha = k
+    let alpha = kernel(&z, &theta)
         .cholesky()
         .ok_or_else(|| Error::Internal("denoising: kernel matrix not positive definite".into()))?
         .solve(&DVector::from_column_slice(y));
@@ -116,22 +109,17 @@ pub fn smooth(x: &[[f64; REGRESSORS]], y: &[f64]) -> Result<(Vec<f64>, Hyper)> {
     ))
 }
 
-/// Each regressor (less the constant) less its mean, over its sd.
+/// Each regressor (less the constant) less its mean, over its sd (the key
+/// network's standardisation).
 fn standardise(x: &[[f64; REGRESSORS]]) -> Vec<[f64; INPUTS]> {
-    let n = x.len() as f64;
-    let mut mean = [0.0; INPUTS];
-    let mut sd = [0.0; INPUTS];
-    for d in 0..INPUTS {
-        mean[d] = x.iter().map(|r| r[d + 1]).sum::<f64>() / n;
-        sd[d] = (x.iter().map(|r| (r[d + 1] - mean[d]).powi(2)).sum::<f64>() / n).sqrt() + 1e-9;
-    }
+    let (mean, sd) = standardisation(x);
     x.iter()
         .map(|r| std::array::from_fn(|d| (r[d + 1] - mean[d]) / sd[d]))
         .collect()
 }
 
-/// The kernel matrix at `θ`, with the noise on the diagonal if `noisy`.
-fn kernel(z: &[[f64; INPUTS]], theta: &[f64; INPUTS + 2], noisy: bool) -> DMatrix<f64> {
+/// The kernel matrix at `θ`, noise on the diagonal included.
+fn kernel(z: &[[f64; INPUTS]], theta: &[f64; INPUTS + 2]) -> DMatrix<f64> {
     let n = z.len();
     let signal = theta[0].exp();
     let inv_len: [f64; INPUTS] = std::array::from_fn(|d| (-theta[d + 1]).exp());
@@ -146,11 +134,9 @@ fn kernel(z: &[[f64; INPUTS]], theta: &[f64; INPUTS + 2], noisy: bool) -> DMatri
             k[(j, i)] = v;
         }
     }
-    if noisy {
-        let noise = theta[INPUTS + 1].exp();
-        for i in 0..n {
-            k[(i, i)] += noise;
-        }
+    let noise = theta[INPUTS + 1].exp();
+    for i in 0..n {
+        k[(i, i)] += noise;
     }
     k
 }
@@ -163,7 +149,7 @@ fn gradient(
     theta: &[f64; INPUTS + 2],
 ) -> Result<[f64; INPUTS + 2]> {
     let n = z.len();
-    let k = kernel(z, theta, true);
+    let k = kernel(z, theta);
     let chol = k
         .clone()
         .cholesky()

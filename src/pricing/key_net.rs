@@ -39,7 +39,7 @@ use crate::rng::PathRng;
 use rand_distr::{Distribution, StandardNormal};
 
 /// Inputs: the regressors less the constant.
-const INPUTS: usize = REGRESSORS - 1;
+pub(super) const INPUTS: usize = REGRESSORS - 1;
 /// Width of each hidden layer.
 const HIDDEN: usize = 32;
 /// Full-batch Adam steps.
@@ -82,13 +82,7 @@ impl KeyNet {
     /// regressors `x`, from weights drawn with `rng`.
     pub fn fit(x: &[[f64; REGRESSORS]], residual: &[f64], rng: &mut PathRng) -> Self {
         let n = x.len().max(1) as f64;
-        let mut mean = [0.0; INPUTS];
-        let mut scale = [0.0; INPUTS];
-        for i in 0..INPUTS {
-            mean[i] = x.iter().map(|r| r[i + 1]).sum::<f64>() / n;
-            let var = x.iter().map(|r| (r[i + 1] - mean[i]).powi(2)).sum::<f64>() / n;
-            scale[i] = var.sqrt() + 1e-9;
-        }
+        let (mean, scale) = standardisation(x);
         let mut normal = |sd: f64, len: usize| -> Vec<f64> {
             (0..len)
                 .map(|_| {
@@ -107,7 +101,7 @@ impl KeyNet {
             w3: normal(1e-3, HIDDEN),
             b3: 0.0,
         };
-        let mut adam = Adam::new(PARAMS - 2 * INPUTS);
+        let mut adam = Adam::new(PARAMS - 2 * INPUTS, LEARNING_RATE);
         let mut grad = net.clone();
         for step in 1..=EPOCHS {
             grad.zero();
@@ -265,24 +259,49 @@ impl KeyNet {
     }
 }
 
+/// Each regressor's (less the constant) mean and standard deviation over
+/// the rows `x` (plus 1e-9, so a constant column does not divide by 0):
+/// the standardisation of the network's inputs, and of
+/// [`super::denoise`]'s.
+pub(super) fn standardisation(x: &[[f64; REGRESSORS]]) -> ([f64; INPUTS], [f64; INPUTS]) {
+    let n = x.len().max(1) as f64;
+    let mut mean = [0.0; INPUTS];
+    let mut scale = [0.0; INPUTS];
+    for i in 0..INPUTS {
+        mean[i] = x.iter().map(|r| r[i + 1]).sum::<f64>() / n;
+        let var = x.iter().map(|r| (r[i + 1] - mean[i]).powi(2)).sum::<f64>() / n;
+        scale[i] = var.sqrt() + 1e-9;
+    }
+    (mean, scale)
+}
+
 /// Adam (Kingma & Ba 2015, Algorithm 1, with their default β₁ = 0.9,
-/// β₂ = 0.999, ε = 1e-8).
-struct Adam {
+/// β₂ = 0.999, ε = 1e-8), minimising; used by the network and by
+/// [`super::denoise`]'s hyperparameter search.
+pub(super) struct Adam {
     m: Vec<f64>,
     v: Vec<f64>,
+    rate: f64,
 }
 
 impl Adam {
-    fn new(n: usize) -> Self {
+    /// For `n` parameters with step size `rate`.
+    pub(super) fn new(n: usize, rate: f64) -> Self {
         Adam {
             m: vec![0.0; n],
             v: vec![0.0; n],
+            rate,
         }
     }
 
     /// One step on `params` (in parts) with gradient `grad` (the same
     /// parts), at step `t` from 1.
-    fn step(&mut self, params: [&mut [f64]; 6], grad: [&[f64]; 6], t: usize) {
+    pub(super) fn step<const P: usize>(
+        &mut self,
+        params: [&mut [f64]; P],
+        grad: [&[f64]; P],
+        t: usize,
+    ) {
         let (c1, c2) = (1.0 - 0.9f64.powi(t as i32), 1.0 - 0.999f64.powi(t as i32));
         for (((p, g), m), v) in params
             .into_iter()
@@ -293,7 +312,7 @@ impl Adam {
         {
             *m = 0.9 * *m + 0.1 * g;
             *v = 0.999 * *v + 0.001 * g * g;
-            *p -= LEARNING_RATE * (*m / c1) / ((*v / c2).sqrt() + 1e-8);
+            *p -= self.rate * (*m / c1) / ((*v / c2).sqrt() + 1e-8);
         }
     }
 }

@@ -199,6 +199,11 @@ pub const REGRESSORS: usize = N_FEATURES + 3;
 /// States per group (one law per group and maturity knot).
 const GROUP: usize = 144;
 
+/// States drawn per variance quantile for the [`probe`] to pick from: the
+/// fit's group size before it grew to [`GROUP`], so the probe's states (and
+/// the figures in the model card and tests) stay the ones measured before.
+const PROBE_PER_LEVEL: usize = 32;
+
 /// Probabilities at which each state's standardised quantiles are regressed
 /// on its regressors, for the shape correction (see the module docs).
 pub const SHAPE_PROBS: [f64; 15] = [
@@ -356,8 +361,9 @@ impl TermTable {
         seed: u64,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<Self> {
-        // At least 2 samples in the smallest block (2 %/256 of 32 states'
-        // pooled paths).
+        // At least 2 samples in the smallest block (2 %/256) of 32 states'
+        // pooled paths: set when groups held 32 states and kept since, so
+        // with groups of `GROUP` it is conservative.
         if paths_per_state < 820 {
             return Err(Error::parameter(
                 "paths",
@@ -366,7 +372,7 @@ impl TermTable {
             ));
         }
         let measure = RiskNeutral::new(0.0, 0.0, variance_premium)?;
-        let groups = generator(net)?.surrogate_knots_per(&measure, seed, GROUP);
+        let groups = generator(net)?.surrogate_knots(&measure, seed, GROUP);
         let gens: Vec<&DeepGenerator> = groups.iter().flat_map(|k| &k.generators).collect();
         let net = net.clone();
         let days = DAY_KNOTS.to_vec();
@@ -375,8 +381,8 @@ impl TermTable {
         let (mut s, mut v) = ([0.0], [0.0]);
         let mut raw = [0.0; crate::deep::STATE_LEN];
         // Per state: regressors, ln E[mean variance] per knot, and the
-        // corrected ratios per knot (f32: 670 states × 1,250 paths × 20
-        // knots would be 130 MB in f64; f32 keeps 7 digits, far below the
+        // corrected ratios per knot (f32: 3,024 states × 1,250 paths × 20
+        // knots would be 600 MB in f64; f32 keeps 7 digits, far below the
         // Monte-Carlo error of a block mean).
         let mut xs = Vec::with_capacity(gens.len());
         let mut ys: Vec<Vec<f64>> = Vec::with_capacity(gens.len());
@@ -1090,13 +1096,12 @@ pub fn probe(
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(ProbeSummary, Vec<ProbePoint>)> {
     let measure = RiskNeutral::new(0.0, 0.0, table.variance_premium())?;
-    let knots = generator(&table.net)?.surrogate_knots(&measure, seed);
+    let knots = generator(&table.net)?.surrogate_knots(&measure, seed, PROBE_PER_LEVEL);
     // One state from each of `states` evenly spread knots.
     let picks: Vec<&DeepGenerator> = (0..states)
         .map(|i| {
             let at = (i * (knots.len() - 1)) / (states - 1).max(1);
-            let knot = &knots[at.clamp(2, knots.len() - 3)];
-            &knot.generators[i % knot.generators.len()]
+            &knots[at.clamp(2, knots.len() - 3)].generators[i % PROBE_PER_LEVEL]
         })
         .collect();
     let market = MarketState::new(1.0, 0.0, 0.0)?;
