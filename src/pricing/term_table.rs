@@ -368,15 +368,7 @@ fn sample_quantile(z: &[f64], q: f64) -> f64 {
 /// cumulative probability and linear between them (as the correction
 /// interpolates its shifts, [`shift_weights`]).
 fn law_quantiles(p: &[f64], y: &[f64]) -> [f64; SHAPE_PROBS.len()] {
-    let mut acc = 0.0;
-    let mids: Vec<f64> = p
-        .iter()
-        .map(|w| {
-            let mid = acc + 0.5 * w;
-            acc += w;
-            mid
-        })
-        .collect();
+    let mids = block_middles(p);
     SHAPE_PROBS.map(|q| {
         let (k, w) = bracket(&mids, q);
         (1.0 - w) * y[k] + w * y[k + 1]
@@ -386,12 +378,20 @@ fn law_quantiles(p: &[f64], y: &[f64]) -> [f64; SHAPE_PROBS.len()] {
 /// Per block of `p`, [`bracket`] of its middle cumulative probability in
 /// [`SHAPE_PROBS`].
 fn shift_weights(p: &[f64]) -> Vec<(usize, f64)> {
+    block_middles(p)
+        .into_iter()
+        .map(|mid| bracket(&SHAPE_PROBS, mid))
+        .collect()
+}
+
+/// The middle cumulative probability of each block of `p`.
+fn block_middles(p: &[f64]) -> Vec<f64> {
     let mut acc = 0.0;
     p.iter()
         .map(|w| {
             let mid = acc + 0.5 * w;
             acc += w;
-            bracket(&SHAPE_PROBS, mid)
+            mid
         })
         .collect()
 }
