@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::pricing::term_table::{
     probe, ProbeSummary, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
 };
-use crate::pricing::RiskNeutral;
+use crate::pricing::{RiskNeutral, ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -223,7 +223,7 @@ money **max {:.2}, RMS {:.2} vol points**; across ±2 sd **max {:.2}, RMS \
 {:.2}**. The nested at-the-money vols carry about {:.2} vol points of \
 Monte-Carlo error themselves; {} far out-of-the-money options that no \
 nested path reached are shown as 0.0 and not compared. Issue 6 asks for \
-0.5 vol points at the money and 1 across ±2 sd: {} At the money the level \
+{} vol points at the money and {} across ±2 sd: {} At the money the level \
 follows the forecast of the at-the-money vol; the largest errors, in the \
 wings, are in the most stressed states probed.\n\n\
 Nested Monte Carlo itself is the exact mode of these chains: \
@@ -248,7 +248,9 @@ chain), to check the table on one's own paths.\n\n\
         p.wing_rms,
         p.atm_se,
         p.unresolved,
-        if p.atm_max <= 0.5 && p.wing_max <= 1.0 {
+        ACCURACY_BAR_ATM,
+        ACCURACY_BAR_WINGS,
+        if p.atm_max <= ACCURACY_BAR_ATM && p.wing_max <= ACCURACY_BAR_WINGS {
             "met at these states. Eight states are a small sample: probing others \
 (`fit-pricing --probe-only --seed S --probe-states N`) tells how far that holds."
         } else {

@@ -29,6 +29,13 @@ pub use risk_neutral::{nested_calls, RiskNeutral};
 pub use surrogate::{Knot, SurrogateTable};
 pub use term_table::TermTable;
 
+/// The accuracy asked of a fast chain pricer (the GJR-GARCH and deep
+/// tables) against nested Monte Carlo of its own risk-neutral model (issue
+/// 6): at most this many vol points at the money...
+pub const ACCURACY_BAR_ATM: f64 = 0.5;
+/// ...and this many across ±2 standard deviations of moneyness.
+pub const ACCURACY_BAR_WINGS: f64 = 1.0;
+
 /// Standard normal CDF, accurate to a few ulp in both tails (libm's `erfc`;
 /// `statrs`' erfc is only about 1e-8 relative in the tails).
 #[inline]

@@ -149,7 +149,11 @@ fn garch_law_table_matches_nested_monte_carlo() {
             let fast = table.forward_calls(v, t, &strikes[i]);
             for (j, k) in strikes[i].iter().enumerate().take(4) {
                 let err = 100.0 * (iv(fast[j], *k, t) - iv(nested[i][j], *k, t));
-                let bound = if j == 2 { 0.5 } else { 1.0 };
+                let bound = if j == 2 {
+                    synthmarket::pricing::ACCURACY_BAR_ATM
+                } else {
+                    synthmarket::pricing::ACCURACY_BAR_WINGS
+                };
                 assert!(
                     err.abs() < bound,
                     "v {v}, {d} days, strike {k:.4}: table − nested = {err:.3} vol points"
@@ -210,7 +214,7 @@ fn deep_pricing_table_matches_nested_monte_carlo() {
     for p in points.iter().filter(|p| p.nested > 0.0) {
         let err = 100.0 * (p.table - p.nested);
         let bound = match p.sd.abs() {
-            0.0 => 0.5 + 3.0 * se,
+            0.0 => synthmarket::pricing::ACCURACY_BAR_ATM + 3.0 * se,
             1.0 => 3.25,
             _ => 4.0,
         };
