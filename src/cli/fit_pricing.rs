@@ -19,12 +19,13 @@ martingale drift; λ = --variance-premium). The table is keyed, per maturity,
 on a forecast of the at-the-money vol to that maturity from the model's
 ten features (a regression and a small network on its residuals, fitted to
 Gaussian-process-smoothed targets), because
-one day's variance does not pin down a month's (see `pricing::term_table`
-in the docs).
+one day's variance does not pin down a month's, and each law's shape is
+moved to the state's own predicted quantiles (again a regression and a
+network on its residuals; see `pricing::term_table` in the docs).
 
 This command fits it: 3,024 states of the model's stationary regime, --paths
 nested paths each to 378 trading days (about 1.4 G model steps at the
-default), then the key's smoothing and networks (about 20 minutes on 2
+default), then the key's smoothing and the networks (about 24 minutes on 2
 cores in all, 0.5 GB of memory). It
 then prices --probe-states fresh states at 21, 63 and 126 days and ±2
 standard deviations of moneyness both ways, from the table and by nested
@@ -214,7 +215,7 @@ fn write_card_section(
 Chains of this model's paths (`simulate --model deep --options`) are priced \
 from `pricing.safetensors`: risk-neutral terminal laws (variance premium λ = \
 {}) keyed per maturity on a learned forecast of the at-the-money vol to that \
-maturity (a regression and a small network on its residuals, fitted to Gaussian-process-smoothed targets), fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
+maturity (a regression and a small network on its residuals, fitted to Gaussian-process-smoothed targets), each law's shape moved to the state's predicted quantiles (a regression and a network on its residuals), fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
 seed {}).\n\n\
 Accuracy against nested Monte Carlo ({} paths) at {} fresh states, {} \
 trading days, strikes at 0, ±1, ±2 standard deviations of moneyness (in \
