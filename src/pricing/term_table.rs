@@ -452,10 +452,15 @@ struct KnotFit {
     key_net: KeyNet,
     /// Each state's forecast `ŷ`.
     forecasts: Vec<f64>,
-    /// The shape correction's regression and network, and each state's
-    /// predicted quantiles by both.
-    shape_beta: [[f64; REGRESSORS]; NQ],
-    shape_net: QuantileNet,
+    shape: ShapeFit,
+}
+
+/// The shape correction at one knot ([`fit_shape_correction`]): the
+/// regression and network, and each fit state's predicted quantiles by
+/// both.
+struct ShapeFit {
+    beta: [[f64; REGRESSORS]; NQ],
+    net: QuantileNet,
     predicted: Vec<[f64; NQ]>,
 }
 
@@ -511,6 +516,75 @@ fn block_middles(p: &[f64]) -> Vec<f64> {
             mid
         })
         .collect()
+}
+
+/// The shape correction at knot `m` (`d` trading days): each state's
+/// standardised quantiles (its log ratios `ratios[state][m]` over its
+/// forecast `σ̂√T`, from `forecasts`) regressed on its regressors `xm`, a
+/// [`QuantileNet`] on the regression's residuals, and each state's
+/// predicted quantiles by both.
+fn fit_shape_correction(
+    xm: &[[f64; REGRESSORS]],
+    forecasts: &[f64],
+    ratios: &[Vec<Vec<f32>>],
+    m: usize,
+    d: u32,
+    seed: u64,
+) -> Result<ShapeFit> {
+    let root_t = (f64::from(d) / TRADING_DAYS_PER_YEAR).sqrt();
+    let quantiles: Vec<[f64; NQ]> = forecasts
+        .iter()
+        .zip(ratios)
+        .map(|(f, r)| {
+            let unit = (f / 2.0).exp() * root_t;
+            let mut z: Vec<f64> = r[m].iter().map(|r| f64::from(*r).ln() / unit).collect();
+            z.sort_by(f64::total_cmp);
+            SHAPE_PROBS.map(|q| sample_quantile(&z, q))
+        })
+        .collect();
+    let mut beta = [[0.0; REGRESSORS]; NQ];
+    for (j, b) in beta.iter_mut().enumerate() {
+        let zj: Vec<f64> = quantiles.iter().map(|q| q[j]).collect();
+        *b = least_squares(xm, &zj)?;
+    }
+    let linear = |x: &[f64; REGRESSORS]| -> [f64; NQ] { std::array::from_fn(|j| dot(&beta[j], x)) };
+    let residual: Vec<[f64; NQ]> = xm
+        .iter()
+        .zip(&quantiles)
+        .map(|(x, q)| {
+            let l = linear(x);
+            std::array::from_fn(|j| q[j] - l[j])
+        })
+        .collect();
+    let mut rng = crate::rng::path_rng(seed ^ QUANTILE_NET_STREAM, m as u64);
+    let net = QuantileNet::fit(xm, &residual, &mut rng);
+    let predicted: Vec<[f64; NQ]> = xm
+        .iter()
+        .map(|x| {
+            let (l, g) = (linear(x), net.eval(x));
+            std::array::from_fn(|j| l[j] + g[j])
+        })
+        .collect();
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let rms = |error: &dyn Fn(usize) -> f64| {
+            ((0..quantiles.len()).map(|i| error(i).powi(2)).sum::<f64>()
+                / quantiles.len().max(1) as f64)
+                .sqrt()
+        };
+        for k in [0, 2, NQ - 3, NQ - 1] {
+            tracing::debug!(
+                "{d} days, {} quantile: residual RMS {:.3} linear, {:.3} with the network",
+                SHAPE_PROBS[k],
+                rms(&|i| residual[i][k]),
+                rms(&|i| quantiles[i][k] - predicted[i][k]),
+            );
+        }
+    }
+    Ok(ShapeFit {
+        beta,
+        net,
+        predicted,
+    })
 }
 
 impl Serialize for TermTable {
@@ -638,72 +712,12 @@ impl TermTable {
                 tracing::debug!(
                     "at-the-money forecast at {d} days: residual sd {resid:.3} in ln implied variance"
                 );
-                // The shape correction: each state's standardised
-                // quantiles, regressed on its regressors, and a network on
-                // the regression's residuals.
-                let root_t = (f64::from(d) / TRADING_DAYS_PER_YEAR).sqrt();
-                let quantiles: Vec<[f64; NQ]> = forecasts
-                    .iter()
-                    .zip(&ratios)
-                    .map(|(f, r)| {
-                        let unit = (f / 2.0).exp() * root_t;
-                        let mut z: Vec<f64> =
-                            r[m].iter().map(|r| f64::from(*r).ln() / unit).collect();
-                        z.sort_by(f64::total_cmp);
-                        SHAPE_PROBS.map(|q| sample_quantile(&z, q))
-                    })
-                    .collect();
-                let mut shape_beta = [[0.0; REGRESSORS]; NQ];
-                for (j, b) in shape_beta.iter_mut().enumerate() {
-                    let zj: Vec<f64> = quantiles.iter().map(|q| q[j]).collect();
-                    *b = least_squares(xm, &zj)?;
-                }
-                let linear = |x: &[f64; REGRESSORS]| -> [f64; NQ] {
-                    std::array::from_fn(|j| dot(&shape_beta[j], x))
-                };
-                let residual: Vec<[f64; NQ]> = xm
-                    .iter()
-                    .zip(&quantiles)
-                    .map(|(x, q)| {
-                        let l = linear(x);
-                        std::array::from_fn(|j| q[j] - l[j])
-                    })
-                    .collect();
-                let mut rng = crate::rng::path_rng(seed ^ QUANTILE_NET_STREAM, m as u64);
-                let shape_net = QuantileNet::fit(xm, &residual, &mut rng);
-                let predicted: Vec<[f64; NQ]> = xm
-                    .iter()
-                    .map(|x| {
-                        let (l, g) = (linear(x), shape_net.eval(x));
-                        std::array::from_fn(|j| l[j] + g[j])
-                    })
-                    .collect();
-                if tracing::enabled!(tracing::Level::DEBUG) {
-                    let rms = |k: usize, f: &dyn Fn(usize) -> f64| {
-                        (quantiles
-                            .iter()
-                            .enumerate()
-                            .map(|(i, q)| (q[k] - f(i)).powi(2))
-                            .sum::<f64>()
-                            / quantiles.len() as f64)
-                            .sqrt()
-                    };
-                    for k in [0, 2, NQ - 3, NQ - 1] {
-                        tracing::debug!(
-                            "{d} days, {} quantile: residual RMS {:.3} linear, {:.3} with the network",
-                            SHAPE_PROBS[k],
-                            rms(k, &|i| quantiles[i][k] - residual[i][k]),
-                            rms(k, &|i| predicted[i][k]),
-                        );
-                    }
-                }
+                let shape = fit_shape_correction(xm, &forecasts, &ratios, m, d, seed)?;
                 Ok(KnotFit {
                     beta,
                     key_net,
                     forecasts,
-                    shape_beta,
-                    shape_net,
-                    predicted,
+                    shape,
                 })
             })
             .collect::<Result<_>>()?;
@@ -731,7 +745,7 @@ impl TermTable {
                 let mean_prediction: [f64; NQ] = std::array::from_fn(|j| {
                     members
                         .iter()
-                        .map(|&(_, i)| fit.predicted[i][j])
+                        .map(|&(_, i)| fit.shape.predicted[i][j])
                         .sum::<f64>()
                         / GROUP as f64
                 });
@@ -766,8 +780,8 @@ impl TermTable {
             coef.push(fit.beta);
             key_nets.push(fit.key_net);
             keys.push(key);
-            shape_coef.push(fit.shape_beta);
-            shape_nets.push(fit.shape_net);
+            shape_coef.push(fit.shape.beta);
+            shape_nets.push(fit.shape.net);
         }
         Ok(TermTable {
             info: TermTableInfo {
