@@ -109,9 +109,11 @@
 //! 2 sd call sits near the 99.5 % quantile of a stressed state's law, where
 //! a shift held flat from the 99 % one left the table's upper tail too fat.
 //! Each state's extreme quantiles are noisy (the 99.9 % one of 1,250 paths
-//! is near the largest draw), but the correction uses differences of
-//! predictions, so their common bias cancels, and the regression pools the
-//! noise of 672 states.
+//! is near the largest draw); the regression pools the noise of 3,024
+//! states (672 when this was written), and where the reference is the
+//! mean prediction the correction uses differences of predictions, so
+//! their common bias cancels (the pooled half of the blend above the
+//! median does not have that protection).
 //!
 //! Why the network on the quantiles' residuals: with the blended reference
 //! the correction's errors are the predictions' own, and the largest were
