@@ -24,9 +24,10 @@ moved to the state's own predicted quantiles (again a regression and a
 network on its residuals; see `pricing::term_table` in the docs).
 
 This command fits it: 3,024 states of the model's stationary regime, --paths
-nested paths each to 378 trading days (about 1.4 G model steps at the
-default), then the key's smoothing and the networks (about 24 minutes on 2
-cores in all, 0.5 GB of memory). It
+nested paths each to 378 trading days (about 2.9 G model steps at the
+default), then the key's smoothing and the networks (about 38 minutes on 2
+cores in all, about 0.7 GB of memory; --paths 1250 halves the nested part, at
+the cost of noisier at-the-money forecasts). It
 then prices --probe-states fresh states at 21, 63 and 126 days and ±2
 standard deviations of moneyness both ways, from the table and by nested
 Monte Carlo (--probe-paths), and reports the implied-vol errors.

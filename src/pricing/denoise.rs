@@ -1,9 +1,11 @@
 //! Denoising of the deep pricing table's at-the-money targets before the
 //! key network learns them ([`super::key_net`]).
 //!
-//! Each fit state's target, `ln σ²_ATM` from 1,250 nested paths, carries
-//! about 0.05 of Monte-Carlo noise, as much as the regression's residual it
-//! is meant to explain. A network fitted to the noisy residuals needs an L2
+//! Each fit state's target, `ln σ²_ATM` from 1,250 nested paths (the fit's
+//! count when this was designed), carries about 0.05 of Monte-Carlo noise,
+//! as much as the regression's residual it is meant to explain (with the
+//! 2,500 paths of the shipped fit, the noise sd the process learns is
+//! 0.031–0.043 across the maturity knots). A network fitted to the noisy residuals needs an L2
 //! penalty to stay smooth, and the penalty also flattens the real structure
 //! at the stressed end of the regime. So the residuals are first smoothed
 //! by Gaussian-process regression (Rasmussen & Williams 2006, *Gaussian
