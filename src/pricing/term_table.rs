@@ -156,7 +156,7 @@
 //! before it 0.80 / 0.31 and 2.70 / 0.57. The 8 states are the ones the
 //! designs were compared at, so they flatter the last one: at 12 other
 //! fresh states (`fit-pricing --probe-only --seed 99 --probe-states 12`)
-//! the shipped table reads 0.51 / 0.23 and 0.90 / 0.27 (0.51 / 0.23 and
+//! the 1,250-path table reads 0.51 / 0.23 and 0.90 / 0.27 (0.51 / 0.23 and
 //! 0.86 / 0.24 against 160,000 nested paths, so the at-the-money 0.51 is
 //! the forecast's own error, not the reference's noise; with the blend on
 //! both sides of the median 1.24 / 0.30; with the regression alone as the
@@ -191,7 +191,7 @@
 //! every other band's to 0.24–0.38; the mean-prediction reference below
 //! the median to 0.57 (mean −0.01), the other bands 0.24–0.37. At the
 //! money by the chain's vol, the
-//! shipped table's RMS is 0.13 below 15 % (every error within 0.5), 0.21
+//! 1,250-path table's RMS is 0.13 below 15 % (every error within 0.5), 0.21
 //! at 15–25 %, 0.27 at 25–40 % and 0.68 above 40 % (0.18 / 0.30 / 0.42 /
 //! 0.65 for the 672-state table, 1.59 above 40 % for the mean-variance
 //! key). The remaining misses are crisis states and the far puts: the
