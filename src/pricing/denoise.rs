@@ -5,20 +5,20 @@
 //! count when this was designed), carries about 0.05 of Monte-Carlo noise,
 //! as much as the regression's residual it is meant to explain (with the
 //! 2,500 paths of the shipped fit, the noise sd the process learns is
-//! 0.031–0.043 across the maturity knots). A network fitted to the noisy residuals needs an L2
-//! penalty to stay smooth, and the penalty also flattens the real structure
-//! at the stressed end of the regime. So the residuals are first smoothed
-//! by Gaussian-process regression (Rasmussen & Williams 2006, *Gaussian
-//! Processes for Machine Learning*, ch. 2 and 5): a squared-exponential
-//! kernel with one length per standardised regressor (automatic relevance
-//! determination) plus white noise, its hyperparameters chosen by
-//! maximising the log marginal likelihood (eq. 5.8, gradient eq. 5.9) on a
-//! subsample of the states, then the posterior mean at every state
-//! (eq. 2.25). The noise variance it learns is the targets' Monte-Carlo
-//! variance, so the posterior mean keeps what the states share and drops
-//! what each state's own sample adds. The key network is then fitted to
-//! these means with a negligible penalty. Pricing never evaluates the
-//! process: its cost stays the network's.
+//! 0.031–0.043 across the maturity knots). A network fitted to the noisy
+//! residuals needs an L2 penalty to stay smooth, and the penalty also
+//! flattens the real structure at the stressed end of the regime. So the
+//! residuals are first smoothed by Gaussian-process regression (Rasmussen &
+//! Williams 2006, *Gaussian Processes for Machine Learning*, ch. 2 and 5):
+//! a squared-exponential kernel with one length per standardised regressor
+//! (automatic relevance determination) plus white noise, its
+//! hyperparameters chosen by maximising the log marginal likelihood (eq.
+//! 5.8, gradient eq. 5.9) on a subsample of the states, then the posterior
+//! mean at every state (eq. 2.25). The noise variance it learns is the
+//! targets' Monte-Carlo variance, so the posterior mean keeps what the
+//! states share and drops what each state's own sample adds. The key
+//! network is then fitted to these means with a negligible penalty. Pricing
+//! never evaluates the process: its cost stays the network's.
 //!
 //! Measured on a numpy prototype (scikit-learn's `GaussianProcessRegressor`,
 //! hyperparameters from 600 states, posterior from 3,000 states × 1,800

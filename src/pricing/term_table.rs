@@ -75,23 +75,23 @@
 //! most of both (figures below; a weight of 0.3 or 0.7 gave probe maxima
 //! 1.06 / 0.87 and shares 96.9 % / 95.9 %).
 //!
-//! Why not below the median: with the blend everywhere, every −2 sd put
-//! of the probes came out low (at 12 other fresh states by up to 1.3 vol
+//! Why not below the median: with the blend everywhere, every −2 sd put of
+//! the probes came out low (at 12 other fresh states by up to 1.3 vol
 //! points in stressed states; along ten paths mean −0.33, RMS 0.67). The
 //! likely cause: the predicted quantiles are fitted to each state's raw
-//! sample quantiles of 1,250 paths (the count then), and the 0.1 % one of so few draws sits
-//! inside the true one, most in the long lower tail (a half-sample
-//! estimate put it near the true 0.18 % quantile), so moving a state
-//! *onto* its predictions shortens its lower tail. Measured from the mean
-//! prediction, that common bias cancels and the tail is the pooled
+//! sample quantiles of 1,250 paths (the count then), and the 0.1 % one of
+//! so few draws sits inside the true one, most in the long lower tail (a
+//! half-sample estimate put it near the true 0.18 % quantile), so moving a
+//! state *onto* its predictions shortens its lower tail. Measured from the
+//! mean prediction, that common bias cancels and the tail is the pooled
 //! shape's, drawn from 180,000 paths. Adding the half-sample estimate of
 //! the bias back to the pooled quantiles instead moved the 8 states' −2 sd
 //! puts by only +0.1 vol points (and raised the ±2 sd max to 1.09), so the
 //! weight was chosen by measurement. In the short upper tail the mixture's
-//! overshoot dominates, so the blend stays there. Weights
-//! below the median (from the same nested sample; ±2 sd max / RMS in vol
-//! points at the 8 states, at 12 other states with seed 99, at 16 with
-//! seed 7, then along ten paths the −2 sd puts' RMS / mean error):
+//! overshoot dominates, so the blend stays there. Weights below the median
+//! (from the same nested sample; ±2 sd max / RMS in vol points at the 8
+//! states, at 12 other states with seed 99, at 16 with seed 7, then along
+//! ten paths the −2 sd puts' RMS / mean error):
 //!
 //! | weight below the median | 8 states | 12 states | 16 states | ten paths, −2 sd puts |
 //! |---|---|---|---|---|
