@@ -1731,6 +1731,54 @@ mod tests {
         assert_eq!(at(0.999), 4.0);
     }
 
+    /// The correction of a shape: with the predictions equal to the
+    /// reference it leaves every block where it was; with the reference
+    /// lowered by 0.1 everywhere (a shift of +0.1) and the predicted 99 %
+    /// to 99.9 % spacing 1.5 times the reference's, the blocks below 99.9 %
+    /// move by the interpolated shift and those beyond it keep the moved
+    /// 99.9 % quantile as their anchor, their excess over the shape's own
+    /// 99.9 % quantile scaled by 1.5 (see the module docs).
+    #[test]
+    fn the_extreme_upper_tail_scales_with_the_predicted_spacing() {
+        let table = crate::deep::shipped_pricing().unwrap();
+        let c = table.shape.as_ref().unwrap();
+        let idx = 3 * table.keys[0].len() + 17;
+        let reference = c.reference[idx];
+        let same = table.corrected(c, idx, &reference);
+        assert_eq!(same.0, table.x[idx]);
+        assert_eq!(same.1, table.p);
+
+        let top = NQ - 1;
+        let spacing = reference[top] - reference[UPPER_WIDTH_FROM];
+        assert!(spacing > 0.0);
+        let mut predicted = reference.map(|r| r + 0.1);
+        predicted[top] = predicted[UPPER_WIDTH_FROM] + 1.5 * spacing;
+        let shift: [f64; NQ] = std::array::from_fn(|j| predicted[j] - reference[j]);
+        let (y, p) = table.corrected(c, idx, &predicted);
+        assert_eq!(p, table.p);
+        let from = table.upper.from;
+        // The first tail block is the one whose middle lies past 99.9 %.
+        let mids = block_middles(&table.p);
+        assert!(mids[from - 1] <= 0.999 && mids[from] > 0.999);
+        let anchor = law_quantiles(&table.p, &table.x[idx])[top];
+        assert_eq!(anchor, table.upper.anchor[idx]);
+        for (b, (&moved, &x)) in y.iter().zip(&table.x[idx]).enumerate() {
+            let want = if b < from {
+                let (k, w) = table.shift_at[b];
+                x + (1.0 - w) * shift[k] + w * shift[k + 1]
+            } else {
+                anchor + shift[top] + 1.5 * (x - anchor)
+            };
+            assert!((moved - want).abs() < 1e-12, "block {b}: {moved} vs {want}");
+        }
+        // A spacing ten times the reference's is held at twice it.
+        predicted[top] = predicted[UPPER_WIDTH_FROM] + 10.0 * spacing;
+        let (y, _) = table.corrected(c, idx, &predicted);
+        let last = table.x[idx].len() - 1;
+        let want = anchor + predicted[top] - reference[top] + 2.0 * (table.x[idx][last] - anchor);
+        assert!((y[last] - want).abs() < 1e-12, "{} vs {want}", y[last]);
+    }
+
     /// The shipped table saves and loads with its shape correction; a table
     /// without the `shape_*` tensors still loads and prices, without it;
     /// tables of the older keys (formats 1 and 2), a malformed correction
