@@ -554,6 +554,7 @@ impl UpperTail {
 /// excess over the 99.9 % quantile is scaled by the state's predicted
 /// 99 %–99.9 % spacing over its reference's (see the module docs).
 const UPPER_WIDTH_FROM: usize = 12;
+const _: () = assert!(SHAPE_PROBS[UPPER_WIDTH_FROM] == 0.99);
 
 /// Bounds of that scaling: a prediction's error can at most halve or
 /// double the extreme tail (along ten of the shipped model's paths the
@@ -1133,7 +1134,7 @@ impl TermTable {
         let width = (predicted[top] - predicted[UPPER_WIDTH_FROM])
             / (reference[top] - reference[UPPER_WIDTH_FROM]);
         // A reference without width (or a non-finite prediction) leaves
-        // the tail as shifted.
+        // the tail as shifted; a negative ratio is held at the lower bound.
         let width = if width.is_finite() {
             width.clamp(UPPER_WIDTH_BOUNDS.0, UPPER_WIDTH_BOUNDS.1)
         } else {
