@@ -25,9 +25,9 @@ network on its residuals; see `pricing::term_table` in the docs).
 
 This command fits it: 3,024 states of the model's stationary regime, --paths
 nested paths each to 378 trading days (about 2.9 G model steps at the
-default), then the key's smoothing and the networks (about 38 minutes on 2
-cores in all, about 0.7 GB of memory; --paths 1250 halves the nested part, at
-the cost of noisier at-the-money forecasts). It
+default), then the smoothing of the key's and the upper quantiles' targets
+and the networks (about an hour on 2 cores in all, about 0.7 GB of memory;
+--paths 1250 halves the nested part, at the cost of noisier forecasts). It
 then prices --probe-states fresh states at 21, 63 and 126 days and ±2
 standard deviations of moneyness both ways, from the table and by nested
 Monte Carlo (--probe-paths), and reports the implied-vol errors.
@@ -216,7 +216,7 @@ fn write_card_section(
 Chains of this model's paths (`simulate --model deep --options`) are priced \
 from `pricing.safetensors`: risk-neutral terminal laws (variance premium λ = \
 {}) keyed per maturity on a learned forecast of the at-the-money vol to that \
-maturity (a regression and a small network on its residuals, fitted to Gaussian-process-smoothed targets), each law's shape moved to the state's predicted quantiles (a regression and a network on its residuals), fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
+maturity (a regression and a small network on its residuals, fitted to Gaussian-process-smoothed targets), each law's shape moved to the state's predicted quantiles (a regression and a network on its residuals, those of the upper quantiles smoothed the same way), fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
 seed {}).\n\n\
 Accuracy against nested Monte Carlo ({} paths) at {} fresh states, {} \
 trading days, strikes at 0, ±1, ±2 standard deviations of moneyness (in \

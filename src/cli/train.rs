@@ -30,7 +30,7 @@ epoch, held-out NLL beside GJR-GARCH-t's, test-period scorecards of the deep
 model and the baselines) and MODEL_CARD.md.
 
 Option chains of the model's paths need its pricing table: run
-`synthmarket fit-pricing --model DIR` once after training (about 3 minutes
+`synthmarket fit-pricing --model DIR` once after training (about an hour
 on 2 cores); without it `simulate --options` fits one in memory each time.
 
 Example:

@@ -19,6 +19,9 @@
 //! states share and drops what each state's own sample adds. The key
 //! network is then fitted to these means with a negligible penalty. Pricing
 //! never evaluates the process: its cost stays the network's.
+//! The shape correction's quantile network learns from residuals smoothed
+//! the same way at and above the median ([`super::term_table`], "Smoothed
+//! upper quantiles"), each quantile with its own hyperparameters.
 //!
 //! Measured on a numpy prototype (scikit-learn's `GaussianProcessRegressor`,
 //! hyperparameters from 600 states, posterior from 3,000 states × 1,800
