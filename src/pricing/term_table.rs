@@ -323,18 +323,18 @@
 //!
 //! The top blend was chosen on these samples, so they flatter it; without
 //! the smoothing it fails at seed 7 (1.66), and with it every weight from
-//! 0.6 to 0.75 meets the bar at all 36 states. Along the ten paths against the exact
-//! mode: at the money RMS 0.25 / max 1.48 / 95.53 % within 0.5 (before
-//! 0.25 / 1.64 / 95.57 %), within ±2 sd RMS 0.284 / max 2.23 / 98.87 %
-//! within 1 (0.284 / 2.72 / 98.87 %); the card's own probe (40,000 nested
-//! paths) reads ±2 sd 0.54 / 0.15 (0.72 / 0.18). The smoothing costs 8
-//! process fits per knot, about 90 s per knot on one core, some 20 minutes
-//! more per fit on 2 cores: the shipped table was rebuilt from the
-//! previous fit's nested sample (the same seed, so the same paths) in
-//! 2,235 s, an hour or so for a fit from scratch. Also measured: 576 more fit states (144 more at each of the
-//! four most stressed variance levels, from a second stationary run;
-//! before the tail scaling): ±2 sd 1.49 / 0.23, 0.8 / 0.23, 1.5 / 0.25,
-//! no better in all.
+//! 0.6 to 0.75 meets the bar at all 36 states. Along the ten paths against
+//! the exact mode: at the money RMS 0.25 / max 1.48 / 95.53 % within 0.5
+//! (before 0.25 / 1.64 / 95.57 %), within ±2 sd RMS 0.284 / max 2.23 /
+//! 98.87 % within 1 (0.284 / 2.72 / 98.87 %); the card's own probe (40,000
+//! nested paths) reads ±2 sd 0.54 / 0.15 (0.72 / 0.18). The smoothing costs
+//! 8 process fits per knot, about 90 s per knot on one core, some 20
+//! minutes more per fit on 2 cores: the shipped table was rebuilt from the
+//! previous fit's nested sample (the same seed, so the same paths) in 2,235
+//! s, an hour or so for a fit from scratch. Also measured: 576 more fit
+//! states (144 more at each of the four most stressed variance levels, from
+//! a second stationary run; before the tail scaling): ±2 sd 1.49 / 0.23,
+//! 0.8 / 0.23, 1.5 / 0.25, no better in all.
 //!
 //! Rescaling: mixing two groups' shapes and renormalising them to mean 1
 //! moves a slice's own at-the-money vol off its forecast (by up to 0.3 vol
@@ -1188,12 +1188,12 @@ impl TermTable {
 
     /// The shape `idx` moved by the state's `predicted` quantiles at its
     /// knot less the group's reference ([`REFERENCE_BLEND`],
-    /// [`REFERENCE_BLEND_LOWER`], [`REFERENCE_BLEND_TOP`]), interpolated in cumulative probability
-    /// between [`SHAPE_PROBS`] and held flat below the first; beyond the
-    /// last (99.9 %) the blocks' excess over the shape's own 99.9 %
-    /// quantile is scaled by the state's predicted 99 %–99.9 % spacing over
-    /// the reference's ([`UpperTail`]). Returned as (ascending values, their
-    /// probabilities).
+    /// [`REFERENCE_BLEND_LOWER`], [`REFERENCE_BLEND_TOP`]), interpolated in
+    /// cumulative probability between [`SHAPE_PROBS`] and held flat below
+    /// the first; beyond the last (99.9 %) the blocks' excess over the
+    /// shape's own 99.9 % quantile is scaled by the state's predicted 99
+    /// %–99.9 % spacing over the reference's ([`UpperTail`]). Returned as
+    /// (ascending values, their probabilities).
     fn corrected(
         &self,
         c: &ShapeCorrection,
@@ -1950,16 +1950,16 @@ mod tests {
     }
 
     /// The shape correction's fit recovers closed-form quantiles from small
-    /// samples. 300 states whose standardised log ratios are normal with sd
-    /// `σ = 1 + 0.25 sin(2 r₁)` (`r₁` one regressor, the other ten pure
+    /// samples. 300 states whose standardised log ratios are normal with
+    /// sd `σ = 1 + 0.25 sin(2 r₁)` (`r₁` one regressor, the other ten pure
     /// noise), 200 draws each, so each state's true `q` quantile is
-    /// `σ Φ⁻¹(q)` (Φ⁻¹(0.95) = 1.6448536270, Φ⁻¹(0.99) = 2.3263478740:
-    /// Abramowitz & Stegun, table 26.5). The predicted 95 % and 99 %
-    /// quantiles have under half the RMS error of the states' own sample
-    /// quantiles and under 0.06 and 0.14 sds (measured 0.044 and 0.108,
-    /// against 0.150 and 0.273 for the samples). With the network fitted to
-    /// the raw residuals (no Gaussian-process smoothing) they read 0.124 and
-    /// 0.225, and this test fails.
+    /// `σ Φ⁻¹(q)` (the standard normal's 95 % and 99 % points, 1.6448536270
+    /// and 2.3263478740: Abramowitz & Stegun, ch. 26). The predicted 95 %
+    /// and 99 % quantiles have under half the RMS error of the states' own
+    /// sample quantiles and under 0.06 and 0.14 sds (measured 0.044 and
+    /// 0.108, against 0.150 and 0.273 for the samples). With the network
+    /// fitted to the raw residuals (no Gaussian-process smoothing) they
+    /// read 0.124 and 0.225, and this test fails.
     #[test]
     fn the_shape_correction_recovers_known_quantiles() {
         use rand_distr::{Distribution, StandardNormal};
