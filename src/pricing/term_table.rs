@@ -323,22 +323,29 @@
 //!
 //! The top blend was chosen on these samples, so they flatter it; without
 //! the smoothing it fails at seed 7 (1.66), and with it every weight from
-//! 0.6 to 0.75 meets the bar at all 36 states. A fresh sample probed after
-//! the choice (16 states, seed 13) does not: ATM 0.76 / 0.23, ±2 sd 1.75 /
-//! 0.32 against 0.75 / 0.23 and 1.44 / 0.30 before. Its misses are its two
-//! most stressed states (1-day vols 0.31 and 0.38, the latter beyond the
-//! fit's most stressed group): the key's at-the-money forecast (+0.7, −0.6,
-//! the same in both tables) and a −2 sd put at 21 days, +1.8 against +1.1
-//! before (any top blend from 0.5 to 0.75 reads 1.74–1.75 there): the
-//! network learns all quantiles together, so smoothing the upper targets
-//! moved a lower prediction. Separate networks for the two sides are the
-//! next thing to try: priced with the previous table's network below the
-//! median (its raw-target fit, unchanged) and this one's above, the
-//! samples read ±2 sd 0.86 / 0.16, 0.68 / 0.22, 0.94 / 0.20 and, at seed
-//! 13, 1.56 / 0.31 (that put +1.2; the worst is then seed 13's 0.31-vol
-//! state's +2 sd call at 126 days, −1.5, −1.4 in the previous table too),
-//! so the fresh sample's stressed wings miss the bar either way. Along the ten paths against
-//! the exact mode: at the money RMS 0.25 / max 1.48 / 95.53 % within 0.5
+//! 0.6 to 0.75 meets the bar at all 36 states. Five fresh samples probed
+//! after the choice (16 states each, seeds 13, 17, 19, 23 and 29) do not
+//! all: ATM max 0.76 / 0.47 / 0.72 / 0.53 / 0.44 and ±2 sd max 1.75 / 0.66
+//! / 0.98 / 1.72 / 1.15 (the table before the smoothing: ±2 sd 1.44 / 0.87
+//! / 1.49 / 1.48 / 1.39); 74 of the 80 states meet both bars. The misses
+//! are in the samples' three most stressed states (1-day vols 0.27–0.38),
+//! inside the fit's range (its 0.97 and 0.985 levels span 1-day vols
+//! 0.36–0.46): the key's at-the-money forecast (−0.6 to +0.7), states whose
+//! smile is flat for their vol (+2 sd calls at 63–126 days 1.3–1.8 low),
+//! and the most stressed states' far options with errors of either sign
+//! (+1.8 on a −2 sd put at 21 days at seed 13, +1.1 before: the network
+//! learns all quantiles together, so smoothing the upper targets moved a
+//! lower prediction). Separate networks for the two sides were tried and
+//! not kept: a network fitted to every quantile's raw residuals for the
+//! quantiles below the median (the previous table's network, so measured by
+//! pricing with it there) and this one's from the median up read ±2 sd 0.86
+//! / 0.16, 0.68 / 0.22 and 0.94 / 0.20 at the three samples above and 1.56
+//! / 0.74 / 1.01 / 1.71 / 1.11 at the fresh ones: that put goes back to
+//! +1.2, the other samples move up and down by as much. In the synthetic
+//! test of the fit (`the_shape_correction_recovers_known_quantiles`) the
+//! separate network's 1 % and 5 % quantiles were also a little worse (RMS
+//! 0.221 / 0.125 against 0.217 / 0.118). Along the ten paths against the
+//! exact mode: at the money RMS 0.25 / max 1.48 / 95.53 % within 0.5
 //! (before 0.25 / 1.64 / 95.57 %), within ±2 sd RMS 0.284 / max 2.23 /
 //! 98.87 % within 1 (0.284 / 2.72 / 98.87 %); the card's own probe (40,000
 //! nested paths) reads ±2 sd 0.54 / 0.15 (0.72 / 0.18). The smoothing costs
@@ -1973,7 +1980,11 @@ mod tests {
     /// sample quantiles and under 0.06 and 0.14 sds (measured 0.044 and
     /// 0.108, against 0.150 and 0.273 for the samples). With the network
     /// fitted to the raw residuals (no Gaussian-process smoothing) they
-    /// read 0.124 and 0.225, and this test fails.
+    /// read 0.124 and 0.225, and this test fails. Below the median the
+    /// network learns the raw residuals, so the 1 % and 5 % quantiles gain
+    /// less on the samples: under 0.9 of their error and under 0.23 and
+    /// 0.13 (measured 0.217 and 0.118, against 0.257 and 0.146; a separate
+    /// network for the lower quantiles, tried, read 0.221 and 0.125).
     #[test]
     fn the_shape_correction_recovers_known_quantiles() {
         use rand_distr::{Distribution, StandardNormal};
@@ -1992,7 +2003,12 @@ mod tests {
         // A forecast of σ̂²·t = 1: the standardising unit is 1.
         let forecasts = vec![-t.ln(); n];
         let fit = fit_shape_correction(&xm, &forecasts, &ratios, 0, d, 7).unwrap();
-        for (prob, z, bar) in [(0.95, 1.644_853_627_0, 0.06), (0.99, 2.326_347_874_0, 0.14)] {
+        for (prob, z, gain, bar) in [
+            (0.01, -2.326_347_874_0, 0.9, 0.23),
+            (0.05, -1.644_853_627_0, 0.9, 0.13),
+            (0.95, 1.644_853_627_0, 0.5, 0.06),
+            (0.99, 2.326_347_874_0, 0.5, 0.14),
+        ] {
             let j = SHAPE_PROBS.iter().position(|&p| p == prob).unwrap();
             let rms = |q: &dyn Fn(usize) -> f64| {
                 ((0..n).map(|i| (q(i) - sigma[i] * z).powi(2)).sum::<f64>() / n as f64).sqrt()
@@ -2004,7 +2020,7 @@ mod tests {
             });
             let predicted = rms(&|i| fit.predicted[i][j]);
             assert!(
-                predicted < sample / 2.0 && predicted < bar,
+                predicted < gain * sample && predicted < bar,
                 "{prob} quantile: predicted RMS error {predicted}, sample {sample}"
             );
         }
