@@ -130,7 +130,7 @@ pub struct SimulateParams {
     /// Initial spot; a list gives one per asset (GBM) [default: 100]
     #[arg(long, allow_hyphen_values = true, help_heading = "Spot and drift")]
     pub s0: Option<Numbers>,
-    /// Real-world drift per year (E[S_T] = S0·e^{mu·T}); a list gives one per asset. Excludes --rate/--dividend
+    /// Real-world drift per year (E(S_T) = S0·e^{mu·T}); a list gives one per asset. Excludes --rate/--dividend
     #[arg(long, allow_hyphen_values = true, help_heading = "Spot and drift")]
     pub mu: Option<Numbers>,
     /// Risk-neutral drift: continuously compounded rate per year [default: 0]
@@ -207,7 +207,7 @@ pub struct SimulateParams {
     /// Chain grid: third-Friday monthly expiries with fixed strikes, or constant tenors with moneyness strikes [default: listed]
     #[arg(long, value_enum, help_heading = "Option chains")]
     pub expiries: Option<ExpiryGrid>,
-    /// GARCH and deep chains: risk-neutral / real-world conditional variance ratio λ (the variance risk premium; 1 = none). The default is E[VIX²] / E[next-21-day realised variance] of the S&P 500 over 2014-2018 (data/); the deep model's stored pricing table is fitted with it, another λ refits one (minutes) [default: 1.38]
+    /// GARCH and deep chains: risk-neutral / real-world conditional variance ratio λ (the variance risk premium; 1 = none). The default is E(VIX²) / E(next-21-day realised variance) of the S&P 500 over 2014-2018 (data/); the deep model's stored pricing table is fitted with it, another λ refits one (minutes) [default: 1.38]
     #[arg(long, help_heading = "Option chains")]
     pub variance_premium: Option<f64>,
     /// Listed: number of monthly expiries after each date [default: 6]
@@ -949,8 +949,8 @@ pub struct SimulationJob {
     pub options: Option<(ChainSpec, ChainModel)>,
 }
 
-/// λ of the GARCH chains by default: E[VIX²] / E[realised variance over the
-/// next 21 trading days] of the S&P 500, 2014-01-03 to 2018-11-30, from
+/// λ of the GARCH chains by default: E(VIX²) / E(realised variance over the
+/// next 21 trading days) of the S&P 500, 2014-01-03 to 2018-11-30, from
 /// `data/vix_daily.csv` and `data/sp500_daily.csv` (1.381; the VIX is the
 /// 30-day risk-neutral expected variance, so the ratio is the variance risk
 /// premium as a multiplier, Carr & Wu 2009, "Variance risk premiums").

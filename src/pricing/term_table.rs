@@ -509,7 +509,7 @@ const REFERENCE_BLEND_TOP: f64 = 0.7;
 /// the median and above (see the module docs, "Smoothed upper quantiles").
 const SMOOTH_FROM: f64 = 0.5;
 
-/// States in a fit: [`GROUP`] at each of the variance quantiles
+/// States in a fit: `GROUP` (144) at each of the variance quantiles
 /// [`KNOT_LEVELS`].
 pub const STATES: usize = KNOT_LEVELS.len() * GROUP;
 

@@ -22,7 +22,7 @@ use serde::Serialize;
 pub enum Drift {
     /// Real-world (physical) drift `μ`, continuously compounded per year.
     RealWorld {
-        /// Annualised expected log-price growth plus σ²/2: E[S_T] = S_0·e^{μT}.
+        /// Annualised expected log-price growth plus σ²/2: E(S_T) = S_0·e^{μT}.
         mu: f64,
     },
     /// Risk-neutral drift `r − q`.
@@ -417,7 +417,7 @@ impl PathGenerator for CorrelatedGbm {
 /// MacKinlay, *The Econometrics of Financial Markets* (1997), §9.3.2.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GbmEstimate {
-    /// Annualised drift μ (E[S_T] = S_0 e^{μT}).
+    /// Annualised drift μ (E(S_T) = S_0 e^{μT}).
     pub mu: f64,
     /// Standard error of μ.
     pub mu_se: f64,

@@ -143,12 +143,12 @@ impl HestonParams {
         2.0 * self.kappa * self.theta >= self.xi * self.xi
     }
 
-    /// E[v_t] = θ + (v0 − θ)e^{−κt} (the CIR mean).
+    /// E(v_t) = θ + (v0 − θ)e^{−κt} (the CIR mean).
     pub fn mean_variance(&self, t: f64) -> f64 {
         self.theta + (self.v0 - self.theta) * (-self.kappa * t).exp()
     }
 
-    /// Var[v_t] = v0 ξ² e^{−κt}(1 − e^{−κt})/κ + θ ξ² (1 − e^{−κt})²/(2κ)
+    /// Var(v_t) = v0 ξ² e^{−κt}(1 − e^{−κt})/κ + θ ξ² (1 − e^{−κt})²/(2κ)
     /// (Cox, Ingersoll & Ross 1985, eq. 19).
     pub fn variance_of_variance(&self, t: f64) -> f64 {
         let e = (-self.kappa * t).exp();
