@@ -207,7 +207,7 @@ pub struct SimulateParams {
     /// Chain grid: third-Friday monthly expiries with fixed strikes, or constant tenors with moneyness strikes [default: listed]
     #[arg(long, value_enum, help_heading = "Option chains")]
     pub expiries: Option<ExpiryGrid>,
-    /// GARCH and deep chains: risk-neutral / real-world conditional variance ratio λ (the variance risk premium; 1 = none). The default is E(VIX²) / E(next-21-day realised variance) of the S&P 500 over 2014-2018 (data/); the deep model's stored pricing table is fitted with it, another λ refits one (minutes) [default: 1.38]
+    /// GARCH and deep chains: risk-neutral / real-world conditional variance ratio λ (the variance risk premium; 1 = none). The default is E(VIX²) / E(next-21-day realised variance) of the S&P 500 over 2014-2018 (data/); the deep model's stored pricing table is fitted with it, another λ refits one (about an hour on 2 cores) [default: 1.38]
     #[arg(long, help_heading = "Option chains")]
     pub variance_premium: Option<f64>,
     /// Listed: number of monthly expiries after each date [default: 6]
@@ -980,12 +980,12 @@ fn deep_pricing_table(
             return Ok(t);
         }
         tracing::warn!(
-            "the stored pricing table was fitted with variance premium {}; fitting one for {lambda} now (store it with `synthmarket fit-pricing --variance-premium {lambda}`)",
+            "the stored pricing table was fitted with variance premium {}; fitting one for {lambda} now, about an hour on 2 cores (store it with `synthmarket fit-pricing --variance-premium {lambda}`)",
             t.variance_premium()
         );
     } else {
         tracing::warn!(
-            "the model has no pricing table; fitting one now (store it with `synthmarket fit-pricing --model DIR`)"
+            "the model has no pricing table; fitting one now, about an hour on 2 cores (store it with `synthmarket fit-pricing --model DIR`)"
         );
     }
     crate::cli::fit_pricing::fit_table(

@@ -954,6 +954,13 @@ impl TermTable {
             ratios.push(corrected);
             progress(i + 1);
         }
+        // The progress bar counts the nested states; the knots' fits after
+        // them take longer still and report nothing until done.
+        tracing::info!(
+            "nested sample done ({} states); fitting the {} maturity knots' forecasts and shape corrections (the longer part: about 35 minutes on 2 cores with the defaults)",
+            gens.len(),
+            days.len()
+        );
         let n_groups = gens.len() / GROUP;
         // Per knot, the states' regressors and targets.
         let per_knot: Vec<(Vec<[f64; REGRESSORS]>, Vec<f64>)> = (0..days.len())
