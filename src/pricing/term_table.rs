@@ -328,7 +328,7 @@
 //! all: ATM max 0.76 / 0.47 / 0.72 / 0.53 / 0.44 and ±2 sd max 1.75 / 0.66
 //! / 0.98 / 1.72 / 1.15 (the table before the smoothing: ±2 sd 1.44 / 0.87
 //! / 1.49 / 1.48 / 1.39); 74 of the 80 states meet both bars. The misses
-//! are in the samples' three most stressed states (1-day vols 0.27–0.38),
+//! are in the samples' four most stressed states (1-day vols 0.27–0.38),
 //! inside the fit's range (its 0.97 and 0.985 levels span 1-day vols
 //! 0.36–0.46): the key's at-the-money forecast (−0.6 to +0.7), states whose
 //! smile is flat for their vol (+2 sd calls at 63–126 days 1.3–1.8 low),
