@@ -799,6 +799,32 @@ fn block_middles(p: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// `y` smoothed by [`denoise::smooth`] at the rows of `x`, its learnt noise
+/// and signal sds logged (debug) under `label`: for the key's targets and
+/// the upper quantiles' alike.
+fn smoothed(x: &[[f64; REGRESSORS]], y: &[f64], label: &str) -> Result<Vec<f64>> {
+    let (smoothed, hyper) = denoise::smooth(x, y)?;
+    tracing::debug!(
+        "{label}: residual noise sd {:.3}, signal sd {:.3}",
+        hyper.noise.sqrt(),
+        hyper.signal.sqrt()
+    );
+    Ok(smoothed)
+}
+
+/// The weight of the pooled shape's own quantile in the reference of
+/// quantile `j` ([`REFERENCE_BLEND_LOWER`] below the median,
+/// [`REFERENCE_BLEND_TOP`] at the last, [`REFERENCE_BLEND`] between).
+fn reference_blend(j: usize) -> f64 {
+    if SHAPE_PROBS[j] < 0.5 {
+        REFERENCE_BLEND_LOWER
+    } else if j == NQ - 1 {
+        REFERENCE_BLEND_TOP
+    } else {
+        REFERENCE_BLEND
+    }
+}
+
 /// The shape correction at knot `m` (`d` trading days): each state's
 /// standardised quantiles (its log ratios `ratios[state][m]` over its
 /// forecast `σ̂√T`, from `forecasts`) regressed on its regressors `xm`, a
@@ -842,14 +868,8 @@ fn fit_shape_correction(
     let mut targets = residual.clone();
     for j in (0..NQ).filter(|&j| SHAPE_PROBS[j] >= SMOOTH_FROM) {
         let column: Vec<f64> = residual.iter().map(|r| r[j]).collect();
-        let (smoothed, hyper) = denoise::smooth(xm, &column)?;
-        tracing::debug!(
-            "{d} days, {} quantile: residual noise sd {:.3}, signal sd {:.3}",
-            SHAPE_PROBS[j],
-            hyper.noise.sqrt(),
-            hyper.signal.sqrt()
-        );
-        for (t, v) in targets.iter_mut().zip(smoothed) {
+        let label = format!("{d} days, {} quantile", SHAPE_PROBS[j]);
+        for (t, v) in targets.iter_mut().zip(smoothed(xm, &column, &label)?) {
             t[j] = v;
         }
     }
@@ -993,13 +1013,10 @@ impl TermTable {
             .map(|(m, ((xm, y), &d))| {
                 let beta = least_squares(xm, y)?;
                 let residual: Vec<f64> = xm.iter().zip(y).map(|(x, y)| y - dot(&beta, x)).collect();
-                let (smoothed, hyper) = denoise::smooth(xm, &residual)?;
-                tracing::debug!(
-                    "knot {m}: residual noise sd {:.3}, signal sd {:.3}",
-                    hyper.noise.sqrt(),
-                    hyper.signal.sqrt()
-                );
-                let smoothed: Vec<[f64; 1]> = smoothed.into_iter().map(|r| [r]).collect();
+                let smoothed: Vec<[f64; 1]> = smoothed(xm, &residual, &format!("knot {m}"))?
+                    .into_iter()
+                    .map(|r| [r])
+                    .collect();
                 let mut rng = crate::rng::path_rng(seed ^ KEY_NET_STREAM, m as u64);
                 let key_net = KeyNet::fit(xm, &smoothed, KEY_TRAINING, &mut rng);
                 let forecasts: Vec<f64> = xm
@@ -1071,13 +1088,7 @@ impl TermTable {
                 // own quantiles (see the module docs for why the weights).
                 let pooled = law_quantiles(&w, &means);
                 shape_reference.push(std::array::from_fn(|j| {
-                    let blend = if SHAPE_PROBS[j] < 0.5 {
-                        REFERENCE_BLEND_LOWER
-                    } else if j == NQ - 1 {
-                        REFERENCE_BLEND_TOP
-                    } else {
-                        REFERENCE_BLEND
-                    };
+                    let blend = reference_blend(j);
                     blend * pooled[j] + (1.0 - blend) * mean_prediction[j]
                 }));
                 p = w;
