@@ -344,7 +344,9 @@
 //! +1.2, the other samples move up and down by as much. In the synthetic
 //! test of the fit (`the_shape_correction_recovers_known_quantiles`) the
 //! separate network's 1 % and 5 % quantiles were also a little worse (RMS
-//! 0.221 / 0.125 against 0.217 / 0.118). Where the misses are: 13 of the 80
+//! 0.221 / 0.125 against 0.217 / 0.118).
+//!
+//! Where the misses are: 13 of the 80
 //! fresh states have a feature outside the network's training box (the
 //! regressors hold it clamped, as the network does), and the four of them
 //! with a 1-day vol above 0.25 all miss (seed 13's two, seed 23's two); of
@@ -355,7 +357,9 @@
 //! fresh ones, at the money up to 1.24 (seed 23): the regression and
 //! networks extrapolate in the far values, which few fit states reach (541
 //! of the 3,024 have a feature at a bound, 108 of the 720 at the five
-//! most stressed levels). A bounded measure of how far out a state lies
+//! most stressed levels).
+//!
+//! A bounded measure of how far out a state lies
 //! (`tanh` of its features' summed excess over the bounds, as a 14th
 //! regressor of the key, the regression and both networks; same nested
 //! sample) was not kept either: at the four out-of-box stressed states'
@@ -363,7 +367,9 @@
 //! to 2.20), at the other 76 states' from 0.20 to 0.21, and the at-the-money
 //! maxima rose (fresh 1.10 / 0.58 / 0.80 / 0.97 / 0.41, the three tuning
 //! samples 0.42 / 0.36 / 0.82; ±2 sd 1.71 / 1.04 / 0.98 / 2.23 / 1.21 and
-//! 0.93 / 0.93 / 1.36). Four times the nested paths at the five most
+//! 0.93 / 0.93 / 1.36).
+//!
+//! Four times the nested paths at the five most
 //! stressed levels (10,000 at the 720 states of levels 0.9 to 0.995, the
 //! same seeds, so each state's first 2,500 paths are the shipped fit's; in a
 //! group that mixes levels those states then weigh 4 times in the pooled
