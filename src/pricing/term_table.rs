@@ -379,7 +379,34 @@
 //! 75 of the 80 states meet both bars), but at the three tuning samples ATM
 //! 0.36 / 0.52 / 0.53 and ±2 sd 1.03 / 0.90 / 0.78, so the bars fail where
 //! they held; the nested part of such a fit costs 1.7 times the shipped
-//! one's.
+//! one's. With each state weighing alike in the pooled shapes (the shapes
+//! pooled from every state's first 2,500 paths, the 10,000 used for its
+//! key and quantile targets only) the figures hardly moved: fresh ATM 0.59
+//! / 0.43 / 0.82 / 0.54 / 0.37, ±2 sd 1.24 / 0.69 / 0.96 / 1.49 / 1.23,
+//! tuning ATM 0.36 / 0.52 / 0.53, ±2 sd 1.02 / 0.93 / 0.79.
+//!
+//! A second set of five fresh samples (seeds 31, 37, 41, 43 and 47, drawn
+//! after all of the above, 160,000 nested paths) confirms the first: the
+//! shipped table reads ATM max 0.64 / 0.97 / 0.53 / 0.42 / 1.00 and ±2 sd
+//! max 1.55 at seed 37 and 1.77 at seed 47 (0.82 / 0.73 / 0.64 at the
+//! other three); 75 of its 80 states meet both bars (the per-state-weighted
+//! 4× variant: also 75, with seed 47's ATM max 1.44). Of all 160 fresh
+//! states 149 meet both; 33 have a feature outside the network's box, and
+//! 8 of those miss, against 3 of the 127 inside it (all three at the 99.5 %
+//! variance level). Two out-of-box misses are calm states: at seed 31 a
+//! 6 %-vol state whose one-month smile is 0.2–0.8 low, and at seed 37 a
+//! 17 %-vol state whose 63-day smile is 0.8–1.6 high while its 21- and
+//! 126-day ones are within 0.3 (each knot's key is fitted on its own).
+//!
+//! The references' own error: a second 160,000-path reference at seed 13's
+//! 16 states (another nested seed) differs from the first by +0.02 to
+//! +0.18 vol points at the money and up to +0.51 on the most stressed
+//! states' −2 sd puts, all of one sign, as a probe's states share their
+//! nested draws (common random numbers), so a reference's error is common
+//! to its sample. One reference's standard error is then about the
+//! difference over √2, up to 0.13 at the money and 0.36 in the wings at
+//! the most stressed states: small against most misses above, but not
+//! nothing against the bars.
 //!
 //! The shipped table along the ten paths against the
 //! exact mode: at the money RMS 0.25 / max 1.48 / 95.53 % within 0.5
