@@ -1866,6 +1866,9 @@ pub fn probe(
         // at-the-money vol, so the comparison's grid does not depend on
         // the table.
         let steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
+        // One nested seed for every probed state (common random numbers):
+        // the references' errors are correlated across the sample, which the
+        // model card says.
         let terminal = terminal_ratios(*g, seed ^ 0x5eed, paths, &steps)?;
         let mut strikes = Vec::new();
         let mut nested = Vec::new();
