@@ -5,8 +5,9 @@
 use crate::cli::table_number as num;
 use crate::deep::MixtureNet;
 use crate::error::{Error, Result};
+use crate::pricing::surrogate::DAY_KNOTS;
 use crate::pricing::term_table::{
-    probe, ProbeSummary, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
+    probe, FitProgress, ProbeSummary, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
 };
 use crate::pricing::{RiskNeutral, ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
 use clap::Args;
@@ -116,6 +117,8 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
 
 /// Fits a table with a progress bar (hidden when `quiet`): this command's
 /// fit, and `simulate`'s when a model has no table for the λ asked for.
+/// The bar counts the nested states, then the maturity knots' fits (the
+/// longer part with the defaults), so it never sits full while work goes on.
 pub(crate) fn fit_table(
     net: &MixtureNet,
     variance_premium: f64,
@@ -126,11 +129,17 @@ pub(crate) fn fit_table(
     let bar = bar_for(
         quiet,
         STATES as u64,
-        "fitting the deep pricing table",
+        "pricing table: nested Monte Carlo",
         "states",
     );
-    let table = TermTable::fit(net, variance_premium, paths, seed, &|n| {
-        bar.set_position(n as u64)
+    let table = TermTable::fit(net, variance_premium, paths, seed, &|p| match p {
+        FitProgress::States(n) => bar.set_position(n as u64),
+        FitProgress::Knots(0) => {
+            bar.set_style(bar_style("pricing table: fitting maturity knots", "knots"));
+            bar.set_length(DAY_KNOTS.len() as u64);
+            bar.reset();
+        }
+        FitProgress::Knots(n) => bar.set_position(n as u64),
     })?;
     bar.finish_and_clear();
     Ok(table)
@@ -185,14 +194,17 @@ fn bar_for(quiet: bool, len: u64, what: &str, unit: &str) -> ProgressBar {
     } else {
         ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr())
     };
-    bar.set_style(
-        ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} {unit}, eta {{eta}}"
-        ))
-        .expect("static template")
-        .progress_chars("=> "),
-    );
+    bar.set_style(bar_style(what, unit));
     bar
+}
+
+/// The bars' look: what, bar, count of `unit`s, time left.
+fn bar_style(what: &str, unit: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!(
+        "{{spinner}} {what} [{{bar:40}}] {{pos}}/{{len}} {unit}, eta {{eta}}"
+    ))
+    .expect("static template")
+    .progress_chars("=> ")
 }
 
 /// Replaces (or appends) the model card's "Option pricing" section.

@@ -574,6 +574,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Stream of the key networks' initial weights (`path_rng(seed ^ this,
 /// knot)`), apart from the fit's nested paths.
@@ -841,6 +842,17 @@ impl QuantileNet {
     }
 }
 
+/// How far [`TermTable::fit`] has got: first the nested sample (states
+/// simulated, of [`STATES`]), then the maturity knots' fits (knots done, of
+/// [`DAY_KNOTS`]; the longer part, each knot's smoothing and networks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FitProgress {
+    /// Nested states simulated.
+    States(usize),
+    /// Maturity knots fitted.
+    Knots(usize),
+}
+
 /// What [`TermTable::fit`] learns per maturity knot before cutting groups.
 struct KnotFit {
     /// The at-the-money forecast's regression and network.
@@ -1030,14 +1042,14 @@ impl TermTable {
     /// Fits the table for `net` under the pricing measure with variance
     /// premium `variance_premium` (the rate and dividend only move the
     /// forward), with `paths_per_state` nested paths from each of the
-    /// [`STATES`] states. `progress` is called with the number of states
-    /// done.
+    /// [`STATES`] states. `progress` is called as the nested states and
+    /// then the maturity knots' fits are done ([`FitProgress`]).
     pub fn fit(
         net: &MixtureNet,
         variance_premium: f64,
         paths_per_state: u64,
         seed: u64,
-        progress: &(dyn Fn(usize) + Sync),
+        progress: &(dyn Fn(FitProgress) + Sync),
     ) -> Result<Self> {
         // At least 2 samples in the smallest block (2 %/256) of 32 states'
         // pooled paths: set when groups held 32 states and kept since, so
@@ -1098,15 +1110,15 @@ impl TermTable {
                     .collect::<Result<_>>()?,
             );
             ratios.push(corrected);
-            progress(i + 1);
+            progress(FitProgress::States(i + 1));
         }
-        // The progress bar counts the nested states; the knots' fits after
-        // them take longer still and report nothing until done.
-        tracing::info!(
-            "nested sample done ({} states); fitting the {} maturity knots' forecasts and shape corrections (the longer part: about 35 minutes on 2 cores with the defaults)",
+        tracing::debug!(
+            "nested sample done ({} states); fitting the {} maturity knots",
             gens.len(),
             days.len()
         );
+        progress(FitProgress::Knots(0));
+        let knots_done = AtomicUsize::new(0);
         let n_groups = gens.len() / GROUP;
         // Per knot, the states' regressors and targets.
         let per_knot: Vec<(Vec<[f64; REGRESSORS]>, Vec<f64>)> = (0..days.len())
@@ -1149,6 +1161,7 @@ impl TermTable {
                     "at-the-money forecast at {d} days: residual sd {resid:.3} in ln implied variance"
                 );
                 let shape = fit_shape_correction(xm, &forecasts, &ratios, m, d, seed)?;
+                progress(FitProgress::Knots(knots_done.fetch_add(1, Ordering::Relaxed) + 1));
                 Ok(KnotFit {
                     beta,
                     key_net,
