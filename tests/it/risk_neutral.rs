@@ -175,9 +175,9 @@ fn garch_law_table_matches_nested_monte_carlo() {
 /// meets that at every state probed against 160,000 nested paths (at the
 /// model card's 8 states, ATM max 0.31 / RMS 0.11, ±2 sd max 0.89 / RMS
 /// 0.17; at 12 other states 0.46 / 0.20 and 0.63 / 0.22; at 16 more 0.31 /
-/// 0.12 and 0.89 / 0.20), not at every fresh stressed state (five fresh
-/// samples of 16, probed after the design was chosen: 74 of their 80
-/// states meet both bars, the worst misses 0.76 at the money and 1.75
+/// 0.12 and 0.89 / 0.20), not at every fresh stressed state (ten fresh
+/// samples of 16, probed after the design was chosen: 149 of their 160
+/// states meet both bars, the worst misses 1.00 at the money and 1.77
 /// across ±2 sd) nor in every crisis state along the model's own paths
 /// (see the README). Held here to the bars plus 3 standard errors
 /// of the nested at-the-money vols (the wings' own nested error is larger
