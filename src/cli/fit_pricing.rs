@@ -7,7 +7,7 @@ use crate::deep::MixtureNet;
 use crate::error::{Error, Result};
 use crate::pricing::surrogate::DAY_KNOTS;
 use crate::pricing::term_table::{
-    probe, FitProgress, ProbeSummary, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
+    probe, FitProgress, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
 };
 use crate::pricing::{RiskNeutral, ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
 use clap::Args;
@@ -83,6 +83,13 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
             "give 0 (no probe) or at least 2",
         ));
     }
+    if cmd.probe_only && cmd.probe_states == 0 {
+        return Err(Error::parameter(
+            "probe-states",
+            0,
+            "--probe-only needs states to probe (at least 2)",
+        ));
+    }
     let started = std::time::Instant::now();
     let mut table = if cmd.probe_only {
         TermTable::load(&cmd.model, &net)?.ok_or_else(|| {
@@ -103,9 +110,9 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
         quiet,
     )?;
     table.save(&cmd.model)?;
-    if let Some(p) = &table.info().probe {
-        write_card_section(&cmd.model, &table, p, &points)?;
-    }
+    // A fit without a probe still replaces the card's section: the one
+    // there described the table just replaced.
+    write_card_section(&cmd.model, &table, &points)?;
     tracing::info!(
         "wrote {} and {} in {:.0} s",
         cmd.model.join("pricing.safetensors").display(),
@@ -207,11 +214,12 @@ fn bar_style(what: &str, unit: &str) -> ProgressStyle {
     .progress_chars("=> ")
 }
 
-/// Replaces (or appends) the model card's "Option pricing" section.
+/// Replaces (or appends) the model card's "Option pricing" section: how
+/// the table was fitted and, when it was probed (`points` are the probe's),
+/// its accuracy against nested Monte Carlo.
 fn write_card_section(
     dir: &Path,
     table: &TermTable,
-    p: &ProbeSummary,
     points: &[crate::pricing::term_table::ProbePoint],
 ) -> Result<()> {
     let path = dir.join("MODEL_CARD.md");
@@ -229,8 +237,23 @@ Chains of this model's paths (`simulate --model deep --options`) are priced \
 from `pricing.safetensors`: risk-neutral terminal laws (variance premium λ = \
 {}) keyed per maturity on a learned forecast of the at-the-money vol to that \
 maturity (a regression and a small network on its residuals, fitted to Gaussian-process-smoothed targets), each law's shape moved to the state's predicted quantiles (a regression and a network on its residuals, those of the upper quantiles smoothed the same way), fitted by `synthmarket fit-pricing` ({} states × {} nested paths, \
-seed {}).\n\n\
-Accuracy against nested Monte Carlo ({} paths) at {} fresh states, {} \
+seed {}).\n\n",
+        info.variance_premium, info.states, info.paths_per_state, info.seed,
+    );
+    let exact = "Nested Monte Carlo itself is the exact mode of these chains: \
+`simulate --model deep --options --chain-pricing nested [--nested-paths N]` \
+prices every chain by it, restarted in its path's state (about a second per \
+chain), to check the table on one's own paths.\n";
+    let Some(p) = info.probe.as_ref().filter(|_| !points.is_empty()) else {
+        s.push_str(
+            "Not compared with nested Monte Carlo (fitted with `--probe-states 0`): \
+`fit-pricing --model DIR --probe-only --probe-states N` measures it.\n\n",
+        );
+        s.push_str(exact);
+        return crate::io::write_atomic(&path, s.as_bytes());
+    };
+    s.push_str(&format!(
+        "Accuracy against nested Monte Carlo ({} paths) at {} fresh states, {} \
 trading days, strikes at 0, ±1, ±2 standard deviations of moneyness (in \
 units of the nested sample's own at-the-money vol, σ_ATM·√T): at the \
 money **max {:.2}, RMS {:.2} vol points**; across ±2 sd **max {:.2}, RMS \
@@ -242,15 +265,8 @@ and not compared. Issue 6 asks for \
 {} vol points at the money and {} across ±2 sd: {} At the money the level \
 follows the forecast of the at-the-money vol; the largest errors, in the \
 wings, are in the most stressed states probed.\n\n\
-Nested Monte Carlo itself is the exact mode of these chains: \
-`simulate --model deep --options --chain-pricing nested [--nested-paths N]` \
-prices every chain by it, restarted in its path's state (about a second per \
-chain), to check the table on one's own paths.\n\n\
+{exact}\n\
 | state | 1-day vol | days | −2 sd | −1 sd | ATM | +1 sd | +2 sd |\n|---|---|---|---|---|---|---|---|\n",
-        info.variance_premium,
-        info.states,
-        info.paths_per_state,
-        info.seed,
         p.paths,
         p.states,
         p.days
@@ -267,12 +283,15 @@ chain), to check the table on one's own paths.\n\n\
         ACCURACY_BAR_ATM,
         ACCURACY_BAR_WINGS,
         if p.atm_max <= ACCURACY_BAR_ATM && p.wing_max <= ACCURACY_BAR_WINGS {
-            "met at these states. Eight states are a small sample: probing others \
-(`fit-pricing --probe-only --seed S --probe-states N`) tells how far that holds."
+            format!(
+                "met at these states. {} states are a small sample: probing others \
+(`fit-pricing --probe-only --seed S --probe-states N`) tells how far that holds.",
+                p.states
+            )
         } else {
-            "not met at every state probed."
+            "not met at every state probed.".to_string()
         }
-    );
+    ));
     for row in points.chunks(crate::pricing::term_table::PROBE_SD.len()) {
         s.push_str(&format!(
             "| {} | {} | {} |",

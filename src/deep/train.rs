@@ -560,12 +560,7 @@ pub fn save(net: &MixtureNet, dir: &std::path::Path) -> Result<()> {
             Err(source) => return Err(Error::Write { path, source }),
         }
     }
-    let partial = dir.join(".model.safetensors.partial");
-    candle_core::safetensors::save(&tensors, &partial).map_err(candle_err)?;
-    std::fs::rename(&partial, dir.join("model.safetensors")).map_err(|source| Error::Write {
-        path: dir.join("model.safetensors"),
-        source,
-    })?;
+    crate::io::write_safetensors(dir.join("model.safetensors"), &tensors)?;
     let json = serde_json::to_string_pretty(net.config())
         .map_err(|e| Error::Internal(format!("serialising the config: {e}")))?;
     crate::io::write_atomic(dir.join("config.json"), json.as_bytes())

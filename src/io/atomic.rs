@@ -73,9 +73,54 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Writes `tensors` as a safetensors file, atomically and with the
+/// permissions of any file this crate writes (`File::create`, so the
+/// user's umask). candle's and safetensors' own `save` go through a
+/// `tempfile`, which creates it owner-only (0600): a model directory
+/// shared with a team would not be readable by it.
+pub fn write_safetensors(
+    target: impl AsRef<Path>,
+    tensors: &std::collections::HashMap<String, candle_core::Tensor>,
+) -> Result<()> {
+    let target = target.as_ref();
+    let bytes = safetensors::tensor::serialize(tensors.iter(), None).map_err(|e| Error::Write {
+        path: target.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_atomic(target, &bytes)
+}
+
 /// Writes a whole file atomically.
 pub fn write_atomic(target: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(target)?;
     f.write_all(bytes)?;
     f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safetensors file reads back, and gets the same permissions as a
+    /// plain file made beside it (the umask's), not tempfile's 0600.
+    #[cfg(unix)]
+    #[test]
+    fn safetensors_round_trip_with_plain_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("synthmarket-st-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = candle_core::Tensor::from_vec(vec![1.5f32, -2.0], 2, &candle_core::Device::Cpu)
+            .unwrap();
+        let tensors = std::collections::HashMap::from([("w".to_string(), t)]);
+        let path = dir.join("t.safetensors");
+        write_safetensors(&path, &tensors).unwrap();
+        let back = candle_core::safetensors::load(&path, &candle_core::Device::Cpu).unwrap();
+        assert_eq!(back["w"].to_vec1::<f32>().unwrap(), vec![1.5, -2.0]);
+        let plain = dir.join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
+        assert!(!dir.join(".t.safetensors.partial").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -7,4 +7,4 @@ pub mod manifest;
 pub mod option_csv;
 pub mod spot_csv;
 
-pub use atomic::{write_atomic, AtomicFile};
+pub use atomic::{write_atomic, write_safetensors, AtomicFile};

@@ -1499,13 +1499,7 @@ impl TermTable {
                 )?,
             );
         }
-        let path = dir.join("pricing.safetensors");
-        let tmp = dir.join(".pricing.safetensors.partial");
-        candle_core::safetensors::save(&tensors, &tmp).map_err(|e| Error::Write {
-            path: tmp.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        std::fs::rename(&tmp, &path).map_err(|source| Error::Write { path, source })?;
+        crate::io::write_safetensors(dir.join("pricing.safetensors"), &tensors)?;
         let mut json = serde_json::to_vec_pretty(&self.info)
             .map_err(|e| Error::Internal(format!("serialising pricing.json: {e}")))?;
         json.push(b'\n');

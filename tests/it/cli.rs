@@ -657,3 +657,39 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
     assert!(stderr(&o).contains("`steps` = 60"), "{}", stderr(&o));
     assert!(!dir.path().join("short").exists());
 }
+
+/// `fit-pricing --probe-only` with no states to probe is refused before
+/// anything is written (it used to rewrite the model card's section
+/// without its per-option table), and the model directory is untouched.
+#[test]
+fn fit_pricing_probe_only_without_states_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("sp500");
+    std::fs::create_dir(&model).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sp500");
+    for f in files_in(&shipped) {
+        std::fs::copy(shipped.join(&f), model.join(&f)).unwrap();
+    }
+    let before: Vec<Vec<u8>> = files_in(&model)
+        .iter()
+        .map(|f| std::fs::read(model.join(f)).unwrap())
+        .collect();
+    let o = bin()
+        .args([
+            "fit-pricing",
+            "--model",
+            model.to_str().unwrap(),
+            "--probe-only",
+            "--probe-states",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`probe-states` = 0"), "{}", stderr(&o));
+    let after: Vec<Vec<u8>> = files_in(&model)
+        .iter()
+        .map(|f| std::fs::read(model.join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after, "the model directory is unchanged");
+}
