@@ -107,8 +107,8 @@ mod tests {
     #[test]
     fn safetensors_round_trip_with_plain_permissions() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("synthmarket-st-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let t = candle_core::Tensor::from_vec(vec![1.5f32, -2.0], 2, &candle_core::Device::Cpu)
             .unwrap();
         let tensors = std::collections::HashMap::from([("w".to_string(), t)]);
@@ -121,6 +121,5 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), mode(&plain));
         assert!(!dir.join(".t.safetensors.partial").exists());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
