@@ -76,19 +76,22 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
     let net = MixtureNet::load(&cmd.model)?;
     // λ is checked before anything runs.
     RiskNeutral::new(0.0, 0.0, cmd.variance_premium)?;
-    if cmd.probe_states == 1 {
-        return Err(Error::parameter(
-            "probe-states",
-            1,
-            "give 0 (no probe) or at least 2",
-        ));
-    }
-    if cmd.probe_only && cmd.probe_states == 0 {
-        return Err(Error::parameter(
-            "probe-states",
-            0,
-            "--probe-only needs states to probe (at least 2)",
-        ));
+    match (cmd.probe_states, cmd.probe_only) {
+        (1, _) => {
+            return Err(Error::parameter(
+                "probe-states",
+                1,
+                "give 0 (no probe) or at least 2",
+            ))
+        }
+        (0, true) => {
+            return Err(Error::parameter(
+                "probe-states",
+                0,
+                "--probe-only needs states to probe (at least 2)",
+            ))
+        }
+        _ => {}
     }
     let started = std::time::Instant::now();
     let mut table = if cmd.probe_only {
@@ -244,7 +247,9 @@ seed {}).\n\n",
 `simulate --model deep --options --chain-pricing nested [--nested-paths N]` \
 prices every chain by it, restarted in its path's state (about a second per \
 chain), to check the table on one's own paths.\n";
-    let Some(p) = info.probe.as_ref().filter(|_| !points.is_empty()) else {
+    // The probe's summary is stored only by a probe in this run, whose
+    // `points` come with it.
+    let Some(p) = &info.probe else {
         s.push_str(
             "Not compared with nested Monte Carlo (fitted with `--probe-states 0`): \
 `fit-pricing --model DIR --probe-only --probe-states N` measures it.\n\n",
