@@ -7,7 +7,7 @@ use crate::deep::MixtureNet;
 use crate::error::{Error, Result};
 use crate::pricing::surrogate::DAY_KNOTS;
 use crate::pricing::term_table::{
-    probe, FitProgress, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
+    probe, probe_seed, FitProgress, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
 };
 use crate::pricing::{RiskNeutral, ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
 use clap::Args;
@@ -173,14 +173,9 @@ fn probe_table(
         "probing against nested Monte Carlo",
         "states",
     );
-    let (summary, points) = probe(
-        table,
-        states,
-        paths,
-        &PROBE_DAYS,
-        seed ^ 0x9e37_79b9,
-        &|n| bar.set_position(n as u64),
-    )?;
+    let (summary, points) = probe(table, states, paths, &PROBE_DAYS, probe_seed(seed), &|n| {
+        bar.set_position(n as u64)
+    })?;
     bar.finish_and_clear();
     tracing::info!(
         "pricing table vs nested Monte Carlo ({} states × {} paths): ATM max {:.2} / RMS {:.2} vol points, ±2 sd max {:.2} / RMS {:.2} (nested ATM SE {:.2}; {} far options unresolved by the nested sample)",

@@ -1859,6 +1859,177 @@ pub struct ProbePoint {
 /// Standard-deviation moneyness of the probe's strikes.
 pub const PROBE_SD: [f64; 5] = [-2.0, -1.0, 0.0, 1.0, 2.0];
 
+/// The seed of the probe's states and nested paths for a fit's `seed`
+/// (`fit-pricing --seed`): another stream than the fit's own states.
+pub const fn probe_seed(seed: u64) -> u64 {
+    seed ^ 0x9e37_79b9
+}
+
+/// A nested Monte-Carlo implied vol at one probed option: the reference
+/// [`probe_against`] compares a table with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReferenceVol {
+    /// Index of the state among the probe's picks (see [`probe_states`]).
+    pub state: usize,
+    /// Maturity in trading days.
+    pub days: u32,
+    /// Moneyness: one of [`PROBE_SD`].
+    pub sd: f64,
+    /// Nested Monte-Carlo implied vol of the out-of-the-money option (0
+    /// where no nested path finished beyond the strike).
+    pub nested: f64,
+}
+
+/// The probe's states for `seed`: `states` states of `net`'s stationary
+/// regime spread over the variance quantiles 0.02–0.97 (one from each of
+/// `states` evenly spread knot levels), each as a risk-neutral generator
+/// under `measure` started there.
+fn probe_states(
+    net: &MixtureNet,
+    measure: &RiskNeutral,
+    states: usize,
+    seed: u64,
+) -> Result<Vec<DeepGenerator>> {
+    let knots = generator(net)?.surrogate_knots(measure, seed, PROBE_PER_LEVEL);
+    Ok((0..states)
+        .map(|i| {
+            let at = (i * (knots.len() - 1)) / (states - 1).max(1);
+            knots[at.clamp(2, knots.len() - 3)].generators[i % PROBE_PER_LEVEL].clone()
+        })
+        .collect())
+}
+
+/// The probe's strikes at maturity `t` (years) for a state whose nested
+/// at-the-money vol is `atm`: `ln(K/F) = z·σ_ATM·√T` for z in [`PROBE_SD`].
+fn probe_strikes(atm: f64, t: f64) -> Vec<f64> {
+    let sd = atm * t.sqrt();
+    PROBE_SD.iter().map(|z| (z * sd).exp()).collect()
+}
+
+/// Implied vol of the out-of-the-money option at forward moneyness `k`
+/// (puts below the forward, by parity: F = 1, no discounting) from the
+/// forward call price `call`; NaN where no vol fits.
+fn otm_implied_vol(call: f64, k: f64, t: f64) -> Result<f64> {
+    let (ty, otm) = if k < 1.0 {
+        (OptionType::Put, 1.0 - k)
+    } else {
+        (OptionType::Call, 0.0)
+    };
+    let spec = OptionSpec::new(ty, k, t)?;
+    let market = MarketState::new(1.0, 0.0, 0.0)?;
+    Ok(implied_vol(call - otm, &spec, &market).unwrap_or(f64::NAN))
+}
+
+/// Nested Monte-Carlo references at the probe's states (`paths` per state,
+/// see [`probe`]), and the standard error of their at-the-money vols (vol
+/// points).
+pub fn nested_reference(
+    net: &MixtureNet,
+    variance_premium: f64,
+    states: usize,
+    paths: u64,
+    days: &[u32],
+    seed: u64,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(Vec<ReferenceVol>, f64)> {
+    let measure = RiskNeutral::new(0.0, 0.0, variance_premium)?;
+    let market = MarketState::new(1.0, 0.0, 0.0)?;
+    let steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
+    let mut out = Vec::new();
+    let mut se2 = Vec::new();
+    for (i, g) in probe_states(net, &measure, states, seed)?
+        .iter()
+        .enumerate()
+    {
+        // One nested seed for every probed state (common random numbers):
+        // the references' errors are correlated across the sample, which the
+        // model card says.
+        let terminal = terminal_ratios(g, seed ^ 0x5eed, paths, &steps)?;
+        for (m, &d) in days.iter().enumerate() {
+            let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
+            let law = EmpiricalLaw::new(terminal.iter().map(|r| r[m]).collect());
+            let atm = (atm_log_variance(law.call(1.0), t)? / 2.0).exp();
+            for (&k, z) in probe_strikes(atm, t).iter().zip(PROBE_SD) {
+                let nested = otm_implied_vol(law.call(k), k, t)?;
+                if z == 0.0 && nested.is_finite() {
+                    // SE of the ATM call price from the sample: ≈
+                    // σ_payoff/√n; in vol terms divided by vega.
+                    let spec = OptionSpec::new(OptionType::Call, k, t)?;
+                    let vega = BlackScholes::new(nested)?.greeks(&spec, &market).vega;
+                    let sd_payoff = (nested * nested * t).sqrt() * 0.6;
+                    se2.push((sd_payoff / (paths as f64).sqrt() / vega).powi(2));
+                }
+                out.push(ReferenceVol {
+                    state: i,
+                    days: d,
+                    sd: z,
+                    nested,
+                });
+            }
+        }
+        progress(i + 1);
+    }
+    let atm_se = 100.0 * (se2.iter().sum::<f64>() / se2.len().max(1) as f64).sqrt();
+    Ok((out, atm_se))
+}
+
+/// `table`'s implied vols at the options of `reference`, nested references
+/// computed at the probe's `states` states for `seed` ([`nested_reference`]
+/// with the same `states` and `seed`, or the same values read back from a
+/// file): the strikes are placed in units of each state's reference
+/// at-the-money vol, which `reference` must hold for every (state,
+/// maturity) it lists.
+pub fn probe_against(
+    table: &TermTable,
+    states: usize,
+    seed: u64,
+    reference: &[ReferenceVol],
+) -> Result<Vec<ProbePoint>> {
+    let measure = RiskNeutral::new(0.0, 0.0, table.variance_premium())?;
+    let picks = probe_states(&table.net, &measure, states, seed)?;
+    let (mut s, mut v) = ([0.0], [0.0]);
+    let mut raw = [0.0; crate::deep::STATE_LEN];
+    let mut points = Vec::with_capacity(reference.len());
+    for r in reference {
+        let g = picks.get(r.state).ok_or_else(|| {
+            Error::Internal(format!("probe reference state {} of {states}", r.state))
+        })?;
+        let atm = reference
+            .iter()
+            .find(|a| a.state == r.state && a.days == r.days && a.sd == 0.0)
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "probe reference without the at-the-money vol of state {} at {} days",
+                    r.state, r.days
+                ))
+            })?
+            .nested;
+        // σ through ln σ², as `nested_reference` has it, so the strikes are
+        // the reference's to the last bit.
+        let atm = ((atm * atm).max(1e-12).ln() / 2.0).exp();
+        let z = PROBE_SD
+            .iter()
+            .position(|z| *z == r.sd)
+            .ok_or_else(|| Error::Internal(format!("probe moneyness {} sd", r.sd)))?;
+        let st = g.initial_state();
+        g.observe(&st, &mut s, &mut v);
+        g.observe_state(&st, &mut raw);
+        let variance = v[0] / table.variance_premium();
+        let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
+        let k = probe_strikes(atm, t)[z];
+        let call = table.chain_calls(&raw, variance, &[(t, vec![k])])?[0][0];
+        points.push(ProbePoint {
+            state: r.state,
+            variance,
+            days: r.days,
+            sd: r.sd,
+            table: otm_implied_vol(call, k, t)?,
+            nested: r.nested,
+        });
+    }
+    Ok(points)
+}
+
 /// Compares `table` with nested Monte Carlo (`paths` per state) at `states`
 /// states drawn from the table's model's stationary regime with `seed`
 /// (spread over the variance quantiles 0.02–0.97), at `days` maturities and
@@ -1874,77 +2045,16 @@ pub fn probe(
     seed: u64,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(ProbeSummary, Vec<ProbePoint>)> {
-    let measure = RiskNeutral::new(0.0, 0.0, table.variance_premium())?;
-    let knots = generator(&table.net)?.surrogate_knots(&measure, seed, PROBE_PER_LEVEL);
-    // One state from each of `states` evenly spread knots.
-    let picks: Vec<&DeepGenerator> = (0..states)
-        .map(|i| {
-            let at = (i * (knots.len() - 1)) / (states - 1).max(1);
-            &knots[at.clamp(2, knots.len() - 3)].generators[i % PROBE_PER_LEVEL]
-        })
-        .collect();
-    let market = MarketState::new(1.0, 0.0, 0.0)?;
-    let mut points = Vec::new();
-    let (mut s, mut v) = ([0.0], [0.0]);
-    let mut raw = [0.0; crate::deep::STATE_LEN];
-    let mut se2 = Vec::new();
-    for (i, g) in picks.iter().enumerate() {
-        let st = g.initial_state();
-        g.observe(&st, &mut s, &mut v);
-        g.observe_state(&st, &mut raw);
-        let variance = v[0] / table.variance_premium();
-        // The nested sample first: strikes are placed in units of its own
-        // at-the-money vol, so the comparison's grid does not depend on
-        // the table.
-        let steps: Vec<usize> = days.iter().map(|&d| d as usize).collect();
-        // One nested seed for every probed state (common random numbers):
-        // the references' errors are correlated across the sample, which the
-        // model card says.
-        let terminal = terminal_ratios(*g, seed ^ 0x5eed, paths, &steps)?;
-        let mut strikes = Vec::new();
-        let mut nested = Vec::new();
-        for (i, &d) in days.iter().enumerate() {
-            let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
-            let law = EmpiricalLaw::new(terminal.iter().map(|r| r[i]).collect());
-            let sd = (atm_log_variance(law.call(1.0), t)? / 2.0).exp() * t.sqrt();
-            let ks: Vec<f64> = PROBE_SD.iter().map(|z| (z * sd).exp()).collect();
-            nested.push(ks.iter().map(|&k| law.call(k)).collect::<Vec<_>>());
-            strikes.push(ks);
-        }
-        for ((&d, ks), calls) in days.iter().zip(&strikes).zip(&nested) {
-            let t = f64::from(d) / TRADING_DAYS_PER_YEAR;
-            let slices = vec![(t, ks.clone())];
-            let mix_calls = table.chain_calls(&raw, variance, &slices)?;
-            for (n, ((&k, &c), z)) in ks.iter().zip(calls).zip(PROBE_SD).enumerate() {
-                // Out-of-the-money options (puts below the forward, by
-                // parity: F = 1, no discounting), whose prices pin the vol.
-                let (ty, otm) = if k < 1.0 {
-                    (OptionType::Put, 1.0 - k)
-                } else {
-                    (OptionType::Call, 0.0)
-                };
-                let spec = OptionSpec::new(ty, k, t)?;
-                let iv = |call: f64| implied_vol(call - otm, &spec, &market).unwrap_or(f64::NAN);
-                let nested_iv = iv(c);
-                if z == 0.0 && nested_iv.is_finite() {
-                    // SE of the ATM call price from the sample: ≈ σ_payoff/√n;
-                    // in vol terms divided by vega.
-                    let vega = BlackScholes::new(nested_iv)?.greeks(&spec, &market).vega;
-                    let sd_payoff = (nested_iv * nested_iv * t).sqrt() * 0.6;
-                    se2.push((sd_payoff / (paths as f64).sqrt() / vega).powi(2));
-                }
-                points.push(ProbePoint {
-                    state: i,
-                    variance,
-                    days: d,
-                    sd: z,
-                    table: iv(mix_calls[0][n]),
-                    nested: nested_iv,
-                });
-            }
-        }
-        progress(i + 1);
-    }
+    let (reference, atm_se) = nested_reference(
+        &table.net,
+        table.variance_premium(),
+        states,
+        paths,
+        days,
+        seed,
+        progress,
+    )?;
+    let points = probe_against(table, states, seed, &reference)?;
     // A nested vol of 0 means no nested path finished beyond the strike: the
     // option is not resolved by the sample, and its vol is not compared.
     let resolved = |p: &ProbePoint| p.nested > 0.0;
@@ -1966,7 +2076,6 @@ pub fn probe(
     };
     let (atm_max, atm_rms) = err(&|p| p.sd == 0.0);
     let (wing_max, wing_rms) = err(&|_| true);
-    let atm_se = 100.0 * (se2.iter().sum::<f64>() / se2.len().max(1) as f64).sqrt();
     Ok((
         ProbeSummary {
             states,

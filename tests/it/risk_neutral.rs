@@ -5,6 +5,7 @@
 
 use synthmarket::deep::{DeepGenerator, MixtureNet};
 use synthmarket::market::{MarketState, OptionSpec, OptionType, TimeGrid};
+use synthmarket::pricing::term_table::{nested_reference, probe_against, probe_seed, ReferenceVol};
 use synthmarket::pricing::{implied_vol, nested_calls, RiskNeutral, SurrogateTable};
 use synthmarket::sim::{Driver, Garch, GarchParams, PathGenerator};
 
@@ -239,4 +240,107 @@ fn deep_pricing_table_matches_nested_monte_carlo() {
             p.nested
         );
     }
+}
+
+/// The probe's options in `tests/reference/deep_probe_160k.csv`, by sample:
+/// (seed, states, references).
+fn deep_probe_references() -> Vec<(u64, usize, Vec<ReferenceVol>)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/deep_probe_160k.csv"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut samples: Vec<(u64, usize, Vec<ReferenceVol>)> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 6, "{line}");
+        let (seed, states): (u64, usize) = (f[0].parse().unwrap(), f[1].parse().unwrap());
+        let r = ReferenceVol {
+            state: f[2].parse().unwrap(),
+            days: f[3].parse().unwrap(),
+            sd: f[4].parse().unwrap(),
+            nested: f[5].parse().unwrap(),
+        };
+        match samples.last_mut() {
+            Some((s, _, refs)) if *s == seed => refs.push(r),
+            _ => samples.push((seed, states, vec![r])),
+        }
+    }
+    samples
+}
+
+/// Issue 6's bars at 196 states: the shipped deep pricing table against
+/// nested Monte Carlo with 160,000 paths per state (`tests/reference/
+/// deep_probe_160k.csv`: the probes of `fit-pricing --probe-only --seed S
+/// --probe-states N` for the three samples the design was tuned on, seeds
+/// 2024, 99 and 7 with 8, 12 and 16 states, and ten drawn after it was
+/// chosen, seeds 13 to 47 with 16 each), strikes at 0, ±1, ±2 standard
+/// deviations of moneyness at 21, 63 and 126 days. The references were
+/// computed once (about 35 minutes); the table is priced at the same states
+/// here. A state passes when its at-the-money errors are below 0.5 vol
+/// points and every error across ±2 sd below 1.
+///
+/// Measured with the shipped table: all 36 tuning states pass; 147 of the
+/// 160 fresh ones (9 miss at the money, 10 in the wings; the worst 1.00 at
+/// the money, at seed 47, and 1.77 across ±2 sd), so issue 6's bars hold at
+/// about 92 % of fresh states, not at all of them (see the README). Held
+/// here to those counts and maxima, so a table that does worse fails.
+#[test]
+fn deep_pricing_table_against_160k_path_references_at_196_states() {
+    use synthmarket::pricing::{ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
+    let table = synthmarket::deep::shipped_pricing().unwrap();
+    let (mut tuning, mut fresh) = ((0, 0), (0, 0));
+    let (mut atm_max, mut wing_max) = (0.0f64, 0.0f64);
+    for (seed, states, refs) in deep_probe_references() {
+        assert_eq!(refs.len(), states * 3 * 5, "seed {seed}");
+        let points = probe_against(&table, states, probe_seed(seed), &refs).unwrap();
+        let tuned = matches!(seed, 2024 | 99 | 7);
+        for state in 0..states {
+            let err = |atm: bool| {
+                points
+                    .iter()
+                    .filter(|p| p.state == state && p.nested > 0.0 && (!atm || p.sd == 0.0))
+                    .map(|p| (100.0 * (p.table - p.nested)).abs())
+                    .fold(0.0, f64::max)
+            };
+            let (a, w) = (err(true), err(false));
+            assert!(a.is_finite() && w.is_finite(), "seed {seed} state {state}");
+            let pass = usize::from(a < ACCURACY_BAR_ATM && w < ACCURACY_BAR_WINGS);
+            if tuned {
+                tuning = (tuning.0 + pass, tuning.1 + 1);
+            } else {
+                fresh = (fresh.0 + pass, fresh.1 + 1);
+                atm_max = atm_max.max(a);
+                wing_max = wing_max.max(w);
+            }
+        }
+    }
+    eprintln!(
+        "tuning {}/{} pass, fresh {}/{} (ATM max {atm_max:.2}, ±2 sd max {wing_max:.2})",
+        tuning.0, tuning.1, fresh.0, fresh.1
+    );
+    assert_eq!((tuning, fresh.1), ((36, 36), 160));
+    assert!(fresh.0 >= 147, "{fresh:?}");
+    assert!(atm_max < 1.01 && wing_max < 1.78, "{atm_max} {wing_max}");
+}
+
+/// The stored references are what the probe's nested part computes: seed
+/// 2024's 8 states recomputed with 160,000 paths each, bit for bit.
+#[test]
+#[ignore = "about 2 minutes in release: recomputes one sample's 160,000-path references"]
+fn deep_probe_reference_reproduces() {
+    let table = synthmarket::deep::shipped_pricing().unwrap();
+    let (seed, states, stored) = deep_probe_references().remove(0);
+    let net = MixtureNet::shipped().unwrap();
+    let (computed, _) = nested_reference(
+        &net,
+        table.variance_premium(),
+        states,
+        160_000,
+        &[21, 63, 126],
+        probe_seed(seed),
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(computed, stored);
 }
