@@ -394,10 +394,11 @@
 //! states 149 meet both on rounded figures; 33 have a feature outside the
 //! network's box, and 8 of those miss, against 3 of the 127 inside it (all
 //! three at the 99.5 % variance level). By unrounded errors 147 meet both,
-//! 9 of the 33 and 4 of the 127 miss. Two out-of-box misses are calm states: at seed 31 a
-//! 6 %-vol state whose one-month smile is 0.2–0.8 low, and at seed 37 a
-//! 17 %-vol state whose 63-day smile is 0.8–1.6 high while its 21- and
-//! 126-day ones are within 0.3 (each knot's key is fitted on its own).
+//! 9 of the 33 and 4 of the 127 miss. Two out-of-box misses are calm
+//! states: at seed 31 a 6 %-vol state whose one-month smile is 0.2–0.8
+//! low, and at seed 37 a 17 %-vol state whose 63-day smile is 0.8–1.6 high
+//! while its 21- and 126-day ones are within 0.3 (each knot's key is
+//! fitted on its own).
 //!
 //! Since the misses follow the box, each out-of-box feature's own signed
 //! excess was tried too (`tanh` of the excess over the bound, above
