@@ -2015,6 +2015,15 @@ pub fn nested_reference(
     Ok((out, atm_se))
 }
 
+/// A probed slice priced by a table: (state, days), the state's variance,
+/// and the strikes and forward calls at every moneyness of [`PROBE_SD`].
+struct PricedSlice {
+    key: (usize, u32),
+    variance: f64,
+    strikes: Vec<f64>,
+    calls: Vec<f64>,
+}
+
 /// `table`'s implied vols at the options of `reference`, nested references
 /// computed at the probe's `states` states for `seed` ([`nested_reference`]
 /// with the same `states` and `seed`, or the same values read back from a
@@ -2032,40 +2041,63 @@ pub fn probe_against(
     let (mut s, mut v) = ([0.0], [0.0]);
     let mut raw = [0.0; crate::deep::STATE_LEN];
     let mut points = Vec::with_capacity(reference.len());
+    // The slice last priced (a reference lists a slice's options together,
+    // so each slice is priced once).
+    let mut last: Option<PricedSlice> = None;
     for r in reference {
-        let g = picks.get(r.state).ok_or_else(|| {
-            Error::Internal(format!("probe reference state {} of {states}", r.state))
-        })?;
-        let atm = reference
-            .iter()
-            .find(|a| a.state == r.state && a.days == r.days && a.sd == 0.0)
-            .ok_or_else(|| {
-                Error::Internal(format!(
-                    "probe reference without the at-the-money vol of state {} at {} days",
-                    r.state, r.days
-                ))
-            })?
-            .nested;
-        // σ through ln σ², as `nested_reference` has it, so the strikes are
-        // the reference's to the last bit.
-        let atm = ((atm * atm).max(1e-12).ln() / 2.0).exp();
+        if last.as_ref().map(|l| l.key) != Some((r.state, r.days)) {
+            let g = picks.get(r.state).ok_or_else(|| {
+                Error::Internal(format!("probe reference state {} of {states}", r.state))
+            })?;
+            let atm = reference
+                .iter()
+                .find(|a| a.state == r.state && a.days == r.days && a.sd == 0.0)
+                .ok_or_else(|| {
+                    Error::Internal(format!(
+                        "probe reference without the at-the-money vol of state {} at {} days",
+                        r.state, r.days
+                    ))
+                })?
+                .nested;
+            // σ through ln σ², as `nested_reference` has it, so the strikes
+            // are the reference's to the last bit.
+            let atm = ((atm * atm).max(1e-12).ln() / 2.0).exp();
+            let st = g.initial_state();
+            g.observe(&st, &mut s, &mut v);
+            g.observe_state(&st, &mut raw);
+            let variance = v[0] / table.variance_premium();
+            let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
+            let ks = probe_strikes(atm, t);
+            let calls = table
+                .chain_calls(&raw, variance, &[(t, ks.clone())])?
+                .remove(0);
+            last = Some(PricedSlice {
+                key: (r.state, r.days),
+                variance,
+                strikes: ks,
+                calls,
+            });
+        }
+        let Some(PricedSlice {
+            variance,
+            strikes: ks,
+            calls,
+            ..
+        }) = &last
+        else {
+            unreachable!("set above")
+        };
         let z = PROBE_SD
             .iter()
             .position(|z| *z == r.sd)
             .ok_or_else(|| Error::Internal(format!("probe moneyness {} sd", r.sd)))?;
-        let st = g.initial_state();
-        g.observe(&st, &mut s, &mut v);
-        g.observe_state(&st, &mut raw);
-        let variance = v[0] / table.variance_premium();
         let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
-        let k = probe_strikes(atm, t)[z];
-        let call = table.chain_calls(&raw, variance, &[(t, vec![k])])?[0][0];
         points.push(ProbePoint {
             state: r.state,
-            variance,
+            variance: *variance,
             days: r.days,
             sd: r.sd,
-            table: otm_implied_vol(call, k, t)?,
+            table: otm_implied_vol(calls[z], ks[z], t)?,
             nested: r.nested,
         });
     }
