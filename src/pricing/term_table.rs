@@ -2045,47 +2045,41 @@ pub fn probe_against(
     // so each slice is priced once).
     let mut last: Option<PricedSlice> = None;
     for r in reference {
-        if last.as_ref().map(|l| l.key) != Some((r.state, r.days)) {
-            let g = picks.get(r.state).ok_or_else(|| {
-                Error::Internal(format!("probe reference state {} of {states}", r.state))
-            })?;
-            let atm = reference
-                .iter()
-                .find(|a| a.state == r.state && a.days == r.days && a.sd == 0.0)
-                .ok_or_else(|| {
-                    Error::Internal(format!(
-                        "probe reference without the at-the-money vol of state {} at {} days",
-                        r.state, r.days
-                    ))
-                })?
-                .nested;
-            // σ through ln σ², as `nested_reference` has it, so the strikes
-            // are the reference's to the last bit.
-            let atm = ((atm * atm).max(1e-12).ln() / 2.0).exp();
-            let st = g.initial_state();
-            g.observe(&st, &mut s, &mut v);
-            g.observe_state(&st, &mut raw);
-            let variance = v[0] / table.variance_premium();
-            let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
-            let ks = probe_strikes(atm, t);
-            let calls = table
-                .chain_calls(&raw, variance, &[(t, ks.clone())])?
-                .remove(0);
-            last = Some(PricedSlice {
-                key: (r.state, r.days),
-                variance,
-                strikes: ks,
-                calls,
-            });
-        }
-        let Some(PricedSlice {
-            variance,
-            strikes: ks,
-            calls,
-            ..
-        }) = &last
-        else {
-            unreachable!("set above")
+        let slice = match last.take() {
+            Some(slice) if slice.key == (r.state, r.days) => slice,
+            _ => {
+                let g = picks.get(r.state).ok_or_else(|| {
+                    Error::Internal(format!("probe reference state {} of {states}", r.state))
+                })?;
+                let atm = reference
+                    .iter()
+                    .find(|a| a.state == r.state && a.days == r.days && a.sd == 0.0)
+                    .ok_or_else(|| {
+                        Error::Internal(format!(
+                            "probe reference without the at-the-money vol of state {} at {} days",
+                            r.state, r.days
+                        ))
+                    })?
+                    .nested;
+                // σ through ln σ², as `nested_reference` has it, so the strikes
+                // are the reference's to the last bit.
+                let atm = ((atm * atm).max(1e-12).ln() / 2.0).exp();
+                let st = g.initial_state();
+                g.observe(&st, &mut s, &mut v);
+                g.observe_state(&st, &mut raw);
+                let variance = v[0] / table.variance_premium();
+                let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
+                let ks = probe_strikes(atm, t);
+                let calls = table
+                    .chain_calls(&raw, variance, &[(t, ks.clone())])?
+                    .remove(0);
+                PricedSlice {
+                    key: (r.state, r.days),
+                    variance,
+                    strikes: ks,
+                    calls,
+                }
+            }
         };
         let z = PROBE_SD
             .iter()
@@ -2094,12 +2088,13 @@ pub fn probe_against(
         let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
         points.push(ProbePoint {
             state: r.state,
-            variance: *variance,
+            variance: slice.variance,
             days: r.days,
             sd: r.sd,
-            table: otm_implied_vol(calls[z], ks[z], t)?,
+            table: otm_implied_vol(slice.calls[z], slice.strikes[z], t)?,
             nested: r.nested,
         });
+        last = Some(slice);
     }
     Ok(points)
 }
