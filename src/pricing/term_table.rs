@@ -629,7 +629,7 @@
 use super::denoise;
 use super::key_net::{params, KeyNet, TanhNet, Training, KEY_TRAINING, PARAMS as KEY_PARAMS};
 use super::nested::EmpiricalLaw;
-use super::risk_neutral::{terminal_ratios, terminal_ratios_and_variance, RiskNeutral};
+use super::risk_neutral::{terminal_ratios, RiskNeutral};
 use super::surrogate::{block_averages, bracket, DAY_KNOTS, KNOT_LEVELS};
 use super::{implied_vol, BlackScholes};
 use crate::deep::{DeepGenerator, FeatureState, MixtureNet, N_FEATURES};
@@ -949,6 +949,36 @@ fn atm_log_variance(call: f64, t: f64) -> Result<f64> {
     Ok((vol * vol).max(1e-12).ln())
 }
 
+/// The at-the-money forward call to `days` trading days estimated from
+/// nested paths of `X = S/F` (`paths[p][k]`: path `p`'s ratio after day
+/// `k + 1`, at least `days` of them) with a delta-hedge control variate:
+/// the mean of `(X_T − 1)⁺ − Σ_k N(d₁(X_k, T − t_k, vol))·(X_{k+1} − X_k)`.
+/// `X` is a martingale under the pricing measure, so the hedge's gains have
+/// mean zero and the estimate is unbiased whatever `vol`; they cancel most
+/// of the payoff's noise (the standard deviation falls 4.5–11 times on the
+/// shipped model, see the module docs). Delta hedging as a control
+/// variate: Clewlow and Carverhill, "On the simulation of contingent
+/// claims", Journal of Derivatives 2(2), 1994. Per-path values are computed
+/// in parallel and summed in path order (bit-identical whatever the thread
+/// count).
+fn hedged_atm_call(paths: &[Vec<f64>], days: usize, vol: f64) -> f64 {
+    let hedged: Vec<f64> = paths
+        .par_iter()
+        .map(|x| {
+            let (mut at, mut gains) = (1.0f64, 0.0);
+            for (k, &next) in x[..days].iter().enumerate() {
+                let tau = (days - k) as f64 / TRADING_DAYS_PER_YEAR;
+                let sd = vol * tau.sqrt();
+                let d1 = at.ln() / sd + 0.5 * sd;
+                gains += super::norm_cdf(d1) * (next - at);
+                at = next;
+            }
+            (at - 1.0).max(0.0) - gains
+        })
+        .collect();
+    hedged.iter().sum::<f64>() / paths.len() as f64
+}
+
 /// The `q` quantile of ascending `z`, linear between order statistics.
 fn sample_quantile(z: &[f64], q: f64) -> f64 {
     let at = q * (z.len() - 1) as f64;
@@ -1140,6 +1170,7 @@ impl TermTable {
         // corrected ratios per knot (f32: 3,024 states × 2,500 paths × 20
         // knots would be 1.2 GB in f64 and is 600 MB in f32, whose 7 digits
         // are far below the Monte-Carlo error of a block mean).
+        let all_days: Vec<usize> = (1..=day_steps.last().copied().unwrap_or(1)).collect();
         let mut xs = Vec::with_capacity(gens.len());
         let mut ys: Vec<Vec<f64>> = Vec::with_capacity(gens.len());
         let mut ratios: Vec<Vec<Vec<f32>>> = Vec::with_capacity(gens.len());
@@ -1148,30 +1179,32 @@ impl TermTable {
             g.observe(&state, &mut s, &mut v);
             g.observe_state(&state, &mut raw);
             xs.push(regressors(&net, &raw, v[0] / lambda, &day_steps)?);
-            let sample = terminal_ratios_and_variance(
-                *g,
-                seed.wrapping_add(i as u64),
-                paths_per_state,
-                &day_steps,
-            )?;
+            // Every day's ratio, for the key's control variate.
+            let sample =
+                terminal_ratios(*g, seed.wrapping_add(i as u64), paths_per_state, &all_days)?;
             let n = sample.len() as f64;
-            let corrected: Vec<Vec<f32>> = (0..days.len())
-                .map(|m| {
-                    let mean = sample.iter().map(|(r, _)| r[m]).sum::<f64>() / n;
-                    sample.iter().map(|(r, _)| (r[m] / mean) as f32).collect()
+            let corrected: Vec<Vec<f32>> = day_steps
+                .iter()
+                .map(|&d| {
+                    let mean = sample.iter().map(|r| r[d - 1]).sum::<f64>() / n;
+                    sample.iter().map(|r| (r[d - 1] / mean) as f32).collect()
                 })
                 .collect();
             ys.push(
                 corrected
                     .iter()
-                    .zip(&days)
+                    .zip(&day_steps)
                     .map(|(r, &d)| {
-                        let call = r
+                        let t = d as f64 / TRADING_DAYS_PER_YEAR;
+                        let plain = r
                             .iter()
                             .map(|x| (f64::from(*x) - 1.0).max(0.0))
                             .sum::<f64>()
                             / r.len() as f64;
-                        atm_log_variance(call, f64::from(d) / TRADING_DAYS_PER_YEAR)
+                        // The plain estimate's vol sets the control's
+                        // deltas (any constant keeps it unbiased).
+                        let vol = (atm_log_variance(plain, t)? / 2.0).exp();
+                        atm_log_variance(hedged_atm_call(&sample, d, vol), t)
                     })
                     .collect::<Result<_>>()?,
             );
@@ -2164,6 +2197,59 @@ pub fn probe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Under geometric Brownian motion at 20 % vol the hedged estimate of
+    /// the at-the-money call to 63 days matches Black–Scholes' closed form,
+    /// `2N(σ√T/2) − 1` for the forward call, within 4 of its own standard
+    /// errors, with the hedge at the true vol and at a wrong one (30 %:
+    /// still unbiased, less variance removed), and its standard deviation
+    /// is far below the plain payoff's (measured: 13.7 times below at the
+    /// true vol, 8.3 at the wrong one; asserted 3).
+    #[test]
+    fn the_hedged_call_is_unbiased_and_less_noisy() {
+        use rand_distr::{Distribution, StandardNormal};
+        let (vol, days, n) = (0.2, 63, 4_000);
+        let dt = 1.0 / TRADING_DAYS_PER_YEAR;
+        let paths: Vec<Vec<f64>> = (0..n)
+            .map(|p| {
+                let mut rng = crate::rng::path_rng(11, p);
+                let mut x = 1.0f64;
+                (0..days)
+                    .map(|_| {
+                        let z: f64 = StandardNormal.sample(&mut rng);
+                        x *= (vol * dt.sqrt() * z - 0.5 * vol * vol * dt).exp();
+                        x
+                    })
+                    .collect()
+            })
+            .collect();
+        let t = days as f64 * dt;
+        let exact = 2.0 * crate::pricing::norm_cdf(0.5 * vol * t.sqrt()) - 1.0;
+        let sd = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+        };
+        let plain: Vec<f64> = paths.iter().map(|x| (x[days - 1] - 1.0).max(0.0)).collect();
+        for hedge_vol in [vol, 0.3] {
+            // Per-path hedged values: the estimator on one path at a time.
+            let each: Vec<f64> = paths
+                .iter()
+                .map(|x| hedged_atm_call(std::slice::from_ref(x), days, hedge_vol))
+                .collect();
+            let estimate = hedged_atm_call(&paths, days, hedge_vol);
+            let se = sd(&each) / (n as f64).sqrt();
+            assert!(
+                (estimate - exact).abs() < 4.0 * se,
+                "hedge vol {hedge_vol}: {estimate} vs {exact} (se {se})"
+            );
+            assert!(
+                sd(&each) < sd(&plain) / 3.0,
+                "{} vs {}",
+                sd(&each),
+                sd(&plain)
+            );
+        }
+    }
 
     /// A law of four equal blocks at 1, 2, 3, 4 has its block values at
     /// cumulative probabilities 1/8, 3/8, 5/8, 7/8: its median is 2.5, its
