@@ -152,40 +152,13 @@ pub(crate) fn terminal_ratios<G: PathGenerator>(
     paths: u64,
     days: &[usize],
 ) -> Result<Vec<Vec<f64>>> {
-    Ok(terminal_ratios_and_variance(generator, seed, paths, days)?
-        .into_iter()
-        .map(|(ratios, _)| ratios)
-        .collect())
-}
-
-/// [`terminal_ratios`] with each path's average annualised variance
-/// over its first `d` days for every `d` in `days` (the variance a path
-/// reports at day `k` drives the return from `k` to `k + 1`): per path,
-/// `(ratios, average variances)`.
-pub(crate) fn terminal_ratios_and_variance<G: PathGenerator>(
-    generator: &G,
-    seed: u64,
-    paths: u64,
-    days: &[usize],
-) -> Result<Vec<(Vec<f64>, Vec<f64>)>> {
     let last = days.iter().copied().max().unwrap_or(0);
     Ok(Driver::new(seed, paths)
         .collect(generator, last, |c: &PathChunk| {
             (0..c.paths())
                 .map(|p| {
                     let s0 = c.spot(p, 0)[0];
-                    let mut sums = Vec::with_capacity(days.len());
-                    let mut acc = 0.0;
-                    let mut k = 0;
-                    for &d in days {
-                        while k < d {
-                            acc += c.variance(p, k)[0];
-                            k += 1;
-                        }
-                        sums.push(acc / d.max(1) as f64);
-                    }
-                    let ratios = days.iter().map(|&d| c.spot(p, d)[0] / s0).collect();
-                    (ratios, sums)
+                    days.iter().map(|&d| c.spot(p, d)[0] / s0).collect()
                 })
                 .collect::<Vec<_>>()
         })?

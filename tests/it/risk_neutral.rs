@@ -270,32 +270,42 @@ fn deep_probe_references() -> Vec<(u64, usize, Vec<ReferenceVol>)> {
     samples
 }
 
-/// Issue 6's bars at 196 states: the shipped deep pricing table against
+/// Issue 6's bars at 324 states: the shipped deep pricing table against
 /// nested Monte Carlo with 160,000 paths per state (`tests/reference/
 /// deep_probe_160k.csv`: the probes of `fit-pricing --probe-only --seed S
-/// --probe-states N` for the three samples the design was tuned on, seeds
-/// 2024, 99 and 7 with 8, 12 and 16 states, and ten drawn after it was
-/// chosen, seeds 13 to 47 with 16 each), strikes at 0, ±1, ±2 standard
-/// deviations of moneyness at 21, 63 and 126 days. The references were
-/// computed once (about 35 minutes); the table is priced at the same states
-/// here. A state passes when its at-the-money errors are below 0.5 vol
-/// points and every error across ±2 sd below 1.
+/// --probe-states N` for the three samples the table's design was tuned on,
+/// seeds 2024, 99 and 7 with 8, 12 and 16 states; ten drawn after the
+/// design was chosen, seeds 13 to 47 with 16 each; and eight more drawn
+/// before the control-variate key was chosen over the plain one, seeds 53
+/// to 83 with 16 each), strikes at 0, ±1, ±2 standard deviations of
+/// moneyness at 21, 63 and 126 days. The references were computed once
+/// (about 70 minutes in all); the table is priced at the same states here.
+/// A state passes when its at-the-money errors are below 0.5 vol points and
+/// every error across ±2 sd below 1.
 ///
-/// Measured with the shipped table: all 36 tuning states pass; 147 of the
-/// 160 fresh ones (9 miss at the money, 10 in the wings; the worst 1.00 at
-/// the money, at seed 47, and 1.77 across ±2 sd), so issue 6's bars hold at
-/// about 92 % of fresh states, not at all of them (see the README). Held
-/// here to those counts and maxima, so a table that does worse fails.
+/// Measured with the shipped table (control-variate key): 34 of the 36
+/// tuning states pass (two stressed states' ±2 sd puts and calls at 126
+/// days miss by 1.03 and 1.27); 150 of the 160 first fresh states (4 miss
+/// at the money, 10 in the wings; the worst 1.43 at the money and 2.28
+/// across ±2 sd, both at seed 47); 124 of the 128 second fresh states (1 at
+/// the money, 3 in the wings; worst 0.87 and 1.67). So issue 6's bars hold
+/// at about 95 % of fresh states, not at all of them (see the README).
+/// Held here to those counts and maxima, so a table that does worse fails.
 #[test]
-fn deep_pricing_table_against_160k_path_references_at_196_states() {
+fn deep_pricing_table_against_160k_path_references_at_324_states() {
     use synthmarket::pricing::{ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
     let table = synthmarket::deep::shipped_pricing().unwrap();
-    let (mut tuning, mut fresh) = ((0, 0), (0, 0));
-    let (mut atm_max, mut wing_max) = (0.0f64, 0.0f64);
+    // Per group (tuning, first fresh, second fresh): passing states, states,
+    // at-the-money maximum, ±2 sd maximum (vol points).
+    let mut groups = [(0, 0, 0.0f64, 0.0f64); 3];
     for (seed, states, refs) in deep_probe_references() {
         assert_eq!(refs.len(), states * 3 * 5, "seed {seed}");
         let points = probe_against(&table, states, probe_seed(seed), &refs).unwrap();
-        let tuned = matches!(seed, 2024 | 99 | 7);
+        let group = &mut groups[match seed {
+            2024 | 99 | 7 => 0,
+            13..=47 => 1,
+            _ => 2,
+        }];
         for state in 0..states {
             let err = |atm: bool| {
                 points
@@ -306,23 +316,21 @@ fn deep_pricing_table_against_160k_path_references_at_196_states() {
             };
             let (a, w) = (err(true), err(false));
             assert!(a.is_finite() && w.is_finite(), "seed {seed} state {state}");
-            let pass = usize::from(a < ACCURACY_BAR_ATM && w < ACCURACY_BAR_WINGS);
-            if tuned {
-                tuning = (tuning.0 + pass, tuning.1 + 1);
-            } else {
-                fresh = (fresh.0 + pass, fresh.1 + 1);
-                atm_max = atm_max.max(a);
-                wing_max = wing_max.max(w);
-            }
+            group.0 += usize::from(a < ACCURACY_BAR_ATM && w < ACCURACY_BAR_WINGS);
+            group.1 += 1;
+            group.2 = group.2.max(a);
+            group.3 = group.3.max(w);
         }
     }
-    eprintln!(
-        "tuning {}/{} pass, fresh {}/{} (ATM max {atm_max:.2}, ±2 sd max {wing_max:.2})",
-        tuning.0, tuning.1, fresh.0, fresh.1
+    eprintln!("(pass, states, ATM max, ±2 sd max) per group: {groups:?}");
+    let [tuning, fresh, second] = groups;
+    assert_eq!((tuning.1, fresh.1, second.1), (36, 160, 128));
+    assert!(
+        tuning.0 >= 34 && fresh.0 >= 150 && second.0 >= 124,
+        "{groups:?}"
     );
-    assert_eq!((tuning, fresh.1), ((36, 36), 160));
-    assert!(fresh.0 >= 147, "{fresh:?}");
-    assert!(atm_max < 1.01 && wing_max < 1.78, "{atm_max} {wing_max}");
+    assert!(fresh.2 < 1.44 && fresh.3 < 2.29, "{fresh:?}");
+    assert!(second.2 < 0.88 && second.3 < 1.68, "{second:?}");
 }
 
 /// The stored references are what the probe's nested part computes: seed
