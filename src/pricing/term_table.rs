@@ -1040,9 +1040,13 @@ fn block_middles(p: &[f64]) -> Vec<f64> {
 }
 
 /// `y` smoothed by [`denoise::smooth`] at the rows of `x`, its learnt noise
-/// and signal sds logged (debug) under `label`: for the key's targets and
-/// the upper quantiles' alike.
-fn smoothed(x: &[[f64; REGRESSORS]], y: &[f64], label: &str) -> Result<Vec<f64>> {
+/// and signal sds logged (debug) under `label` (formatted only when debug
+/// logging is on): for the key's targets and the upper quantiles' alike.
+fn smoothed(
+    x: &[[f64; REGRESSORS]],
+    y: &[f64],
+    label: std::fmt::Arguments<'_>,
+) -> Result<Vec<f64>> {
     let (smoothed, hyper) = denoise::smooth(x, y)?;
     tracing::debug!(
         "{label}: residual noise sd {:.3}, signal sd {:.3}",
@@ -1108,8 +1112,8 @@ fn fit_shape_correction(
     let mut targets = residual.clone();
     for j in (0..NQ).filter(|&j| SHAPE_PROBS[j] >= SMOOTH_FROM) {
         let column: Vec<f64> = residual.iter().map(|r| r[j]).collect();
-        let label = format!("{d} days, {} quantile", SHAPE_PROBS[j]);
-        for (t, v) in targets.iter_mut().zip(smoothed(xm, &column, &label)?) {
+        let label = format_args!("{d} days, {} quantile", SHAPE_PROBS[j]);
+        for (t, v) in targets.iter_mut().zip(smoothed(xm, &column, label)?) {
             t[j] = v;
         }
     }
@@ -1256,7 +1260,7 @@ impl TermTable {
             .map(|(m, ((xm, y), &d))| {
                 let beta = least_squares(xm, y)?;
                 let residual: Vec<f64> = xm.iter().zip(y).map(|(x, y)| y - dot(&beta, x)).collect();
-                let smoothed: Vec<[f64; 1]> = smoothed(xm, &residual, &format!("knot {m}"))?
+                let smoothed: Vec<[f64; 1]> = smoothed(xm, &residual, format_args!("knot {m}"))?
                     .into_iter()
                     .map(|r| [r])
                     .collect();
