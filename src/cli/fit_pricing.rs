@@ -29,7 +29,7 @@ network on its residuals; see `pricing::term_table` in the docs).
 This command fits it: 3,024 states of the model's stationary regime, --paths
 nested paths each to 378 trading days (about 2.9 G model steps at the
 default), then the smoothing of the key's and the upper quantiles' targets
-and the networks (about an hour on 2 cores in all, about 0.7 GB of memory;
+and the networks (about an hour on 2 cores in all, about 0.8 GB of memory;
 --paths 1250 halves the nested part, at the cost of noisier forecasts). It
 then prices --probe-states fresh states at 21, 63 and 126 days and ±2
 standard deviations of moneyness both ways, from the table and by nested
