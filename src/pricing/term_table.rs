@@ -991,6 +991,9 @@ fn hedged_atm_call(paths: &[Vec<f64>], days: usize, vol: f64) -> f64 {
         .par_iter()
         .map(|x| {
             let (mut at, mut gains) = (1.0f64, 0.0);
+            // d₁ by hand rather than `BlackScholes::greeks` (all five
+            // greeks per call): this loop runs 2,500 paths × up to 378
+            // days × 20 knots per fit state.
             for (k, &next) in x[..days].iter().enumerate() {
                 let tau = (days - k) as f64 / TRADING_DAYS_PER_YEAR;
                 let sd = vol * tau.sqrt();
@@ -2107,6 +2110,7 @@ pub fn probe_against(
     // so each slice is priced once).
     let mut last: Option<PricedSlice> = None;
     for r in reference {
+        let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
         let slice = match last.take() {
             Some(slice) if slice.key == (r.state, r.days) => slice,
             _ => {
@@ -2130,7 +2134,6 @@ pub fn probe_against(
                 g.observe(&st, &mut s, &mut v);
                 g.observe_state(&st, &mut raw);
                 let variance = v[0] / table.variance_premium();
-                let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
                 let ks = probe_strikes(atm, t);
                 let calls = table
                     .chain_calls(&raw, variance, &[(t, ks.clone())])?
@@ -2147,7 +2150,6 @@ pub fn probe_against(
             .iter()
             .position(|z| *z == r.sd)
             .ok_or_else(|| Error::Internal(format!("probe moneyness {} sd", r.sd)))?;
-        let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
         points.push(ProbePoint {
             state: r.state,
             variance: slice.variance,
