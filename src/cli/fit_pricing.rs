@@ -259,11 +259,13 @@ chain), to check the table on one's own paths.\n";
 trading days, strikes at 0, ±1, ±2 standard deviations of moneyness (in \
 units of the nested sample's own at-the-money vol, σ_ATM·√T): at the \
 money **max {:.2}, RMS {:.2} vol points**; across ±2 sd **max {:.2}, RMS \
-{:.2}**. The nested at-the-money vols carry about {:.2} vol points of \
-Monte-Carlo error themselves (each state's; the probed states share their \
-nested draws, so much of that error is common to them); {} far \
-out-of-the-money options that no nested path reached are shown as 0.0 \
-and not compared. Issue 6 asks for \
+{:.2}**. The nested prices are control-variate estimates (each payoff less \
+a delta hedge along its nested path: unbiased, and far less noisy than the \
+payoffs' mean); the at-the-money vols carry about {:.2} vol points of \
+Monte-Carlo error themselves (RMS standard error; the probed states share \
+their nested draws, so much of that error is common to them); {} far \
+out-of-the-money options whose nested estimate fits no implied vol are \
+shown as 0.0 and not compared. Issue 6 asks for \
 {} vol points at the money and {} across ±2 sd: {} At the money the level \
 follows the forecast of the at-the-money vol; the largest errors, in the \
 wings, are in the most stressed states probed.\n\n\

@@ -166,24 +166,26 @@ fn garch_law_table_matches_nested_monte_carlo() {
 
 /// The shipped deep model's pricing table (`models/sp500/pricing.*`,
 /// `synthmarket fit-pricing`) against nested Monte Carlo of the same
-/// measure (40,000 paths, standard error of an at-the-money vol about 0.15
-/// vol points) at four fresh states from the calm to the stressed end of
-/// the model's stationary regime, at 1 and 3 months.
+/// measure (40,000 paths, each price a delta-hedge control-variate
+/// estimate: standard error of an at-the-money vol about 0.02 vol points,
+/// of a ±2 sd one up to 0.19) at four fresh states from the calm to the
+/// stressed end of the model's stationary regime, at 1 and 3 months.
 ///
 /// Strikes at 0, ±1 and ±2 standard deviations of moneyness in units of
 /// the nested sample's own at-the-money vol. Issue 6 asks for 0.5 vol
 /// points at the money and 1 across ±2 standard deviations; the table
 /// meets that at the model card's 8 states against 160,000 nested paths
-/// (ATM max 0.18 / RMS 0.07, ±2 sd max 0.96 / RMS 0.15) and at about 95 %
-/// of fresh states, not at every stressed one (the test after this one
-/// counts them at 324 states: 34 of 36 tuning states, 274 of 288 fresh
-/// ones) nor in every crisis state along the model's own paths (see the
-/// README). Held here to the issue's bars plus 3 standard errors of the
-/// nested at-the-money vols (the wings' own nested error is larger
-/// still), options no nested path reached left out.
+/// and at most, not all, fresh states (the test after this one counts them
+/// at 324 states) nor in every crisis state along the model's own paths
+/// (see the README). Held here to the issue's bars plus 3 standard errors
+/// of each option's nested vol, options whose nested estimate fits no vol
+/// left out.
 ///
-/// Measured at these four states with the shipped table (control-variate
-/// at-the-money targets): ATM max 0.28, wings max 0.85. With the previous
+/// Measured at these four states: ATM max 0.28, wings max 0.53 (against
+/// the plain payoffs' mean as the nested price, before the control-variate
+/// references: 0.28 and 0.85).
+///
+/// Earlier tables, against the plain references: with the previous
 /// table (3,024 states × 2,500 nested paths, smoothed plain at-the-money
 /// targets, quantile networks in the shape correction, its upper quantiles' targets smoothed, its
 /// reference blended above the median and the mean prediction below, the
@@ -208,7 +210,7 @@ fn deep_pricing_table_matches_nested_monte_carlo() {
         synthmarket::pricing::term_table::probe(&table, 4, 40_000, &[21, 63], 77, &|_| {}).unwrap();
     assert_eq!(points.len(), 4 * 2 * 5);
     let se = summary.atm_se;
-    assert!(se > 0.05 && se < 0.3, "nested ATM SE {se}");
+    assert!(se > 0.0 && se < 0.1, "nested ATM SE {se}");
     assert!(summary.unresolved <= 2, "{summary:?}");
     let worst = |atm: bool| {
         points
@@ -218,16 +220,17 @@ fn deep_pricing_table_matches_nested_monte_carlo() {
             .fold(0.0, f64::max)
     };
     eprintln!(
-        "ATM max {:.2}, wings max {:.2} vol points (SE {se:.2})",
+        "ATM max {:.2}, wings max {:.2} vol points (ATM SE {se:.3}, largest SE {:.3})",
         worst(true),
-        worst(false)
+        worst(false),
+        points.iter().map(|p| 100.0 * p.se).fold(0.0, f64::max)
     );
     for p in points.iter().filter(|p| p.nested > 0.0) {
         let err = 100.0 * (p.table - p.nested);
         let bound = match p.sd {
-            0.0 => synthmarket::pricing::ACCURACY_BAR_ATM + 3.0 * se,
-            _ => synthmarket::pricing::ACCURACY_BAR_WINGS + 3.0 * se,
-        };
+            0.0 => synthmarket::pricing::ACCURACY_BAR_ATM,
+            _ => synthmarket::pricing::ACCURACY_BAR_WINGS,
+        } + 300.0 * p.se;
         assert!(
             err.abs() < bound,
             "state {} (1-day vol {:.3}), {} days, {} sd: table {:.4} vs nested {:.4}",
@@ -252,13 +255,14 @@ fn deep_probe_references() -> Vec<(u64, usize, Vec<ReferenceVol>)> {
     let mut samples: Vec<(u64, usize, Vec<ReferenceVol>)> = Vec::new();
     for line in text.lines().filter(|l| !l.starts_with('#')).skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        assert_eq!(f.len(), 6, "{line}");
+        assert_eq!(f.len(), 7, "{line}");
         let (seed, states): (u64, usize) = (f[0].parse().unwrap(), f[1].parse().unwrap());
         let r = ReferenceVol {
             state: f[2].parse().unwrap(),
             days: f[3].parse().unwrap(),
             sd: f[4].parse().unwrap(),
             nested: f[5].parse().unwrap(),
+            se: f[6].parse().unwrap(),
         };
         match samples.last_mut() {
             Some((s, _, refs)) if *s == seed => refs.push(r),
