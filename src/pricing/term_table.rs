@@ -440,6 +440,9 @@
 //! difference over √2, up to 0.13 at the money and 0.36 in the wings at
 //! the most stressed states: small against most misses above, but not
 //! nothing against the bars.
+//! (Those were the plain references, the payoffs' mean; the stored ones
+//! are now control-variate estimates, see "Control-variate references"
+//! below.)
 //!
 //! What limits the key: its data, not its learner. A numpy prototype of
 //! the key (the same least-squares forecast, the same Gaussian process as
@@ -560,6 +563,26 @@
 //! Along the README's ten paths against the exact mode the control-variate
 //! table reads at the money RMS 0.22 / max 1.47 / 96.57 % within 0.5 and
 //! within ±2 sd RMS 0.257 / max 2.79 / 99.31 % within 1.
+//!
+//! Control-variate references. [`nested_reference`] (the probe's nested
+//! part, and the stored 160,000-path references of the tests) prices each
+//! probed option by the same hedge (`hedged_call`, deltas at the option's
+//! own plain vol) and returns each vol's standard error: at 160,000 paths
+//! medians of 0.007–0.018 vol points at the money and 0.02–0.10 at ±2 sd
+//! by variance band, at most 0.47 (a stressed state's +2 sd call at 63
+//! days). Recomputed on the same nested draws, the 21 stored samples
+//! show the plain references' error (hedged less plain, RMS by variance
+//! band): 0.04–0.08 vol points at the money, 0.09–0.21 on −2 sd puts,
+//! 0.06–0.23 on +2 sd calls, up to 0.94. Against them the shipped table
+//! passes both bars at 34 of the 36 tuning states, 150 of the first 160
+//! fresh ones and 126 of the second 128 (at-the-money misses 2 and 2,
+//! wing misses 10 and 1; against the plain references 34 / 150 / 124),
+//! the previous table at 36, 148 and 122. The card's probe (40,000 paths)
+//! reads 0.21 / 0.07 and 0.33 / 0.10 (against the plain prices 0.21 / 0.09
+//! and 0.56 / 0.13). The remaining misses stand well clear of the
+//! references' noise (the at-the-money ones 24 or more standard errors
+//! from them; 7 of the 11 fresh wing misses more than 2 beyond the bar);
+//! every one but one is in a state of 1-day variance 0.064 or more.
 //!
 //! The previous table along the ten paths against the
 //! exact mode: at the money RMS 0.25 / max 1.48 / 95.53 % within 0.5
@@ -2050,7 +2073,7 @@ fn otm_implied_vol(call: f64, k: f64, t: f64) -> Result<f64> {
 /// standard errors (vol points).
 ///
 /// Each option's price is the delta-hedge control-variate estimate
-/// ([`hedged_call`]) from the state's nested paths, the deltas at the
+/// (`hedged_call`) from the state's nested paths, the deltas at the
 /// option's own plain implied vol (the plain sample's, or the at-the-money
 /// one where no path finished beyond the strike): unbiased like the plain
 /// mean of the payoffs, with a standard error 1.1–11 times smaller (least
@@ -2066,6 +2089,13 @@ pub fn nested_reference(
     seed: u64,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(Vec<ReferenceVol>, f64)> {
+    if let Some(&d) = days.iter().find(|&&d| d == 0) {
+        return Err(Error::parameter(
+            "days",
+            d,
+            "maturities of at least one trading day",
+        ));
+    }
     let measure = RiskNeutral::new(0.0, 0.0, variance_premium)?;
     let market = MarketState::new(1.0, 0.0, 0.0)?;
     let last = days.iter().copied().max().unwrap_or(0) as usize;
