@@ -1029,6 +1029,11 @@ fn hedged_atm_call(paths: &[Vec<f64>], days: usize, vol: f64) -> f64 {
 /// Per-path values are computed in parallel and summed in path order
 /// (bit-identical whatever the thread count).
 fn hedged_call(paths: &[Vec<f64>], days: usize, k: f64, vol: f64) -> (f64, f64) {
+    // The remaining sd `vol·√(T − t_j)` before each day, the same on every
+    // path, so found once here rather than per path and day.
+    let remaining: Vec<f64> = (0..days)
+        .map(|j| vol * ((days - j) as f64 / TRADING_DAYS_PER_YEAR).sqrt())
+        .collect();
     let hedged: Vec<f64> = paths
         .par_iter()
         .map(|x| {
@@ -1036,9 +1041,7 @@ fn hedged_call(paths: &[Vec<f64>], days: usize, k: f64, vol: f64) -> (f64, f64) 
             // d₁ by hand rather than `BlackScholes::greeks` (all five
             // greeks per call): this loop runs 2,500 paths × up to 378
             // days × 20 knots per fit state.
-            for (j, &next) in x[..days].iter().enumerate() {
-                let tau = (days - j) as f64 / TRADING_DAYS_PER_YEAR;
-                let sd = vol * tau.sqrt();
+            for (&next, &sd) in x[..days].iter().zip(&remaining) {
                 let d1 = (at / k).ln() / sd + 0.5 * sd;
                 gains += super::norm_cdf(d1) * (next - at);
                 at = next;
