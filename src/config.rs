@@ -234,7 +234,7 @@ pub struct SimulateParams {
     /// GARCH and deep chains: the fast pricer fitted once per model (table), or the exact mode (nested): every chain priced by nested Monte Carlo of the risk-neutral model restarted in its path's state, about a second per deep chain (0.1 s per GARCH chain) at 10,000 nested paths on 2 cores, for validation runs (few paths, --chain-every 5 or 21) [default: table]
     #[arg(long, value_enum, help_heading = "Option chains")]
     pub chain_pricing: Option<ChainPricing>,
-    /// Nested mode: nested paths per chain (Monte-Carlo error of an at-the-money vol about 0.3 vol points at 10,000, falling as 1/√paths) [default: 10000]
+    /// Nested mode: nested paths per chain. The error falls as 1/√paths; measured on the shipped deep model against 160,000-path control-variate references, at 10,000 it is 0.12–0.31 vol points RMS at the money and 0.22–0.53 across ±2 sd (calm to stressed states), at 20,000 0.10–0.21 and 0.16–0.38, about the deep table's own error: to check the table, use well over 20,000 [default: 10000]
     #[arg(long, help_heading = "Option chains")]
     pub nested_paths: Option<u64>,
 }

@@ -5,7 +5,10 @@
 
 use synthmarket::deep::{DeepGenerator, MixtureNet};
 use synthmarket::market::{MarketState, OptionSpec, OptionType, TimeGrid};
-use synthmarket::pricing::term_table::{nested_reference, probe_against, probe_seed, ReferenceVol};
+use synthmarket::pricing::nested::DEFAULT_NESTED_PATHS;
+use synthmarket::pricing::term_table::{
+    exact_mode_vols, nested_reference, probe_against, probe_seed, ReferenceVol,
+};
 use synthmarket::pricing::{implied_vol, nested_calls, RiskNeutral, SurrogateTable};
 use synthmarket::sim::{Driver, Garch, GarchParams, PathGenerator};
 
@@ -360,4 +363,90 @@ fn deep_probe_reference_reproduces() {
     )
     .unwrap();
     assert_eq!(computed, stored);
+}
+
+/// The exact mode (`simulate --chain-pricing nested`) at its default size,
+/// [`DEFAULT_NESTED_PATHS`] plain nested paths per chain, against the same
+/// 160,000-path control-variate references at the first two fresh samples
+/// (seeds 13 and 17, 32 states × 15 options), beside the shipped table:
+/// the exact mode is the further of the two from the references, so a
+/// check of the table by the exact mode at its default size measures
+/// mostly the exact mode's own Monte-Carlo error.
+///
+/// Measured: RMS error at the money table 0.140 / exact mode 0.199 vol
+/// points, across ±2 sd 0.215 / 0.280; states meeting both of issue 6's
+/// bars 30 / 27 of 32. (At all 324 stored states, with other draws for the
+/// exact mode, two at 10,000 paths and one at 20,000: of the 288 fresh
+/// states the table passes at 276, the exact mode at 232 and 250 with
+/// 10,000 paths and at 276 with 20,000; README, "The exact mode's own
+/// error".)
+#[test]
+fn the_exact_mode_at_its_default_size_is_further_from_the_references_than_the_table() {
+    use synthmarket::pricing::{ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
+    let table = synthmarket::deep::shipped_pricing().unwrap();
+    let net = MixtureNet::shipped().unwrap();
+    // (sum of squares at the money, count, over ±2 sd, count, passing states)
+    // for the table and for the exact mode.
+    let mut acc = [(0.0f64, 0usize, 0.0f64, 0usize, 0usize); 2];
+    for (seed, states, refs) in deep_probe_references()
+        .into_iter()
+        .filter(|s| matches!(s.0, 13 | 17))
+    {
+        let points = probe_against(&table, states, probe_seed(seed), &refs).unwrap();
+        let exact = exact_mode_vols(
+            &net,
+            table.variance_premium(),
+            states,
+            DEFAULT_NESTED_PATHS,
+            probe_seed(seed),
+            &refs,
+        )
+        .unwrap();
+        assert_eq!(exact.len(), refs.len());
+        for (which, a) in acc.iter_mut().enumerate() {
+            let vol = |i: usize| {
+                if which == 0 {
+                    points[i].table
+                } else {
+                    exact[i]
+                }
+            };
+            for state in 0..states {
+                let (mut atm, mut wing) = (0.0f64, 0.0f64);
+                for i in (0..refs.len()).filter(|&i| refs[i].state == state) {
+                    if refs[i].nested <= 0.0 || vol(i) <= 0.0 {
+                        continue;
+                    }
+                    let e = 100.0 * (vol(i) - refs[i].nested);
+                    if refs[i].sd == 0.0 {
+                        a.0 += e * e;
+                        a.1 += 1;
+                        atm = atm.max(e.abs());
+                    }
+                    a.2 += e * e;
+                    a.3 += 1;
+                    wing = wing.max(e.abs());
+                }
+                a.4 += usize::from(atm < ACCURACY_BAR_ATM && wing < ACCURACY_BAR_WINGS);
+            }
+        }
+    }
+    let rms = |s: f64, n: usize| (s / n as f64).sqrt();
+    let [t, x] = acc;
+    eprintln!(
+        "table: ATM RMS {:.3}, ±2 sd RMS {:.3}, {} states pass; exact mode ({DEFAULT_NESTED_PATHS} paths): {:.3}, {:.3}, {}",
+        rms(t.0, t.1),
+        rms(t.2, t.3),
+        t.4,
+        rms(x.0, x.1),
+        rms(x.2, x.3),
+        x.4
+    );
+    assert!(
+        t.1 == 96 && x.1 >= 90 && t.3 >= 470 && x.3 >= 450,
+        "{acc:?}"
+    );
+    assert!(rms(t.0, t.1) < rms(x.0, x.1), "{acc:?}");
+    assert!(rms(t.2, t.3) < rms(x.2, x.3), "{acc:?}");
+    assert!(t.4 > x.4, "{acc:?}");
 }
