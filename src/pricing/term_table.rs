@@ -2205,6 +2205,22 @@ pub fn nested_reference(
     Ok((out, atm_se))
 }
 
+/// The at-the-money vol that places the probe's strikes of `state` at
+/// `days` in `reference`, through ln σ² as [`nested_reference`] has it, so
+/// the strikes are the reference's to the last bit.
+fn reference_atm(reference: &[ReferenceVol], state: usize, days: u32) -> Result<f64> {
+    let atm = reference
+        .iter()
+        .find(|a| a.state == state && a.days == days && a.sd == 0.0)
+        .ok_or_else(|| {
+            Error::Internal(format!(
+                "probe reference without the at-the-money vol of state {state} at {days} days"
+            ))
+        })?
+        .nested;
+    Ok(((atm * atm).max(1e-12).ln() / 2.0).exp())
+}
+
 /// The exact mode's implied vols at the options of `reference` (nested
 /// references at the probe's `states` states for `seed`, as for
 /// [`probe_against`]), in the same order: each state priced the way
@@ -2254,18 +2270,7 @@ pub fn exact_mode_vols(
                     .collect()
             }
         };
-        let atm = reference
-            .iter()
-            .find(|a| a.state == r.state && a.days == r.days && a.sd == 0.0)
-            .ok_or_else(|| {
-                Error::Internal(format!(
-                    "probe reference without the at-the-money vol of state {} at {} days",
-                    r.state, r.days
-                ))
-            })?
-            .nested;
-        // The reference's strikes to the last bit, as in `probe_against`.
-        let atm = ((atm * atm).max(1e-12).ln() / 2.0).exp();
+        let atm = reference_atm(reference, r.state, r.days)?;
         let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
         let k = (r.sd * (atm * t.sqrt())).exp();
         let law = &state_laws[days.binary_search(&(r.days as usize)).unwrap_or(0)];
@@ -2313,19 +2318,7 @@ pub fn probe_against(
                 let g = picks.get(r.state).ok_or_else(|| {
                     Error::Internal(format!("probe reference state {} of {states}", r.state))
                 })?;
-                let atm = reference
-                    .iter()
-                    .find(|a| a.state == r.state && a.days == r.days && a.sd == 0.0)
-                    .ok_or_else(|| {
-                        Error::Internal(format!(
-                            "probe reference without the at-the-money vol of state {} at {} days",
-                            r.state, r.days
-                        ))
-                    })?
-                    .nested;
-                // σ through ln σ², as `nested_reference` has it, so the strikes
-                // are the reference's to the last bit.
-                let atm = ((atm * atm).max(1e-12).ln() / 2.0).exp();
+                let atm = reference_atm(reference, r.state, r.days)?;
                 let st = g.initial_state();
                 g.observe(&st, &mut s, &mut v);
                 g.observe_state(&st, &mut raw);
