@@ -2102,8 +2102,12 @@ fn probe_states(
 /// The probe's strikes at maturity `t` (years) for a state whose nested
 /// at-the-money vol is `atm`: `ln(K/F) = z·σ_ATM·√T` for z in [`PROBE_SD`].
 fn probe_strikes(atm: f64, t: f64) -> Vec<f64> {
-    let sd = atm * t.sqrt();
-    PROBE_SD.iter().map(|z| (z * sd).exp()).collect()
+    PROBE_SD.iter().map(|&z| probe_strike(atm, t, z)).collect()
+}
+
+/// One of [`probe_strikes`]: `ln(K/F) = z·σ_ATM·√T`.
+fn probe_strike(atm: f64, t: f64, z: f64) -> f64 {
+    (z * (atm * t.sqrt())).exp()
 }
 
 /// Implied vol of the out-of-the-money option at forward moneyness `k`
@@ -2272,7 +2276,7 @@ pub fn exact_mode_vols(
         };
         let atm = reference_atm(reference, r.state, r.days)?;
         let t = f64::from(r.days) / TRADING_DAYS_PER_YEAR;
-        let k = (r.sd * (atm * t.sqrt())).exp();
+        let k = probe_strike(atm, t, r.sd);
         let law = &state_laws[days.binary_search(&(r.days as usize)).unwrap_or(0)];
         let v = otm_implied_vol(law.call(k), k, t)?;
         out.push(if v.is_finite() && v > 0.0 { v } else { 0.0 });
