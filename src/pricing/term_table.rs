@@ -714,7 +714,6 @@ use crate::market::{MarketState, OptionSpec, OptionType, TimeGrid, TRADING_DAYS_
 use crate::sim::PathGenerator;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -1518,14 +1517,20 @@ impl TermTable {
     /// the state's forecasts at the two maturity knots around `t`, each
     /// scaled by the forecast at-the-money standard deviation `σ̂(t)√t`
     /// (ln σ̂² linear in days between knots) and renormalised to mean 1.
-    fn slice(&self, state: &KnotState, t: f64) -> Slice {
+    /// `cache` holds the shapes already corrected for `state` (by table
+    /// index): a chain's expiries share knots (an expiry between two knots
+    /// uses both, and one at a knot also the next with a weight of
+    /// rounding size), and a knot's groups depend only on the state, so
+    /// each shape is corrected once per chain.
+    fn slice(&self, state: &KnotState, t: f64, cache: &mut ShapeCache) -> Slice {
         let f = &state.forecasts;
         let (j, wj) = bracket(&self.info.days, t * TRADING_DAYS_PER_YEAR);
         let n_groups = self.keys[0].len();
         let scale = ((1.0 - wj) * f[j] + wj * f[j + 1])
             .mul_add(0.5, 0.5 * t.max(0.0).ln())
             .exp();
-        let mut shapes: Vec<WeightedShape> = Vec::with_capacity(4);
+        // (table index, knot, weight) of each shape the slice mixes.
+        let mut picks: Vec<(usize, usize, f64)> = Vec::with_capacity(4);
         for (m, wm) in [(j, 1.0 - wj), (j + 1, wj)] {
             let (g, wg) = bracket(&self.keys[m], (f[m] / 2.0).exp());
             for (idx, w) in [
@@ -1533,18 +1538,34 @@ impl TermTable {
                 (m * n_groups + g + 1, wm * wg),
             ] {
                 if w > 0.0 {
-                    match &self.shape {
-                        None => {
-                            shapes.push((Cow::Borrowed(&self.x[idx]), Cow::Borrowed(&self.p), w))
-                        }
-                        Some(c) => {
-                            let (y, p) = self.corrected(c, idx, &state.quantiles[m]);
-                            shapes.push((Cow::Owned(y), Cow::Owned(p), w));
-                        }
-                    }
+                    picks.push((idx, m, w));
                 }
             }
         }
+        // Each corrected shape's place in the cache (appended to only, so
+        // the places stay valid while the shapes borrow from it).
+        let mut places = Vec::with_capacity(picks.len());
+        if let Some(c) = &self.shape {
+            for &(idx, m, _) in &picks {
+                let place = match cache.iter().position(|e| e.0 == idx) {
+                    Some(place) => place,
+                    None => {
+                        let (y, p) = self.corrected(c, idx, &state.quantiles[m]);
+                        cache.push((idx, y, p));
+                        cache.len() - 1
+                    }
+                };
+                places.push(place);
+            }
+        }
+        let shapes: Vec<WeightedShape> = picks
+            .iter()
+            .enumerate()
+            .map(|(i, &(idx, _, w))| match places.get(i) {
+                Some(&place) => (&cache[place].1[..], &cache[place].2[..], w),
+                None => (&self.x[idx][..], &self.p[..], w),
+            })
+            .collect();
         let at = |a: f64| Slice {
             laws: shapes
                 .iter()
@@ -1625,7 +1646,11 @@ impl TermTable {
             .max()
             .unwrap_or(1);
         let state = self.state_at_knots(raw, variance, last)?;
-        let laws: Vec<Slice> = slices.iter().map(|(t, _)| self.slice(&state, *t)).collect();
+        let mut cache = ShapeCache::new();
+        let laws: Vec<Slice> = slices
+            .iter()
+            .map(|(t, _)| self.slice(&state, *t, &mut cache))
+            .collect();
         Ok(calendar_ordered(slices, |e, k| laws[e].call(k)))
     }
 
@@ -1880,8 +1905,13 @@ pub(super) fn calendar_ordered<T: PartialOrd>(
 }
 
 /// A shape of a slice: its ascending values and their probabilities (the
-/// stored ones, or a corrected copy) and its weight in the slice.
-type WeightedShape<'a> = (Cow<'a, [f64]>, Cow<'a, [f64]>, f64);
+/// stored ones, or a corrected copy in the chain's [`ShapeCache`]) and its
+/// weight in the slice.
+type WeightedShape<'a> = (&'a [f64], &'a [f64], f64);
+
+/// Shapes corrected for one state: (table index, ascending values, their
+/// probabilities), see [`TermTable::slice`].
+type ShapeCache = Vec<(usize, Vec<f64>, Vec<f64>)>;
 
 /// One maturity's law of `S_T/F_T` in one state: a mixture of scaled
 /// shapes, each of mean 1.
