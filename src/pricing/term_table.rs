@@ -1519,9 +1519,9 @@ impl TermTable {
     /// (ln σ̂² linear in days between knots) and renormalised to mean 1.
     /// `cache` holds the shapes already corrected for `state` (by table
     /// index): a chain's expiries share knots (an expiry between two knots
-    /// uses both, and one at a knot also the next with a weight of
-    /// rounding size), and a knot's groups depend only on the state, so
-    /// each shape is corrected once per chain.
+    /// uses both, so a knot serves the expiries on either side of it), and
+    /// a knot's groups depend only on the state, so each shape is corrected
+    /// once per chain.
     fn slice(&self, state: &KnotState, t: f64, cache: &mut ShapeCache) -> Slice {
         let f = &state.forecasts;
         let (j, wj) = bracket(&self.info.days, t * TRADING_DAYS_PER_YEAR);
