@@ -2175,13 +2175,7 @@ pub fn nested_reference(
     seed: u64,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<(Vec<ReferenceVol>, f64)> {
-    if let Some(&d) = days.iter().find(|&&d| d == 0) {
-        return Err(Error::parameter(
-            "days",
-            d,
-            "maturities of at least one trading day",
-        ));
-    }
+    refuse_zero_days(days.iter().copied())?;
     let measure = RiskNeutral::new(0.0, 0.0, variance_premium)?;
     let market = MarketState::new(1.0, 0.0, 0.0)?;
     let last = days.iter().copied().max().unwrap_or(0) as usize;
@@ -2239,6 +2233,19 @@ pub fn nested_reference(
     Ok((out, atm_se))
 }
 
+/// The nested probes' maturities must be at least a trading day (a
+/// 0-day option has no path to hedge along).
+fn refuse_zero_days(mut days: impl Iterator<Item = u32>) -> Result<()> {
+    if days.any(|d| d == 0) {
+        return Err(Error::parameter(
+            "days",
+            0,
+            "maturities of at least one trading day",
+        ));
+    }
+    Ok(())
+}
+
 /// The at-the-money vol that places the probe's strikes of `state` at
 /// `days` in `reference`, through ln σ² as [`nested_reference`] has it, so
 /// the strikes are the reference's to the last bit.
@@ -2273,18 +2280,12 @@ pub fn exact_mode_vols(
     seed: u64,
     reference: &[ReferenceVol],
 ) -> Result<Vec<f64>> {
+    refuse_zero_days(reference.iter().map(|r| r.days))?;
     let measure = RiskNeutral::new(0.0, 0.0, variance_premium)?;
     let picks = probe_states(net, &measure, states, seed)?;
     let mut days: Vec<usize> = reference.iter().map(|r| r.days as usize).collect();
     days.sort_unstable();
     days.dedup();
-    if days.first() == Some(&0) {
-        return Err(Error::parameter(
-            "days",
-            0,
-            "maturities of at least one trading day",
-        ));
-    }
     let mut out = Vec::with_capacity(reference.len());
     // The state whose laws were simulated last (a reference lists a state's
     // options together).
@@ -2487,6 +2488,30 @@ mod tests {
     /// the money with the hedge at the true vol and 8.3 at the wrong one,
     /// 57.6 / 17.0 at 0.85 (the put side, hedged as a call), 7.0 / 2.3 at
     /// 1.15; asserted 3 at the money and 2 off it).
+    /// A 0-day maturity has no path to hedge along: both nested probes
+    /// refuse it with an error naming the field, before simulating.
+    #[test]
+    fn nested_probes_refuse_zero_day_maturities() {
+        let net = MixtureNet::shipped().unwrap();
+        let err = nested_reference(&net, 1.38, 2, 1_000, &[21, 0], 1, &|_| {}).unwrap_err();
+        assert!(
+            err.to_string().contains("at least one trading day"),
+            "{err}"
+        );
+        let r = ReferenceVol {
+            state: 0,
+            days: 0,
+            sd: 0.0,
+            nested: 0.2,
+            se: 0.0,
+        };
+        let err = exact_mode_vols(&net, 1.38, 2, 1_000, 1, &[r]).unwrap_err();
+        assert!(
+            err.to_string().contains("at least one trading day"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn the_hedged_call_is_unbiased_and_less_noisy() {
         use rand_distr::{Distribution, StandardNormal};
