@@ -11,9 +11,9 @@ use criterion::{Criterion, Throughput};
 use rand::Rng;
 use rand_distr::StandardNormal;
 use std::hint::black_box;
-use synthmarket::config::{ModelKind, SimulateParams};
 use synthmarket::io::chain_csv::Layout;
 use synthmarket::rng::path_rng;
+use synthmarket::run::{ModelKind, SimulateParams};
 
 /// Paths per iteration, and the chains they carry (a chain on each of 253
 /// days: step 0 to 252).

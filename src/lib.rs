@@ -44,8 +44,6 @@
 //! compounded, variance annualised (0.04 = 20 % volatility).
 #![warn(missing_docs)]
 
-pub mod cli;
-pub mod config;
 pub mod deep;
 pub mod error;
 pub mod facts;
@@ -55,6 +53,7 @@ pub mod market;
 pub mod plot;
 pub mod pricing;
 pub mod rng;
+pub mod run;
 pub mod sim;
 pub mod stats;
 

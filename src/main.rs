@@ -3,10 +3,12 @@
 
 use clap::Parser;
 
+mod cli;
+
 fn main() {
-    let cli = synthmarket::cli::Cli::parse();
-    synthmarket::cli::init_logging(cli.quiet, cli.verbose);
-    if let Err(err) = synthmarket::cli::run(cli) {
+    let cli = cli::Cli::parse();
+    cli::init_logging(cli.quiet, cli.verbose);
+    if let Err(err) = cli::run(cli) {
         let mut msg = format!("error: {err}");
         let mut source = std::error::Error::source(&err);
         while let Some(s) = source {

@@ -1,9 +1,9 @@
-use crate::error::Result;
-use crate::io::write_atomic;
-use crate::market::{SpotHistory, TRADING_DAYS_PER_YEAR};
-use crate::sim::GbmEstimate;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
+use synthmarket::error::Result;
+use synthmarket::io::write_atomic;
+use synthmarket::market::{SpotHistory, TRADING_DAYS_PER_YEAR};
+use synthmarket::sim::GbmEstimate;
 
 /// `synthmarket calibrate <model>`.
 #[derive(Debug, Subcommand)]
@@ -152,11 +152,13 @@ fn gbm(cmd: GbmCmd) -> Result<()> {
 }
 
 fn heston(cmd: HestonCmd) -> Result<()> {
-    use crate::error::Error;
-    use crate::io::option_csv::OptionTable;
-    use crate::market::{MarketState, OptionSpec, OptionType};
-    use crate::pricing::calibrate::{calibrate_heston, initial_guess, HestonBounds, SurfacePoint};
-    use crate::pricing::implied_vol;
+    use synthmarket::error::Error;
+    use synthmarket::io::option_csv::OptionTable;
+    use synthmarket::market::{MarketState, OptionSpec, OptionType};
+    use synthmarket::pricing::calibrate::{
+        calibrate_heston, initial_guess, HestonBounds, SurfacePoint,
+    };
+    use synthmarket::pricing::implied_vol;
 
     let table = OptionTable::read(&cmd.input)?;
     let [s, k, t, r, q] = table.columns(["spot", "strike", "maturity", "rate", "dividend"])?;
@@ -252,7 +254,7 @@ fn heston(cmd: HestonCmd) -> Result<()> {
 }
 
 fn garch(cmd: GarchCmd) -> Result<()> {
-    use crate::sim::GarchEstimate;
+    use synthmarket::sim::GarchEstimate;
     let history = SpotHistory::from_csv(&cmd.data, cmd.column.as_deref())?;
     let started = std::time::Instant::now();
     let fit = GarchEstimate::fit(&history)?;

@@ -1,12 +1,12 @@
-use crate::error::{Error, Location, Result};
-use crate::io::option_csv::fmt;
-use crate::io::write_atomic;
-use crate::market::OptionType;
-use crate::pricing::arbitrage::{ChainQuotes, Kind, Quote, Tolerance, Violation};
 use clap::Args;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use synthmarket::error::{Error, Location, Result};
+use synthmarket::io::option_csv::fmt;
+use synthmarket::io::write_atomic;
+use synthmarket::market::OptionType;
+use synthmarket::pricing::arbitrage::{ChainQuotes, Kind, Quote, Tolerance, Violation};
 
 const AFTER_HELP: &str = "Input: an option-chain file in the long options.csv schema (any file with
 at least expiry,maturity,strike,option_type,price; path, date (or step) and

@@ -3,10 +3,10 @@
 
 use crate::cli::table_number as num;
 use crate::cli::{Cli, Command};
-use crate::error::{Error, Result};
-use crate::io::write_atomic;
 use clap::{Args, Parser};
 use std::path::{Path, PathBuf};
+use synthmarket::error::{Error, Result};
+use synthmarket::io::write_atomic;
 
 const AFTER_HELP: &str = "Runs, on the shipped defaults and the bundled S&P 500 history:
   1. simulate: the pretrained deep generator, Heston, and GJR-GARCH-t, each

@@ -1,9 +1,9 @@
-use crate::error::{Error, Result};
-use crate::facts::{Facts, FactsConfig};
-use crate::io::spot_csv::SpotPanel;
-use crate::market::SpotHistory;
 use clap::Args;
 use std::path::PathBuf;
+use synthmarket::error::{Error, Result};
+use synthmarket::facts::{Facts, FactsConfig};
+use synthmarket::io::spot_csv::SpotPanel;
+use synthmarket::market::SpotHistory;
 
 const AFTER_HELP: &str = "Input: a price history (date plus adj_close/close or --column), or a
 simulate output spot.csv (columns path,step,...,spot), in which case the facts

@@ -3,16 +3,17 @@
 //! states, and stores both beside the model.
 
 use crate::cli::table_number as num;
-use crate::deep::MixtureNet;
-use crate::error::{Error, Result};
-use crate::pricing::surrogate::DAY_KNOTS;
-use crate::pricing::term_table::{
-    probe, probe_seed, FitProgress, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
-};
-use crate::pricing::{RiskNeutral, ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
+use synthmarket::deep::pricing::term_table::{
+    probe, probe_seed, FitProgress, TermTable, DEFAULT_PATHS_PER_STATE, DEFAULT_SEED, STATES,
+};
+use synthmarket::deep::MixtureNet;
+use synthmarket::error::{Error, Result};
+use synthmarket::pricing::{ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
+use synthmarket::sim::law_table::DAY_KNOTS;
+use synthmarket::sim::RiskNeutral;
 
 const AFTER_HELP: &str = "Option chains of deep-model paths are priced from a table of the model's
 risk-neutral terminal laws (each day's return scaled by √λ with the
@@ -58,7 +59,7 @@ pub struct FitPricingCmd {
     #[arg(long)]
     model: PathBuf,
     /// λ: risk-neutral over real-world conditional variance (1 = no variance risk premium)
-    #[arg(long, default_value_t = crate::config::DEFAULT_VARIANCE_PREMIUM)]
+    #[arg(long, default_value_t = synthmarket::run::DEFAULT_VARIANCE_PREMIUM)]
     variance_premium: f64,
     /// Nested paths per state (the table pools 144 states per law)
     #[arg(long, default_value_t = DEFAULT_PATHS_PER_STATE)]
@@ -133,34 +134,66 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// Fits a table with a progress bar (hidden when `quiet`): this command's
+/// The progress bar of a table fit (hidden when `quiet`): this command's
 /// fit, and `simulate`'s when a model has no table for the λ asked for.
 /// The bar counts the nested states, then the maturity knots' fits (the
-/// longer part with the defaults), so it never sits full while work goes on.
-pub(crate) fn fit_table(
+/// longer part with the defaults), so it never sits full while work goes
+/// on. It is drawn on the first report, so a run that fits nothing shows
+/// none.
+pub(crate) struct FitBar {
+    quiet: bool,
+    bar: std::sync::OnceLock<ProgressBar>,
+}
+
+impl FitBar {
+    pub(crate) fn new(quiet: bool) -> Self {
+        FitBar {
+            quiet,
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Shows the fit's progress `p`.
+    pub(crate) fn update(&self, p: FitProgress) {
+        let bar = self.bar.get_or_init(|| {
+            bar_for(
+                self.quiet,
+                STATES as u64,
+                "pricing table: nested Monte Carlo",
+                "states",
+            )
+        });
+        match p {
+            FitProgress::States(n) => bar.set_position(n as u64),
+            FitProgress::Knots(0) => {
+                bar.set_style(bar_style("pricing table: fitting maturity knots", "knots"));
+                bar.set_length(DAY_KNOTS.len() as u64);
+                bar.reset();
+            }
+            FitProgress::Knots(n) => bar.set_position(n as u64),
+        }
+    }
+
+    /// Clears the bar, if it was drawn.
+    pub(crate) fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Fits a table with a progress bar (hidden when `quiet`).
+fn fit_table(
     net: &MixtureNet,
     variance_premium: f64,
     paths: u64,
     seed: u64,
     quiet: bool,
 ) -> Result<TermTable> {
-    let bar = bar_for(
-        quiet,
-        STATES as u64,
-        "pricing table: nested Monte Carlo",
-        "states",
-    );
-    let table = TermTable::fit(net, variance_premium, paths, seed, &|p| match p {
-        FitProgress::States(n) => bar.set_position(n as u64),
-        FitProgress::Knots(0) => {
-            bar.set_style(bar_style("pricing table: fitting maturity knots", "knots"));
-            bar.set_length(DAY_KNOTS.len() as u64);
-            bar.reset();
-        }
-        FitProgress::Knots(n) => bar.set_position(n as u64),
-    })?;
-    bar.finish_and_clear();
-    Ok(table)
+    let bar = FitBar::new(quiet);
+    let table = TermTable::fit(net, variance_premium, paths, seed, &|p| bar.update(p));
+    bar.finish();
+    table
 }
 
 /// Probes `table` at `states` fresh states (none when 0), records the
@@ -171,7 +204,7 @@ fn probe_table(
     states: usize,
     paths: u64,
     quiet: bool,
-) -> Result<Vec<crate::pricing::term_table::ProbePoint>> {
+) -> Result<Vec<synthmarket::deep::pricing::term_table::ProbePoint>> {
     if states == 0 {
         return Ok(Vec::new());
     }
@@ -226,7 +259,7 @@ fn bar_style(what: &str, unit: &str) -> ProgressStyle {
 fn write_card_section(
     dir: &Path,
     table: &TermTable,
-    points: &[crate::pricing::term_table::ProbePoint],
+    points: &[synthmarket::deep::pricing::term_table::ProbePoint],
 ) -> Result<()> {
     let path = dir.join("MODEL_CARD.md");
     let card = std::fs::read_to_string(&path).unwrap_or_default();
@@ -258,7 +291,7 @@ chain), to check the table on one's own paths.\n";
 `fit-pricing --model DIR --probe-only --probe-states N` measures it.\n\n",
         );
         s.push_str(exact);
-        return crate::io::write_atomic(&path, s.as_bytes());
+        return synthmarket::io::write_atomic(&path, s.as_bytes());
     };
     s.push_str(&format!(
         "Accuracy against nested Monte Carlo ({} paths) at {} fresh states, {} \
@@ -322,7 +355,7 @@ the exact mode at that size measures mostly the exact mode's own noise"
             None => String::new(),
         }
     ));
-    for row in points.chunks(crate::pricing::term_table::PROBE_SD.len()) {
+    for row in points.chunks(synthmarket::deep::pricing::term_table::PROBE_SD.len()) {
         s.push_str(&format!(
             "| {} | {} | {} |",
             row[0].state,
@@ -339,5 +372,5 @@ the exact mode at that size measures mostly the exact mode's own noise"
         s.push('\n');
     }
     s.push_str("\nCells: table / nested implied vol in percent.\n");
-    crate::io::write_atomic(&path, s.as_bytes())
+    synthmarket::io::write_atomic(&path, s.as_bytes())
 }

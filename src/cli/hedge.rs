@@ -2,21 +2,23 @@
 //! delta-hedge it on every path with the chain's own deltas.
 
 use crate::cli::table_number as num;
-use crate::error::{Error, Location, Result};
-use crate::hedge::{HedgeOutcome, HedgePath, HedgeSpec, PnlSummary};
-use crate::io::chain_csv::{ChainReader, COLUMNS};
-use crate::io::manifest::MarketInfo;
-use crate::io::spot_csv::SpotPanel;
-use crate::io::write_atomic;
-use crate::market::{parse_iso_date, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
-use crate::plot;
-use crate::pricing::BlackScholes;
 use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use synthmarket::error::{Error, Location, Result};
+use synthmarket::hedge::{HedgeOutcome, HedgePath, HedgeSpec, PnlSummary};
+use synthmarket::io::chain_csv::{ChainReader, COLUMNS};
+use synthmarket::io::spot_csv::SpotPanel;
+use synthmarket::io::write_atomic;
+use synthmarket::market::{
+    parse_iso_date, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR,
+};
+use synthmarket::plot;
+use synthmarket::pricing::BlackScholes;
+use synthmarket::run::manifest::MarketInfo;
 
 const AFTER_HELP: &str = "Sells one option on the market's first date at its chain price and
 delta-hedges it with the underlying until expiry, on every path, with the

@@ -5,7 +5,7 @@ mod calibrate;
 mod check_arbitrage;
 mod demo;
 mod facts;
-pub(crate) mod fit_pricing;
+mod fit_pricing;
 mod hedge;
 mod iv;
 mod price;
@@ -13,8 +13,8 @@ mod simulate;
 mod train;
 mod validate;
 
-use crate::error::Result;
 use clap::{Parser, Subcommand};
+use synthmarket::error::Result;
 
 const ABOUT: &str = "Synthetic equity markets: reproducible spot paths with their variance \
 state, from models calibrated on real histories.";

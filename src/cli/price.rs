@@ -1,8 +1,8 @@
-use crate::error::Result;
-use crate::io::option_csv::{fmt, OptionTable};
-use crate::pricing::{implied_vol, BlackScholes, HestonModel};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
+use synthmarket::error::Result;
+use synthmarket::io::option_csv::{fmt, OptionTable};
+use synthmarket::pricing::{implied_vol, BlackScholes, HestonModel};
 
 const AFTER_HELP: &str = "Input columns (any order; other columns pass through):
   option_type   call or put (also c/p)

@@ -1,8 +1,8 @@
-use crate::config::SimulateParams;
-use crate::error::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
+use synthmarket::error::Result;
+use synthmarket::run::SimulateParams;
 
 const AFTER_HELP: &str = "Output (DIR/spot.csv), one row per path and step:
   path      path index, 0-based (path i is the same whatever --paths is)
@@ -62,8 +62,11 @@ pub fn run(cmd: SimulateCmd, quiet: bool) -> Result<()> {
         None => cmd.params,
     };
     // Everything is validated before the output directory is touched.
-    let job = params.resolve()?;
-    if let Some((spec, crate::pricing::ChainModel::Nested { pricer, .. })) = &job.options {
+    let fit_bar = super::fit_pricing::FitBar::new(quiet);
+    let job = params.resolve_with(&|p| fit_bar.update(p));
+    fit_bar.finish();
+    let job = job?;
+    if let Some((spec, synthmarket::run::ChainModel::Nested { pricer, .. })) = &job.options {
         // About 1.4 s per chain of six monthly expiries at 20,000 nested
         // paths on 2 cores (measured): warn before minutes become hours.
         let chains = job.paths * (job.grid.steps() / spec.every() + 1) as u64;

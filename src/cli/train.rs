@@ -1,17 +1,17 @@
 use crate::cli::table_number as num;
-use crate::deep::{self, DeepGenerator, FeatureState, MixtureNet, TrainOptions, TrainReport};
-use crate::error::{Error, Result};
-use crate::facts::scorecard::{Scorecard, ScorecardConfig};
-use crate::market::{PathChunk, SpotHistory, TimeGrid};
-use crate::sim::{
-    Drift, Driver, Garch, GarchEstimate, Gbm, GbmParams, Heston, HestonParams, HestonScheme,
-    PathGenerator,
-};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use synthmarket::deep::{self, DeepGenerator, FeatureState, MixtureNet, TrainOptions, TrainReport};
+use synthmarket::error::{Error, Result};
+use synthmarket::facts::scorecard::{Scorecard, ScorecardConfig};
+use synthmarket::market::{PathChunk, SpotHistory, TimeGrid};
+use synthmarket::sim::{
+    Drift, Driver, Garch, GarchEstimate, Gbm, GbmParams, Heston, HestonParams, HestonScheme,
+    PathGenerator,
+};
 
 const AFTER_HELP: &str = "Trains the deep generator: an autoregressive network whose output is a
 3-component Student-t mixture for the next standardised daily log return,
@@ -168,8 +168,8 @@ pub fn run(cmd: TrainCmd, quiet: bool) -> Result<()> {
     deep::save(&net, &cmd.out)?;
     let json = serde_json::to_string_pretty(&metrics)
         .map_err(|e| Error::Internal(format!("serialising metrics: {e}")))?;
-    crate::io::write_atomic(cmd.out.join("metrics.json"), json.as_bytes())?;
-    crate::io::write_atomic(cmd.out.join("MODEL_CARD.md"), card.as_bytes())?;
+    synthmarket::io::write_atomic(cmd.out.join("metrics.json"), json.as_bytes())?;
+    synthmarket::io::write_atomic(cmd.out.join("MODEL_CARD.md"), card.as_bytes())?;
     print!("{}", summary(&metrics));
     println!(
         "wrote {}/{{config.json, model.safetensors, metrics.json, MODEL_CARD.md}}",
@@ -191,15 +191,15 @@ fn evaluate(
     let dates = &h.dates()[1..];
     let fit_part = &r[..test_from];
     let garch = GarchEstimate::fit_returns(fit_part)?;
-    let (ll_all, _) = crate::sim::garch_log_likelihood(&garch.params, &r);
-    let (ll_fit, s2_end) = crate::sim::garch_log_likelihood(&garch.params, fit_part);
+    let (ll_all, _) = synthmarket::sim::garch_log_likelihood(&garch.params, &r);
+    let (ll_fit, s2_end) = synthmarket::sim::garch_log_likelihood(&garch.params, fit_part);
     let test = &r[test_from..];
     let test_nll_garch = -(ll_all - ll_fit) / test.len() as f64;
     let test_nll_deep = report.nll.2;
     let steps = test.len();
     let grid = TimeGrid::new(steps, 1.0 / 252.0)?;
     let s0 = h.prices()[test_from];
-    let (mu_fit, var_fit) = crate::stats::mean_var(fit_part);
+    let (mu_fit, var_fit) = synthmarket::stats::mean_var(fit_part);
     let sigma = (252.0 * var_fit).sqrt();
     let mu = 252.0 * mu_fit + 0.5 * sigma * sigma;
     let cfg = ScorecardConfig {

@@ -1,22 +1,22 @@
 use crate::cli::table_number as num;
-use crate::error::{Error, Result};
-use crate::facts::consistency::{
-    ArbitrageSummary, ChainAtm, Consistency, PathChains, VolIndexFacts,
-};
-use crate::facts::scorecard::{Scorecard, ScorecardConfig};
-use crate::facts::FactsConfig;
-use crate::io::chain_csv::ChainReader;
-use crate::io::manifest::MarketInfo;
-use crate::io::spot_csv::SpotPanel;
-use crate::io::write_atomic;
-use crate::market::SpotHistory;
-use crate::market::{parse_iso_date, OptionType};
-use crate::plot;
-use crate::pricing::arbitrage::{ChainQuotes, Quote, Tolerance};
 use chrono::NaiveDate;
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use synthmarket::error::{Error, Result};
+use synthmarket::facts::consistency::{
+    ArbitrageSummary, ChainAtm, Consistency, PathChains, VolIndexFacts,
+};
+use synthmarket::facts::scorecard::{Scorecard, ScorecardConfig};
+use synthmarket::facts::FactsConfig;
+use synthmarket::io::chain_csv::ChainReader;
+use synthmarket::io::spot_csv::SpotPanel;
+use synthmarket::io::write_atomic;
+use synthmarket::market::SpotHistory;
+use synthmarket::market::{parse_iso_date, OptionType};
+use synthmarket::plot;
+use synthmarket::pricing::arbitrage::{ChainQuotes, Quote, Tolerance};
+use synthmarket::run::manifest::MarketInfo;
 
 const AFTER_HELP: &str = "Compares a synthetic market with a real history, fact by fact, and
 writes a report. The synthetic input is a spot.csv (every path is scored on its
@@ -420,7 +420,7 @@ fn print_table(card: &Scorecard, real: &str, cmd: &ValidateCmd) {
     println!("\nReport: {}", cmd.report.join("report.md").display());
 }
 
-/// The chains' cross-consistency (see [`crate::facts::consistency`]), read
+/// The chains' cross-consistency (see [`synthmarket::facts::consistency`]), read
 /// from `dir/options.csv` and `dir/run.json` beside the spot file; `real` is
 /// the `--real` history, whose returns go beside `--vix`.
 fn chain_consistency(
@@ -576,7 +576,7 @@ fn smile_chart(
     } else {
         (0..5).map(|i| steps[i * (steps.len() - 1) / 4]).collect()
     };
-    let month = 21.0 / crate::market::TRADING_DAYS_PER_YEAR;
+    let month = 21.0 / synthmarket::market::TRADING_DAYS_PER_YEAR;
     let smiles: Vec<plot::Smile> = picked
         .iter()
         .map(|k| {
@@ -597,7 +597,7 @@ fn smile_chart(
             plot::Smile {
                 label: format!(
                     "step {k}: {:.0} days, spot {:.1}, vol {:.1} %",
-                    t * crate::market::TRADING_DAYS_PER_YEAR,
+                    t * synthmarket::market::TRADING_DAYS_PER_YEAR,
                     path.spot.get(*k).copied().unwrap_or(f64::NAN),
                     100.0
                         * path

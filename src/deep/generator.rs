@@ -5,8 +5,8 @@ use super::features::FeatureState;
 use super::model::{Mixture, MixtureNet, Scratch, K};
 use crate::error::{Error, Result};
 use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
-use crate::pricing::risk_neutral::DailyPricing;
 use crate::rng::PathRng;
+use crate::sim::risk_neutral::DailyPricing;
 use crate::sim::PathGenerator;
 use rand::Rng;
 use rand_distr::{Distribution, StudentT};
@@ -76,11 +76,11 @@ impl DeepGenerator {
     }
 
     /// The same model under the pricing measure `measure` (see
-    /// [`crate::pricing::risk_neutral`]): each day's return is the
+    /// [`crate::sim::risk_neutral`]): each day's return is the
     /// real-world innovation scaled by √λ with the martingale drift, and the
     /// recursion state is driven by the real-world standardised return of
     /// the same innovation. The variance state is then the risk-neutral one.
-    pub fn risk_neutral(mut self, measure: &crate::pricing::RiskNeutral) -> Self {
+    pub fn risk_neutral(mut self, measure: &crate::sim::RiskNeutral) -> Self {
         self.q = Some(measure.daily(self.net.innovation_cumulants()));
         self
     }
@@ -121,16 +121,16 @@ impl DeepGenerator {
     /// paths, each as a risk-neutral generator started there.
     pub fn surrogate_knots(
         &self,
-        measure: &crate::pricing::RiskNeutral,
+        measure: &crate::sim::RiskNeutral,
         seed: u64,
         per: usize,
-    ) -> Vec<crate::pricing::Knot<DeepGenerator>> {
+    ) -> Vec<crate::sim::Knot<DeepGenerator>> {
         let real_world = DeepGenerator {
             q: None,
             ..self.clone()
         };
         let q = real_world.clone().risk_neutral(measure);
-        crate::pricing::surrogate::knots(&real_world, seed, per, |_, s| q.from_state(&s.features))
+        crate::sim::law_table::knots(&real_world, seed, per, |_, s| q.from_state(&s.features))
     }
 }
 

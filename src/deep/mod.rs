@@ -28,6 +28,7 @@
 mod features;
 mod generator;
 mod model;
+pub mod pricing;
 mod shipped;
 mod train;
 
@@ -35,5 +36,6 @@ pub use features::{FeatureState, HALF_LIVES, N_FEATURES, STATE_LEN};
 pub use generator::DeepGenerator;
 pub(crate) use generator::DEEP_NAME;
 pub use model::{DeepConfig, Mixture, MixtureNet, Scratch};
+pub use pricing::{NestedPricer, TermTable};
 pub use shipped::{shipped_pricing, SHIPPED_MODEL};
 pub use train::{save, train, TrainOptions, TrainReport};

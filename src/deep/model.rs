@@ -426,16 +426,13 @@ impl MixtureNet {
         let law = &self.law;
         let mut m = [0.0; 4];
         for k in 0..K {
-            let mk = crate::pricing::risk_neutral::student_t_moments(
-                law.loc[k],
-                law.scale[k],
-                law.nu[k],
-            );
+            let mk =
+                crate::sim::risk_neutral::student_t_moments(law.loc[k], law.scale[k], law.nu[k]);
             for (a, b) in m.iter_mut().zip(mk) {
                 *a += law.weight[k] * b;
             }
         }
-        crate::pricing::risk_neutral::cumulants(m)
+        crate::sim::risk_neutral::cumulants(m)
     }
 
     /// Mean negative log-likelihood per observation of daily log returns

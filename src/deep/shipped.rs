@@ -14,8 +14,8 @@ static PRICING: &[u8] = include_bytes!("../../models/sp500/pricing.safetensors")
 
 /// The shipped model's option-pricing table (`synthmarket fit-pricing`
 /// output; accuracy in the model card).
-pub fn shipped_pricing() -> Result<crate::pricing::TermTable> {
-    crate::pricing::TermTable::from_bytes(
+pub fn shipped_pricing() -> Result<crate::deep::TermTable> {
+    crate::deep::TermTable::from_bytes(
         PRICING_JSON,
         PRICING,
         "shipped:sp500",

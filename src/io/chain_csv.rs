@@ -13,70 +13,12 @@
 
 use crate::error::{Error, Location};
 use crate::pricing::ChainRow;
-use serde::Serialize;
 
-/// Column names of a long-layout `options.csv`.
-pub const COLUMNS: [&str; 13] = [
-    "path",
-    "step",
-    "date",
-    "expiry",
-    "maturity",
-    "strike",
-    "option_type",
-    "price",
-    "implied_vol",
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
-];
-
-/// Column names of a wide-layout `options.csv`.
-pub const WIDE_COLUMNS: [&str; 13] = [
-    "path",
-    "step",
-    "date",
-    "expiry",
-    "maturity",
-    "strike",
-    "implied_vol",
-    "call",
-    "put",
-    "call_delta",
-    "put_delta",
-    "gamma",
-    "vega",
-];
-
-/// Row layout of `options.csv`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Layout {
-    /// One row per option: path,step,date,expiry,maturity,strike,option_type,
-    /// price,implied_vol,delta,gamma,vega,theta
-    #[default]
-    Long,
-    /// One row per strike, call and put side by side: path,step,date,expiry,
-    /// maturity,strike,implied_vol,call,put,call_delta,put_delta,gamma,vega
-    Wide,
-}
-
-impl Layout {
-    /// The header of this layout.
-    pub fn columns(self) -> &'static [&'static str; 13] {
-        match self {
-            Layout::Long => &COLUMNS,
-            Layout::Wide => &WIDE_COLUMNS,
-        }
-    }
-}
+pub use crate::pricing::chain::{Layout, COLUMNS, WIDE_COLUMNS};
 
 /// Appends the chain of one (path, step, date) to `out` in `layout`. The
 /// chain's rows come as (call, put) pairs per strike, as
-/// [`crate::pricing::ChainModel::price`] makes them. Non-finite values (no
+/// [`crate::run::ChainModel::price`] makes them. Non-finite values (no
 /// implied volatility: the price sits on a no-arbitrage bound to machine
 /// precision) are written as empty fields. Returns the number of lines
 /// written.

@@ -3,7 +3,6 @@
 
 mod atomic;
 pub mod chain_csv;
-pub mod manifest;
 pub mod option_csv;
 pub mod spot_csv;
 

@@ -6,23 +6,87 @@
 //! * Heston paths: the Heston price (COS) with `v0` set to the path's `v_t`,
 //!   so each chain moves with its own spot and variance.
 //! * GJR-GARCH paths: the model's own risk-neutral laws at the path's
-//!   conditional variance ([`super::surrogate`], fitted by nested Monte
-//!   Carlo of the risk-neutral model, [`super::risk_neutral`]).
+//!   conditional variance (`sim::law_table`, fitted by nested Monte
+//!   Carlo of the risk-neutral model, `sim::risk_neutral`).
 //! * Deep-model paths: its pricing table, keyed on the path's feature
-//!   state ([`super::term_table`]).
+//!   state (`deep::pricing::term_table`).
 //! * Either daily model in the exact mode: nested Monte Carlo at every
-//!   chain, restarted in the path's state ([`super::nested`]).
+//!   chain, restarted in the path's state (`deep::pricing::nested`).
+//!
+//! This module knows none of those models: it builds a chain's contracts
+//! and rows over the per-state pricer trait [`ChainPricer`], which each
+//! model's own pricer implements next to its model (a process owns its
+//! pricing engines, as in QuantLib). [`BlackAtStateVol`] and
+//! [`super::HestonPricer`] are the generic ones.
 //!
 //! Maturities run on the simulation's clock: business days to expiry / 252.
 //! Greeks are Black–Scholes–Merton greeks at each option's implied
 //! volatility (the practitioner convention; for GBM they are the model's).
 
-use super::{implied_vol, BlackScholes, HestonPricer, NestedPricer, SurrogateTable, TermTable};
+use super::{implied_vol, BlackScholes};
 use crate::error::{Error, Result};
-use crate::io::chain_csv::Layout;
 use crate::market::{BusinessCalendar, MarketState, OptionSpec, OptionType, TRADING_DAYS_PER_YEAR};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
+
+/// Column names of a long-layout `options.csv`.
+pub const COLUMNS: [&str; 13] = [
+    "path",
+    "step",
+    "date",
+    "expiry",
+    "maturity",
+    "strike",
+    "option_type",
+    "price",
+    "implied_vol",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+];
+
+/// Column names of a wide-layout `options.csv`.
+pub const WIDE_COLUMNS: [&str; 13] = [
+    "path",
+    "step",
+    "date",
+    "expiry",
+    "maturity",
+    "strike",
+    "implied_vol",
+    "call",
+    "put",
+    "call_delta",
+    "put_delta",
+    "gamma",
+    "vega",
+];
+
+/// Row layout of `options.csv`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// One row per option: path,step,date,expiry,maturity,strike,option_type,
+    /// price,implied_vol,delta,gamma,vega,theta
+    #[default]
+    Long,
+    /// One row per strike, call and put side by side: path,step,date,expiry,
+    /// maturity,strike,implied_vol,call,put,call_delta,put_delta,gamma,vega
+    Wide,
+}
+
+impl Layout {
+    /// The header of this layout.
+    pub fn columns(self) -> &'static [&'static str; 13] {
+        match self {
+            Layout::Long => &COLUMNS,
+            Layout::Wide => &WIDE_COLUMNS,
+        }
+    }
+}
 
 /// Which contracts a chain holds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -207,68 +271,8 @@ pub fn listed_step(spot: f64) -> f64 {
         .unwrap_or(p)
 }
 
-/// The pricing model of a chain, given the path's state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "pricing", rename_all = "snake_case")]
-pub enum ChainModel {
-    /// Black–Scholes–Merton at σ = √variance.
-    Black {
-        /// Rate per year.
-        rate: f64,
-        /// Dividend yield per year.
-        dividend: f64,
-    },
-    /// Heston with v0 = the path's variance.
-    Heston {
-        /// κ, θ, ξ, ρ, with the variance-free parts of the characteristic
-        /// function kept across chains.
-        #[serde(flatten)]
-        model: std::sync::Arc<HestonPricer>,
-        /// Rate per year.
-        rate: f64,
-        /// Dividend yield per year.
-        dividend: f64,
-    },
-    /// A daily model's risk-neutral laws (GJR-GARCH-t), looked up at the
-    /// path's variance state ([`super::surrogate`]).
-    Table {
-        /// The fitted laws; run.json records how they were fitted (λ,
-        /// nested paths per knot, the knots' variances).
-        #[serde(flatten)]
-        table: std::sync::Arc<SurrogateTable>,
-        /// Rate per year.
-        rate: f64,
-        /// Dividend yield per year.
-        dividend: f64,
-    },
-    /// The deep model's risk-neutral laws, looked up from the path's
-    /// feature state ([`super::term_table`]).
-    Deep {
-        /// The fitted table; run.json records how it was fitted.
-        #[serde(flatten)]
-        table: std::sync::Arc<TermTable>,
-        /// Rate per year.
-        rate: f64,
-        /// Dividend yield per year.
-        dividend: f64,
-    },
-    /// The exact mode of the daily models (GJR-GARCH-t, deep): each chain
-    /// priced by nested Monte Carlo of the risk-neutral generator restarted
-    /// in the path's state ([`super::nested`]).
-    Nested {
-        /// The restarted model, λ, nested paths and seed; run.json records
-        /// all but the model's parameters (the run's own).
-        #[serde(flatten)]
-        pricer: std::sync::Arc<NestedPricer>,
-        /// Rate per year.
-        rate: f64,
-        /// Dividend yield per year.
-        dividend: f64,
-    },
-}
-
 /// The error for an expiry beyond a law table's last maturity.
-fn check_max_maturity(maturity: f64, max: f64) -> Result<()> {
+pub fn check_max_maturity(maturity: f64, max: f64) -> Result<()> {
     if maturity > max + 1e-12 {
         return Err(Error::parameter(
             "expiries",
@@ -282,9 +286,10 @@ fn check_max_maturity(maturity: f64, max: f64) -> Result<()> {
 }
 
 /// (call, put) prices per strike from undiscounted forward calls
+/// (for [`ChainPricer`] implementations whose law gives forward calls)
 /// `E[(S_T/F − k)^+]`: calls from the law, puts by parity (the law's mean is
 /// the forward, so parity holds exactly).
-fn calls_and_puts(
+pub fn calls_and_puts(
     state: &MarketState,
     maturity: f64,
     strikes: &[f64],
@@ -328,161 +333,141 @@ pub struct ChainRow {
     pub theta: f64,
 }
 
-impl ChainModel {
-    /// Rate and dividend yield per year the chains are priced with.
-    pub fn rate_dividend(&self) -> (f64, f64) {
-        match *self {
-            ChainModel::Black { rate, dividend }
-            | ChainModel::Heston { rate, dividend, .. }
-            | ChainModel::Table { rate, dividend, .. }
-            | ChainModel::Deep { rate, dividend, .. }
-            | ChainModel::Nested { rate, dividend, .. } => (rate, dividend),
-        }
-    }
+/// One path's state at a chain's date, as a [`ChainPricer`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct PathState<'a> {
+    /// Instantaneous annualised variance of the path.
+    pub variance: f64,
+    /// The generator's recursion state beyond the variance (the deep
+    /// model's feature averages; empty for the other models).
+    pub features: &'a [f64],
+    /// The chain's (path, step): a pricer that samples (the nested mode)
+    /// draws from a stream of its own for each.
+    pub at: (u64, usize),
+}
 
-    /// λ of the daily models' pricing measure (`None` for Black–Scholes
-    /// and Heston chains, which have no variance premium).
-    pub fn variance_premium(&self) -> Option<f64> {
-        match self {
-            ChainModel::Table { table, .. } => Some(table.variance_premium()),
-            ChainModel::Deep { table, .. } => Some(table.variance_premium()),
-            ChainModel::Nested { pricer, .. } => Some(pricer.variance_premium),
-            ChainModel::Black { .. } | ChainModel::Heston { .. } => None,
-        }
-    }
+/// One expiry of a chain: its date, years to it, and its strikes.
+pub type Expiry = (NaiveDate, f64, Vec<f64>);
 
-    /// Prices every contract of `spec` on `date` for a path at `spot` with
-    /// instantaneous variance `variance` and generator state `path_state`
-    /// (the deep model's feature averages; empty for the other models).
-    /// `at` is the chain's (path, step): the nested mode draws its sample
-    /// from a stream of its own for each.
-    pub fn price(
+/// A model's pricer of one chain in one path's state: the per-state pricer
+/// trait of the chain builder ([`price_chain`]). Each model's own pricer
+/// implements it next to its model; this module knows none of them.
+pub trait ChainPricer: Sync {
+    /// (call, put) prices per strike for each expiry of `expiries`, in
+    /// `market` (spot, rate, dividend) and the path's `state`; or `None`
+    /// for Black–Scholes–Merton at σ = √variance, whose prices come with the
+    /// greeks.
+    fn chain_prices(
         &self,
-        spec: &ChainSpec,
-        date: NaiveDate,
-        spot: f64,
-        variance: f64,
-        path_state: &[f64],
-        at: (u64, usize),
-    ) -> Result<Vec<ChainRow>> {
-        let (rate, dividend) = self.rate_dividend();
-        let state = MarketState::new(spot, rate, dividend)?;
-        let contracts = spec.contracts(date, spot);
-        // The deep table and the nested mode price the whole chain at once
-        // (calendar order across its expiries): forward calls per expiry.
-        let forward_strikes = |maturity: f64, strikes: &[f64]| -> Vec<f64> {
-            let forward = state.forward(maturity);
-            strikes.iter().map(|k| k / forward).collect()
-        };
-        let chain_calls: Option<Vec<Vec<f64>>> = match self {
-            ChainModel::Deep { table, .. } => {
-                let mut slices = Vec::with_capacity(contracts.len());
-                for (_, maturity, strikes) in &contracts {
-                    check_max_maturity(*maturity, table.max_maturity())?;
-                    slices.push((*maturity, forward_strikes(*maturity, strikes)));
+        market: &MarketState,
+        state: &PathState<'_>,
+        expiries: &[Expiry],
+    ) -> Result<Option<Vec<Vec<(f64, f64)>>>>;
+}
+
+/// Black–Scholes–Merton at the path's own vol, σ = √variance: the chains
+/// of GBM paths.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlackAtStateVol;
+
+impl ChainPricer for BlackAtStateVol {
+    fn chain_prices(
+        &self,
+        _market: &MarketState,
+        _state: &PathState<'_>,
+        _expiries: &[Expiry],
+    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+        Ok(None)
+    }
+}
+
+/// Forward-moneyness strikes `K / F(T)` of one expiry.
+pub fn forward_strikes(market: &MarketState, maturity: f64, strikes: &[f64]) -> Vec<f64> {
+    let forward = market.forward(maturity);
+    strikes.iter().map(|k| k / forward).collect()
+}
+
+/// Prices every contract of `spec` on `date` for a path at `spot` in state
+/// `state` with `pricer`, at `rate` and `dividend` per year: each strike's
+/// implied vol from its out-of-the-money option, the greeks at that vol.
+pub fn price_chain(
+    pricer: &dyn ChainPricer,
+    spec: &ChainSpec,
+    date: NaiveDate,
+    spot: f64,
+    state: &PathState<'_>,
+    (rate, dividend): (f64, f64),
+) -> Result<Vec<ChainRow>> {
+    let market = MarketState::new(spot, rate, dividend)?;
+    let contracts = spec.contracts(date, spot);
+    let model_prices = pricer.chain_prices(&market, state, &contracts)?;
+    let variance = state.variance;
+    let mut rows = Vec::with_capacity(2 * contracts.iter().map(|c| c.2.len()).sum::<usize>());
+    for (e, (expiry, maturity, strikes)) in contracts.into_iter().enumerate() {
+        // Model (call, put) prices per strike; Black–Scholes prices come
+        // with the greeks below.
+        let model_prices = model_prices.as_ref().map(|p| &p[e]);
+        let forward = market.forward(maturity);
+        for (i, &strike) in strikes.iter().enumerate() {
+            let call = OptionSpec::new(OptionType::Call, strike, maturity)?;
+            let put = OptionSpec::new(OptionType::Put, strike, maturity)?;
+            // One implied vol per strike, from the out-of-the-money
+            // option: its price carries the volatility with the least
+            // cancellation, and the in-the-money one shares it by parity.
+            let (prices, iv) = match model_prices {
+                None => (None, variance.max(0.0).sqrt()),
+                Some(p) => {
+                    let (c, q) = p[i];
+                    let iv = if strike < forward {
+                        implied_vol(q, &put, &market)
+                    } else {
+                        implied_vol(c, &call, &market)
+                    };
+                    (Some((c, q)), iv.unwrap_or(f64::NAN))
                 }
-                Some(table.chain_calls(path_state, variance, &slices)?)
-            }
-            ChainModel::Nested { pricer, .. } => {
-                // Maturities are whole business days / 252.
-                let slices: Vec<(usize, Vec<f64>)> = contracts
-                    .iter()
-                    .map(|(_, maturity, strikes)| {
-                        (
-                            (maturity * TRADING_DAYS_PER_YEAR).round() as usize,
-                            forward_strikes(*maturity, strikes),
-                        )
-                    })
-                    .collect();
-                Some(pricer.chain_calls(variance, path_state, at, &slices)?)
-            }
-            _ => None,
-        };
-        let mut rows = Vec::with_capacity(2 * contracts.iter().map(|c| c.2.len()).sum::<usize>());
-        for (e, (expiry, maturity, strikes)) in contracts.into_iter().enumerate() {
-            // Model (call, put) prices per strike; Black–Scholes prices come
-            // with the greeks below.
-            let model_prices: Option<Vec<(f64, f64)>> = match self {
-                ChainModel::Black { .. } => None,
-                ChainModel::Table { table, .. } => {
-                    check_max_maturity(maturity, table.max_maturity())?;
-                    let forward = state.forward(maturity);
-                    let ks: Vec<f64> = strikes.iter().map(|k| k / forward).collect();
-                    let calls = table.forward_calls(variance, maturity, &ks);
-                    Some(calls_and_puts(&state, maturity, &strikes, &calls))
-                }
-                ChainModel::Deep { .. } | ChainModel::Nested { .. } => {
-                    let calls = chain_calls.as_ref().map_or(&[][..], |c| &c[e][..]);
-                    Some(calls_and_puts(&state, maturity, &strikes, calls))
-                }
-                ChainModel::Heston { model, .. } => Some(
-                    model
-                        .slice(variance, maturity)
-                        .calls_and_puts(&strikes, &state)?,
-                ),
             };
-            let forward = state.forward(maturity);
-            for (i, &strike) in strikes.iter().enumerate() {
-                let call = OptionSpec::new(OptionType::Call, strike, maturity)?;
-                let put = OptionSpec::new(OptionType::Put, strike, maturity)?;
-                // One implied vol per strike, from the out-of-the-money
-                // option: its price carries the volatility with the least
-                // cancellation, and the in-the-money one shares it by parity.
-                let (prices, iv) = match &model_prices {
-                    None => (None, variance.max(0.0).sqrt()),
-                    Some(p) => {
-                        let (c, q) = p[i];
-                        let iv = if strike < forward {
-                            implied_vol(q, &put, &state)
-                        } else {
-                            implied_vol(c, &call, &state)
-                        };
-                        (Some((c, q)), iv.unwrap_or(f64::NAN))
-                    }
-                };
-                // Greeks at the shared implied vol: the call's, and the put's
-                // from them by parity (same gamma and vega; delta less
-                // e^{−qT}; theta less q·S e^{−qT} plus r·K e^{−rT}).
-                let (call_greeks, put_price) = match BlackScholes::new(iv) {
-                    Ok(b) if iv.is_finite() => (b.greeks(&call, &state), b.price(&put, &state)),
-                    _ => (super::Greeks::nan(), f64::NAN),
-                };
-                let (spot_leg, strike_leg) = (
-                    spot * (-dividend * maturity).exp(),
-                    strike * state.discount(maturity),
-                );
-                let g = call_greeks;
-                let put_theta = g.theta - dividend * spot_leg + rate * strike_leg;
-                let sides = [
-                    (
-                        OptionType::Call,
-                        prices.map_or(g.price, |p| p.0),
-                        g.delta,
-                        g.theta,
-                    ),
-                    (
-                        OptionType::Put,
-                        prices.map_or(put_price, |p| p.1),
-                        g.delta - spot_leg / spot,
-                        put_theta,
-                    ),
-                ];
-                for (option_type, price, delta, theta) in sides {
-                    rows.push(ChainRow {
-                        expiry,
-                        maturity,
-                        strike,
-                        option_type,
-                        price,
-                        implied_vol: iv,
-                        delta,
-                        gamma: g.gamma,
-                        vega: g.vega,
-                        theta,
-                    });
-                }
+            // Greeks at the shared implied vol: the call's, and the put's
+            // from them by parity (same gamma and vega; delta less
+            // e^{−qT}; theta less q·S e^{−qT} plus r·K e^{−rT}).
+            let (call_greeks, put_price) = match BlackScholes::new(iv) {
+                Ok(b) if iv.is_finite() => (b.greeks(&call, &market), b.price(&put, &market)),
+                _ => (super::Greeks::nan(), f64::NAN),
+            };
+            let (spot_leg, strike_leg) = (
+                spot * (-dividend * maturity).exp(),
+                strike * market.discount(maturity),
+            );
+            let g = call_greeks;
+            let put_theta = g.theta - dividend * spot_leg + rate * strike_leg;
+            let sides = [
+                (
+                    OptionType::Call,
+                    prices.map_or(g.price, |p| p.0),
+                    g.delta,
+                    g.theta,
+                ),
+                (
+                    OptionType::Put,
+                    prices.map_or(put_price, |p| p.1),
+                    g.delta - spot_leg / spot,
+                    put_theta,
+                ),
+            ];
+            for (option_type, price, delta, theta) in sides {
+                rows.push(ChainRow {
+                    expiry,
+                    maturity,
+                    strike,
+                    option_type,
+                    price,
+                    implied_vol: iv,
+                    delta,
+                    gamma: g.gamma,
+                    vega: g.vega,
+                    theta,
+                });
             }
         }
-        Ok(rows)
     }
+    Ok(rows)
 }

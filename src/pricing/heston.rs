@@ -16,13 +16,53 @@
 //! terms from the decay of the characteristic function.
 
 use super::black::Normalised;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::market::{MarketState, OptionSpec, OptionType};
-use crate::sim::check_variance_params;
 use num_complex::Complex64;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// Checks the variance-process parameters shared by simulation and pricing:
+/// `v0 ≥ 0`, `kappa > 0`, `theta > 0`, `xi > 0` (all finite), `|rho| ≤ 1`.
+/// The Feller condition `2κθ ≥ ξ²` is *not* required.
+pub(crate) fn check_variance_params(
+    v0: f64,
+    kappa: f64,
+    theta: f64,
+    xi: f64,
+    rho: f64,
+) -> Result<()> {
+    let positive = |name: &str, x: f64, what: &str| {
+        if x.is_finite() && x > 0.0 {
+            Ok(())
+        } else {
+            Err(Error::parameter(
+                name,
+                x,
+                format!("{what} must be positive and finite"),
+            ))
+        }
+    };
+    if !(v0.is_finite() && v0 >= 0.0) {
+        return Err(Error::parameter(
+            "v0",
+            v0,
+            "initial variance must be finite and ≥ 0 (annualised: 0.04 = 20 % vol)",
+        ));
+    }
+    positive("kappa", kappa, "mean-reversion speed")?;
+    positive("theta", theta, "long-run variance")?;
+    positive("xi", xi, "volatility of variance")?;
+    if !(rho.is_finite() && rho.abs() <= 1.0) {
+        return Err(Error::parameter(
+            "rho",
+            rho,
+            "correlation must lie in [-1, 1]",
+        ));
+    }
+    Ok(())
+}
 
 /// Heston variance parameters for pricing (the spot, rate and dividend come
 /// from the [`MarketState`]).
@@ -517,5 +557,24 @@ impl HestonSlice {
     /// Present value of `spec` (its maturity must be this slice's).
     pub fn price(&self, spec: &OptionSpec, state: &MarketState) -> f64 {
         self.prices(std::slice::from_ref(spec), state)[0]
+    }
+}
+
+/// Heston chains with `v0` = the path's variance, each expiry by COS.
+impl super::ChainPricer for HestonPricer {
+    fn chain_prices(
+        &self,
+        market: &MarketState,
+        state: &super::PathState<'_>,
+        expiries: &[super::Expiry],
+    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+        expiries
+            .iter()
+            .map(|(_, maturity, strikes)| {
+                self.slice(state.variance, *maturity)
+                    .calls_and_puts(strikes, market)
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
     }
 }

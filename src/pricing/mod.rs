@@ -11,23 +11,15 @@ pub mod arbitrage;
 pub mod black;
 pub mod calibrate;
 pub mod chain;
-pub mod denoise;
 pub mod heston;
 pub mod implied_vol;
-pub mod key_net;
-pub mod nested;
-pub mod risk_neutral;
-pub mod surrogate;
-pub mod term_table;
 
 pub use black::{BlackScholes, Greeks};
-pub use chain::{ChainGrid, ChainModel, ChainRow, ChainSpec};
+pub use chain::{
+    price_chain, BlackAtStateVol, ChainGrid, ChainPricer, ChainRow, ChainSpec, Expiry, PathState,
+};
 pub use heston::{HestonModel, HestonPricer, HestonSlice};
 pub use implied_vol::{implied_vol, IvError};
-pub use nested::NestedPricer;
-pub use risk_neutral::{nested_calls, RiskNeutral};
-pub use surrogate::{Knot, SurrogateTable};
-pub use term_table::TermTable;
 
 /// The accuracy asked of a fast chain pricer (the GJR-GARCH and deep
 /// tables) against nested Monte Carlo of its own risk-neutral model (issue

@@ -10,8 +10,8 @@
 use super::PathGenerator;
 use crate::error::{Error, Result};
 use crate::market::{SpotHistory, TimeGrid, TRADING_DAYS_PER_YEAR};
-use crate::pricing::risk_neutral::DailyPricing;
 use crate::rng::PathRng;
+use crate::sim::risk_neutral::DailyPricing;
 use argmin::core::{CostFunction, Executor};
 use argmin::solver::neldermead::NelderMead;
 use nalgebra::DMatrix;
@@ -388,7 +388,7 @@ impl Garch {
     /// variance × λ, the mean set by the martingale condition); the variance
     /// state is then the risk-neutral one. Needs ν > 4 (a finite fourth
     /// cumulant for the martingale correction).
-    pub fn risk_neutral(mut self, measure: &crate::pricing::RiskNeutral) -> Result<Self> {
+    pub fn risk_neutral(mut self, measure: &crate::sim::RiskNeutral) -> Result<Self> {
         let nu = self.params.nu;
         if nu <= 4.0 {
             return Err(Error::parameter(
@@ -408,9 +408,9 @@ impl Garch {
     /// beyond the top quantile, each 1.5 × the variance of the one below.
     pub fn surrogate_knots(
         &self,
-        measure: &crate::pricing::RiskNeutral,
+        measure: &crate::sim::RiskNeutral,
         seed: u64,
-    ) -> Result<Vec<crate::pricing::Knot<Garch>>> {
+    ) -> Result<Vec<crate::sim::Knot<Garch>>> {
         let real_world = Garch {
             q: None,
             sigma2_0: self.params.unconditional_variance(),
@@ -418,7 +418,7 @@ impl Garch {
         };
         let q = real_world.clone().risk_neutral(measure)?;
         let mut knots =
-            crate::pricing::surrogate::knots(&real_world, seed, 1, |v, _| q.from_variance(v));
+            crate::sim::law_table::knots(&real_world, seed, 1, |v, _| q.from_variance(v));
         // A crisis path leaves the stationary quantiles behind (a 76 %-vol
         // state on ten paths of a year, where the top knot sits near 45 %),
         // and beyond the last knot a table can only reuse its law: the exact
@@ -430,7 +430,7 @@ impl Garch {
             .map(|g| g.sigma2_0 * TRADING_DAYS_PER_YEAR)
             .ok_or_else(|| Error::Internal("GJR-GARCH surrogate without knots".into()))?;
         for i in 1..=EXTRA_KNOTS {
-            knots.push(crate::pricing::Knot {
+            knots.push(crate::sim::Knot {
                 generators: vec![q.from_variance(top * EXTRA_KNOT_RATIO.powi(i as i32))],
             });
         }

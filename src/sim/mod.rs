@@ -9,7 +9,8 @@ mod driver;
 mod garch;
 mod gbm;
 mod heston;
-pub mod job;
+pub mod law_table;
+pub mod risk_neutral;
 mod simd;
 
 pub use driver::Driver;
@@ -19,8 +20,9 @@ pub use garch::{
 };
 pub(crate) use gbm::check_spot;
 pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};
-pub(crate) use heston::check_variance_params;
 pub use heston::{Heston, HestonParams, HestonScheme};
+pub use law_table::{Knot, SurrogateTable};
+pub use risk_neutral::{nested_calls, RiskNeutral};
 
 use crate::market::PathChunk;
 use crate::rng::{path_rng, PathRng};

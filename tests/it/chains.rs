@@ -424,7 +424,7 @@ fn chain_flags_are_checked() {
 /// under the pricing measure with variance premium λ = 1.44 its chains are
 /// Black–Scholes–Merton at σ = √(252λω) = 1.2 × 20 % = 24 % (Duan 1995's
 /// LRNVR, with the risk-neutral variance λ times the real-world one as in
-/// [`synthmarket::pricing::risk_neutral`]). Nested Monte Carlo at 40,000
+/// [`synthmarket::sim::risk_neutral`]). Nested Monte Carlo at 40,000
 /// paths per chain; the Monte-Carlo error of a vol near the money is about
 /// 1.5σ/√n = 0.18 vol points, and every implied vol within 0.9 % of the
 /// forward is within 0.6 vol points (> 3 SE) of 24 %.

@@ -3,13 +3,14 @@
 //! risk-neutral conditional variance is λ times the real-world one, and the
 //! GJR-GARCH law table prices like nested Monte Carlo of the same measure.
 
-use synthmarket::deep::{DeepGenerator, MixtureNet};
-use synthmarket::market::{MarketState, OptionSpec, OptionType, TimeGrid};
-use synthmarket::pricing::nested::DEFAULT_NESTED_PATHS;
-use synthmarket::pricing::term_table::{
+use synthmarket::deep::pricing::nested::DEFAULT_NESTED_PATHS;
+use synthmarket::deep::pricing::term_table::{
     exact_mode_vols, nested_reference, probe_against, probe_seed, ReferenceVol,
 };
-use synthmarket::pricing::{implied_vol, nested_calls, RiskNeutral, SurrogateTable};
+use synthmarket::deep::{DeepGenerator, MixtureNet};
+use synthmarket::market::{MarketState, OptionSpec, OptionType, TimeGrid};
+use synthmarket::pricing::implied_vol;
+use synthmarket::sim::{nested_calls, RiskNeutral, SurrogateTable};
 use synthmarket::sim::{Driver, Garch, GarchParams, PathGenerator};
 
 /// The S&P 500 fit of `arch` 8.0.0 (see garch.rs), daily units.
@@ -210,7 +211,8 @@ fn garch_law_table_matches_nested_monte_carlo() {
 fn deep_pricing_table_matches_nested_monte_carlo() {
     let table = synthmarket::deep::shipped_pricing().unwrap();
     let (summary, points) =
-        synthmarket::pricing::term_table::probe(&table, 4, 40_000, &[21, 63], 77, &|_| {}).unwrap();
+        synthmarket::deep::pricing::term_table::probe(&table, 4, 40_000, &[21, 63], 77, &|_| {})
+            .unwrap();
     assert_eq!(points.len(), 4 * 2 * 5);
     let se = summary.atm_se;
     assert!(se > 0.0 && se < 0.1, "nested ATM SE {se}");

@@ -2,10 +2,12 @@
 //! a TOML file (`--config FILE.toml`); flags override the file. Raw values are
 //! checked once, here, and turned into validated model parameters.
 
+use crate::deep::pricing::term_table::FitProgress;
 use crate::error::{Error, Location, Result};
 use crate::io::chain_csv::Layout;
 use crate::market::{parse_iso_date, BusinessCalendar, TimeGrid, TRADING_DAYS_PER_YEAR};
-use crate::pricing::{ChainGrid, ChainModel, ChainSpec, HestonPricer};
+use crate::pricing::{ChainGrid, ChainSpec, HestonPricer};
+use crate::run::ChainModel;
 use crate::sim::{CorrelationMatrix, Drift, GarchParams, GbmParams, HestonParams, HestonScheme};
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -334,6 +336,16 @@ impl SimulateParams {
 
     /// Applies defaults and validates everything, producing a runnable job.
     pub fn resolve(&self) -> Result<SimulationJob> {
+        self.resolve_with(&|_| {})
+    }
+
+    /// [`Self::resolve`], reporting to `fit_progress` the progress of a deep
+    /// pricing table fitted on the way (when the model has none for the λ
+    /// asked for: about an hour on 2 cores).
+    pub fn resolve_with(
+        &self,
+        fit_progress: &(dyn Fn(FitProgress) + Sync),
+    ) -> Result<SimulationJob> {
         let model = self.model.unwrap_or(ModelKind::Heston);
         let paths = self.paths.unwrap_or(1000);
         if paths == 0 {
@@ -367,7 +379,7 @@ impl SimulateParams {
             }
             ModelSpec::Gbm { .. } | ModelSpec::Heston { .. } => {}
         }
-        let options = self.resolve_options(&spec)?;
+        let options = self.resolve_options(&spec, fit_progress)?;
         Ok(SimulationJob {
             model: spec,
             grid,
@@ -378,7 +390,11 @@ impl SimulateParams {
         })
     }
 
-    fn resolve_options(&self, model: &ModelSpec) -> Result<Option<(ChainSpec, ChainModel)>> {
+    fn resolve_options(
+        &self,
+        model: &ModelSpec,
+        fit_progress: &(dyn Fn(FitProgress) + Sync),
+    ) -> Result<Option<(ChainSpec, ChainModel)>> {
         let chain_keys = [
             ("expiries", self.expiries.is_some()),
             ("months", self.months.is_some()),
@@ -481,15 +497,15 @@ impl SimulateParams {
         }
         // The nested mode's measure, paths per chain and seed (the run's,
         // tagged so the nested streams are never the spot paths' own).
-        let nested_setup = || -> Result<(crate::pricing::RiskNeutral, u64, u64)> {
+        let nested_setup = || -> Result<(crate::sim::RiskNeutral, u64, u64)> {
             Ok((
-                crate::pricing::RiskNeutral::new(
+                crate::sim::RiskNeutral::new(
                     rate,
                     dividend,
                     self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM),
                 )?,
                 self.nested_paths
-                    .unwrap_or(crate::pricing::nested::DEFAULT_NESTED_PATHS),
+                    .unwrap_or(crate::deep::pricing::nested::DEFAULT_NESTED_PATHS),
                 self.seed.unwrap_or(42) ^ NESTED_SEED_TAG,
             ))
         };
@@ -501,15 +517,13 @@ impl SimulateParams {
         let pricing = match model {
             ModelSpec::Garch { params, .. } if nested => {
                 let (measure, paths, seed) = nested_setup()?;
-                nested_chains(crate::pricing::NestedPricer::garch(
+                nested_chains(crate::deep::NestedPricer::garch(
                     params, &measure, paths, seed,
                 )?)
             }
             ModelSpec::Deep { net, .. } if nested => {
                 let (measure, paths, seed) = nested_setup()?;
-                nested_chains(crate::pricing::NestedPricer::deep(
-                    net, &measure, paths, seed,
-                )?)
+                nested_chains(crate::deep::NestedPricer::deep(net, &measure, paths, seed)?)
             }
             ModelSpec::Gbm { assets, .. } if assets.len() == 1 => {
                 ChainModel::Black { rate, dividend }
@@ -522,7 +536,7 @@ impl SimulateParams {
                 ))
             }
             ModelSpec::Garch { params, s0, .. } => {
-                let measure = crate::pricing::RiskNeutral::new(
+                let measure = crate::sim::RiskNeutral::new(
                     rate,
                     dividend,
                     self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM),
@@ -536,12 +550,13 @@ impl SimulateParams {
             }
             ModelSpec::Deep { net, .. } => {
                 let lambda = self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM);
-                crate::pricing::RiskNeutral::new(rate, dividend, lambda)?;
+                crate::sim::RiskNeutral::new(rate, dividend, lambda)?;
                 ChainModel::Deep {
                     table: std::sync::Arc::new(deep_pricing_table(
                         net,
                         self.model_path.as_deref(),
                         lambda,
+                        fit_progress,
                     )?),
                     rate,
                     dividend,
@@ -970,9 +985,10 @@ fn deep_pricing_table(
     net: &crate::deep::MixtureNet,
     model_path: Option<&std::path::Path>,
     lambda: f64,
-) -> Result<crate::pricing::TermTable> {
+    fit_progress: &(dyn Fn(FitProgress) + Sync),
+) -> Result<crate::deep::TermTable> {
     let stored = match model_path {
-        Some(dir) => crate::pricing::TermTable::load(dir, net)?,
+        Some(dir) => crate::deep::TermTable::load(dir, net)?,
         None => Some(crate::deep::shipped_pricing()?),
     };
     if let Some(t) = stored {
@@ -988,12 +1004,12 @@ fn deep_pricing_table(
             "the model has no pricing table; fitting one now, about an hour on 2 cores (store it with `synthmarket fit-pricing --model DIR`)"
         );
     }
-    crate::cli::fit_pricing::fit_table(
+    crate::deep::TermTable::fit(
         net,
         lambda,
-        crate::pricing::term_table::DEFAULT_PATHS_PER_STATE,
-        crate::pricing::term_table::DEFAULT_SEED,
-        false,
+        crate::deep::pricing::term_table::DEFAULT_PATHS_PER_STATE,
+        crate::deep::pricing::term_table::DEFAULT_SEED,
+        fit_progress,
     )
 }
 
@@ -1001,8 +1017,8 @@ fn deep_pricing_table(
 fn fit_garch_table(
     params: &GarchParams,
     s0: f64,
-    measure: crate::pricing::RiskNeutral,
-) -> Result<crate::pricing::SurrogateTable> {
+    measure: crate::sim::RiskNeutral,
+) -> Result<crate::sim::SurrogateTable> {
     let grid = TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?;
     let garch = crate::sim::Garch::new(*params, s0, None, &grid)?;
     let knots = garch.surrogate_knots(&measure, 0x5EED)?;
@@ -1011,5 +1027,5 @@ fn fit_garch_table(
         knots.len(),
         GARCH_TABLE_PATHS
     );
-    crate::pricing::SurrogateTable::fit(&knots, measure, GARCH_TABLE_PATHS, 0x5EED, &|_| {})
+    crate::sim::SurrogateTable::fit(&knots, measure, GARCH_TABLE_PATHS, 0x5EED, &|_| {})
 }

@@ -53,7 +53,7 @@ pub const BLOCKS: usize = 256;
 /// 98 % quantiles and 9 blocks in each tail halving in probability towards
 /// the extremes (down to 2 %/256), so far out-of-the-money prices, which
 /// live in the last fraction of a percent of the law, are resolved.
-pub(super) fn block_edges() -> Vec<f64> {
+pub(crate) fn block_edges() -> Vec<f64> {
     let tail: Vec<f64> = (0..=8).map(|i| 0.02 * 0.5f64.powi(8 - i)).collect();
     let mut e = vec![0.0];
     e.extend(&tail);
@@ -390,7 +390,7 @@ where
 
 /// (i, w): `x` lies between `knots[i]` and `knots[i + 1]` at fraction `w`
 /// (clamped to the ends).
-pub(super) fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) {
+pub(crate) fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) {
     let n = knots.len();
     let at = |i: usize| -> f64 { knots[i].into() };
     if n < 2 || x <= at(0) {
@@ -405,7 +405,7 @@ pub(super) fn bracket<T: Copy + Into<f64>>(knots: &[T], x: f64) -> (usize, f64) 
 
 /// The block probabilities and block means of the sorted sample (blocks at
 /// [`block_edges`]), the means rescaled so the law has mean exactly 1.
-pub(super) fn block_means(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn block_means(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
     let (weights, mut means) = block_averages(sample);
     let mean: f64 = weights.iter().zip(&means).map(|(w, x)| w * x).sum();
     for x in &mut means {
@@ -416,7 +416,7 @@ pub(super) fn block_means(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
 
 /// Sorts `sample` and returns the probabilities and plain averages of its
 /// blocks at [`block_edges`].
-pub(super) fn block_averages(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn block_averages(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
     sample.sort_by(f64::total_cmp);
     let n = sample.len();
     let cuts: Vec<usize> = block_edges()
@@ -507,5 +507,26 @@ mod tests {
         let mean: f64 = w.iter().zip(&b).map(|(w, x)| w * x).sum();
         assert!((mean - 1.0).abs() < 1e-12);
         assert!(b.windows(2).all(|p| p[0] < p[1]));
+    }
+}
+
+/// GJR-GARCH-t chains: each expiry's calls from the laws at the path's
+/// conditional variance, puts by parity.
+impl crate::pricing::ChainPricer for SurrogateTable {
+    fn chain_prices(
+        &self,
+        market: &crate::market::MarketState,
+        state: &crate::pricing::PathState<'_>,
+        expiries: &[crate::pricing::Expiry],
+    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+        use crate::pricing::chain::{calls_and_puts, check_max_maturity, forward_strikes};
+        let mut prices = Vec::with_capacity(expiries.len());
+        for (_, maturity, strikes) in expiries {
+            check_max_maturity(*maturity, self.max_maturity())?;
+            let ks = forward_strikes(market, *maturity, strikes);
+            let calls = self.forward_calls(state.variance, *maturity, &ks);
+            prices.push(calls_and_puts(market, *maturity, strikes, &calls));
+        }
+        Ok(Some(prices))
     }
 }

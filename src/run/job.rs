@@ -1,13 +1,13 @@
 //! Runs a resolved [`SimulationJob`] into a directory: `spot.csv` and
 //! `run.json`.
 
-use super::{CorrelatedGbm, Driver, Garch, Gbm, Heston, PathGenerator};
-use crate::config::{ModelSpec, SimulationJob};
 use crate::error::{Error, Result};
 use crate::io::chain_csv::{self, Layout};
-use crate::io::manifest::{FileEntry, OptionsEntry, RunManifest};
 use crate::io::spot_csv::SpotCsvFormat;
 use crate::io::{write_atomic, AtomicFile};
+use crate::run::manifest::{FileEntry, OptionsEntry, RunManifest};
+use crate::run::{ModelSpec, SimulationJob};
+use crate::sim::{CorrelatedGbm, Drift, Driver, Garch, Gbm, Heston, HestonScheme, PathGenerator};
 use std::path::{Path, PathBuf};
 
 /// What a finished run wrote.
@@ -174,7 +174,7 @@ impl SimulationJob {
             // Nested chains cost about a second each: one path per chunk,
             // so the progress bar moves path by path (the nested sample of
             // each chain runs on all threads).
-            Some((_, crate::pricing::ChainModel::Nested { .. })) => 1,
+            Some((_, crate::run::ChainModel::Nested { .. })) => 1,
             Some((spec, _)) => {
                 let chains = self.grid.steps() / spec.every() + 1;
                 OPTIONS_PER_CHUNK / (chains * spec.options_per_chain()).max(1)
@@ -255,9 +255,9 @@ impl SimulationJob {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        let drift = |d: super::Drift| match d {
-            super::Drift::RealWorld { mu } => format!(" --mu {mu}"),
-            super::Drift::RiskNeutral { rate, dividend } => {
+        let drift = |d: Drift| match d {
+            Drift::RealWorld { mu } => format!(" --mu {mu}"),
+            Drift::RiskNeutral { rate, dividend } => {
                 format!(" --rate {rate} --dividend {dividend}")
             }
         };
@@ -276,18 +276,18 @@ impl SimulationJob {
                     join(assets.iter().map(|a| a.params.sigma()).collect())
                 ));
                 match assets[0].params.drift() {
-                    super::Drift::RealWorld { .. } => c.push_str(&format!(
+                    Drift::RealWorld { .. } => c.push_str(&format!(
                         " --mu {}",
                         join(assets.iter().map(|a| a.params.drift().rate()).collect())
                     )),
-                    super::Drift::RiskNeutral { rate, .. } => c.push_str(&format!(
+                    Drift::RiskNeutral { rate, .. } => c.push_str(&format!(
                         " --rate {rate} --dividend {}",
                         join(
                             assets
                                 .iter()
                                 .map(|a| match a.params.drift() {
-                                    super::Drift::RiskNeutral { dividend, .. } => dividend,
-                                    super::Drift::RealWorld { .. } => 0.0,
+                                    Drift::RiskNeutral { dividend, .. } => dividend,
+                                    Drift::RealWorld { .. } => 0.0,
                                 })
                                 .collect()
                         )
@@ -326,8 +326,8 @@ impl SimulationJob {
                     params.xi(),
                     params.rho(),
                     match scheme {
-                        super::HestonScheme::Qe => "qe",
-                        super::HestonScheme::Euler => "euler",
+                        HestonScheme::Qe => "qe",
+                        HestonScheme::Euler => "euler",
                     }
                 ));
             }
@@ -360,7 +360,7 @@ impl SimulationJob {
             if spec.layout() == Layout::Wide {
                 c.push_str(" --chain-layout wide");
             }
-            if let crate::pricing::ChainModel::Nested { pricer, .. } = model {
+            if let crate::run::ChainModel::Nested { pricer, .. } = model {
                 c.push_str(&format!(
                     " --chain-pricing nested --nested-paths {}",
                     pricer.nested_paths

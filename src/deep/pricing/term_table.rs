@@ -6,7 +6,7 @@
 //! states with the same one-day variance can have one-month at-the-money
 //! vols from 0.26 to 0.40 (measured by nested Monte Carlo when this was
 //! designed), so a table keyed on the one-day variance alone, like the
-//! GJR-GARCH one ([`super::surrogate`]), misses by up to 8 vol points. Here
+//! GJR-GARCH one ([`crate::sim::law_table`]), misses by up to 8 vol points. Here
 //! each maturity knot `T` has its own key: the forecast risk-neutral
 //! at-the-money vol to `T`, `σ̂_T = exp(ŷ_T/2)` with `ŷ_T = β_T·x + g_T(x)`:
 //! `β_T·x` a least-squares regression of `ln σ²_ATM(T)` (the implied
@@ -490,7 +490,7 @@
 //! mostly which states were drawn (the same states miss under each draw, by
 //! amounts the draw sets), and the shipped draw is one of the better ones
 //! there. The stressed knots' states come from 64 ten-year paths
-//! ([`super::surrogate::knots`]), so from the stress episodes those paths
+//! ([`crate::sim::law_table::knots`]), so from the stress episodes those paths
 //! happen to hold. Drawing them from 1,024 paths instead (the same rank
 //! window per knot, every 16th state of it, so each knot's variance spread
 //! is unchanged while its states come from 16 times the episodes; a fit
@@ -705,12 +705,12 @@
 use super::denoise;
 use super::key_net::{params, KeyNet, TanhNet, Training, KEY_TRAINING, PARAMS as KEY_PARAMS};
 use super::nested::EmpiricalLaw;
-use super::risk_neutral::{terminal_ratios, RiskNeutral};
-use super::surrogate::{block_averages, bracket, DAY_KNOTS, KNOT_LEVELS};
-use super::{implied_vol, BlackScholes};
 use crate::deep::{DeepGenerator, FeatureState, MixtureNet, N_FEATURES};
 use crate::error::{Error, Result};
 use crate::market::{MarketState, OptionSpec, OptionType, TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::pricing::{implied_vol, BlackScholes};
+use crate::sim::law_table::{block_averages, bracket, DAY_KNOTS, KNOT_LEVELS};
+use crate::sim::risk_neutral::{terminal_ratios, RiskNeutral};
 use crate::sim::PathGenerator;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -1061,7 +1061,7 @@ fn hedged_call(paths: &[Vec<f64>], days: usize, k: f64, vol: f64) -> (f64, f64) 
             // days × 20 knots per fit state.
             for (&next, &sd) in x[..days].iter().zip(&remaining) {
                 let d1 = (at / k).ln() / sd + 0.5 * sd;
-                gains += super::norm_cdf(d1) * (next - at);
+                gains += crate::pricing::norm_cdf(d1) * (next - at);
                 at = next;
             }
             (at - k).max(0.0) - gains
@@ -2471,6 +2471,32 @@ pub fn probe(
         },
         points,
     ))
+}
+
+/// Deep-model chains from the table, keyed on the path's feature state;
+/// puts by parity.
+impl crate::pricing::ChainPricer for TermTable {
+    fn chain_prices(
+        &self,
+        market: &MarketState,
+        state: &crate::pricing::PathState<'_>,
+        expiries: &[crate::pricing::Expiry],
+    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+        use crate::pricing::chain::{calls_and_puts, check_max_maturity, forward_strikes};
+        let mut slices = Vec::with_capacity(expiries.len());
+        for (_, maturity, strikes) in expiries {
+            check_max_maturity(*maturity, self.max_maturity())?;
+            slices.push((*maturity, forward_strikes(market, *maturity, strikes)));
+        }
+        let calls = self.chain_calls(state.features, state.variance, &slices)?;
+        Ok(Some(
+            expiries
+                .iter()
+                .zip(&calls)
+                .map(|((_, maturity, strikes), c)| calls_and_puts(market, *maturity, strikes, c))
+                .collect(),
+        ))
+    }
 }
 
 #[cfg(test)]

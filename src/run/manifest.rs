@@ -1,9 +1,10 @@
 //! `run.json`: everything needed to reproduce a run bit for bit.
 
-use crate::config::ModelSpec;
 use crate::market::TimeGrid;
-use crate::pricing::{ChainModel, ChainSpec};
+use crate::pricing::ChainSpec;
 use crate::rng::RNG_NAME;
+use crate::run::ChainModel;
+use crate::run::ModelSpec;
 use serde::Serialize;
 
 /// Contents of `run.json`.

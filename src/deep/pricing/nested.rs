@@ -2,7 +2,7 @@
 //! Monte Carlo of the risk-neutral generator, restarted in its own path's
 //! state (`simulate --options --chain-pricing nested`).
 //!
-//! The fast pricers of these chains ([`super::surrogate`] for GJR-GARCH-t,
+//! The fast pricers of these chains ([`crate::sim::law_table`] for GJR-GARCH-t,
 //! [`super::term_table`] for the deep model) are fitted against exactly
 //! this computation at a sample of states; this mode runs it at every chain
 //! instead, so a user can check a surrogate on their own paths, or price a
@@ -27,11 +27,11 @@
 //! its own and the shorter expiries' (a maximum of call functions of mean-1
 //! laws is one too).
 
-use super::risk_neutral::{terminal_ratios, RiskNeutral};
 use crate::deep::{DeepGenerator, FeatureState, MixtureNet};
 use crate::error::{Error, Result};
 use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
 use crate::rng::splitmix64;
+use crate::sim::risk_neutral::{terminal_ratios, RiskNeutral};
 use crate::sim::{Garch, GarchParams};
 use serde::Serialize;
 
@@ -257,5 +257,36 @@ mod tests {
                 assert_ne!(s[i], s[j]);
             }
         }
+    }
+}
+
+/// Whole chains by nested Monte Carlo restarted in the path's state; puts
+/// by parity.
+impl crate::pricing::ChainPricer for NestedPricer {
+    fn chain_prices(
+        &self,
+        market: &crate::market::MarketState,
+        state: &crate::pricing::PathState<'_>,
+        expiries: &[crate::pricing::Expiry],
+    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+        use crate::pricing::chain::{calls_and_puts, forward_strikes};
+        // Maturities are whole business days / 252.
+        let slices: Vec<(usize, Vec<f64>)> = expiries
+            .iter()
+            .map(|(_, maturity, strikes)| {
+                (
+                    (maturity * TRADING_DAYS_PER_YEAR).round() as usize,
+                    forward_strikes(market, *maturity, strikes),
+                )
+            })
+            .collect();
+        let calls = self.chain_calls(state.variance, state.features, state.at, &slices)?;
+        Ok(Some(
+            expiries
+                .iter()
+                .zip(&calls)
+                .map(|((_, maturity, strikes), c)| calls_and_puts(market, *maturity, strikes, c))
+                .collect(),
+        ))
     }
 }
