@@ -3,11 +3,18 @@
 //! place that knows every model's pricer; the chain builder itself
 //! ([`crate::pricing::price_chain`]) knows only the trait.
 
+use super::models::ModelSpec;
+use super::params::{ChainPricing, ExpiryGrid, Numbers, SimulateParams};
+use crate::deep::pricing::term_table::FitProgress;
 use crate::deep::{NestedPricer, TermTable};
+use crate::error::Error;
 use crate::error::Result;
+use crate::market::{TimeGrid, TRADING_DAYS_PER_YEAR};
+use crate::pricing::ChainGrid;
 use crate::pricing::{
     price_chain, BlackAtStateVol, ChainPricer, ChainRow, ChainSpec, HestonPricer, PathState,
 };
+use crate::sim::GarchParams;
 use crate::sim::SurrogateTable;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -135,4 +142,264 @@ impl ChainModel {
             self.rate_dividend(),
         )
     }
+}
+
+impl SimulateParams {
+    /// The chains asked for, and the pricer of `model`'s chains.
+    pub(super) fn resolve_options(
+        &self,
+        model: &ModelSpec,
+        fit_progress: &(dyn Fn(FitProgress) + Sync),
+    ) -> Result<Option<(ChainSpec, ChainModel)>> {
+        let chain_keys = [
+            ("expiries", self.expiries.is_some()),
+            ("months", self.months.is_some()),
+            ("strikes", self.strikes.is_some()),
+            ("strike-step", self.strike_step.is_some()),
+            ("tenors", self.tenors.is_some()),
+            ("moneyness", self.moneyness.is_some()),
+            ("chain-every", self.chain_every.is_some()),
+            ("variance-premium", self.variance_premium.is_some()),
+            ("chain-layout", self.chain_layout.is_some()),
+            ("chain-pricing", self.chain_pricing.is_some()),
+            ("nested-paths", self.nested_paths.is_some()),
+        ];
+        if !self.options {
+            if let Some((name, _)) = chain_keys.iter().find(|(_, set)| *set) {
+                return Err(Error::parameter(*name, "(set)", "needs --options"));
+            }
+            return Ok(None);
+        }
+        let kind = self.expiries.unwrap_or(ExpiryGrid::Listed);
+        let foreign: &[(&str, bool)] = match kind {
+            ExpiryGrid::Listed => &chain_keys[4..6],
+            ExpiryGrid::Tenors => &chain_keys[1..4],
+        };
+        if let Some((name, _)) = foreign.iter().find(|(_, set)| *set) {
+            return Err(Error::parameter(
+                *name,
+                "(set)",
+                format!(
+                    "does not apply to --expiries {}",
+                    if kind == ExpiryGrid::Listed {
+                        "listed"
+                    } else {
+                        "tenors"
+                    }
+                ),
+            ));
+        }
+        let grid = match kind {
+            ExpiryGrid::Listed => ChainGrid::Listed {
+                months: self.months.unwrap_or(6),
+                strikes_per_side: self.strikes.unwrap_or(10),
+                strike_step: self.strike_step,
+            },
+            ExpiryGrid::Tenors => {
+                let days = match &self.tenors {
+                    None => vec![7, 30, 60, 91, 182, 365],
+                    Some(Numbers(v)) => v
+                        .iter()
+                        .map(|&d| {
+                            if d.fract() == 0.0 && (1.0..=36_500.0).contains(&d) {
+                                Ok(d as u32)
+                            } else {
+                                Err(Error::parameter(
+                                    "tenors",
+                                    d,
+                                    "tenors are whole calendar days, 1 to 36500",
+                                ))
+                            }
+                        })
+                        .collect::<Result<Vec<u32>>>()?,
+                };
+                let moneyness = self
+                    .moneyness
+                    .as_ref()
+                    .map(|m| m.0.clone())
+                    .unwrap_or_else(|| (0..9).map(|i| 0.8 + 0.05 * f64::from(i)).collect());
+                ChainGrid::Tenors { days, moneyness }
+            }
+        };
+        let spec = ChainSpec::new(grid, self.chain_every.unwrap_or(1))?
+            .with_layout(self.chain_layout.unwrap_or_default());
+        let (rate, dividend) = (
+            self.rate.unwrap_or(0.0),
+            self.dividend.as_ref().map_or(0.0, |d| d.0[0]),
+        );
+        if let (Some(l), ModelSpec::Gbm { .. } | ModelSpec::Heston { .. }) =
+            (self.variance_premium, model)
+        {
+            return Err(Error::parameter(
+                "variance-premium",
+                l,
+                "applies to the daily models' chains (garch, deep); Heston chains are priced under the Heston parameters, GBM chains at the path's σ",
+            ));
+        }
+        let nested = self.chain_pricing == Some(ChainPricing::Nested);
+        if let (Some(n), false) = (self.nested_paths, nested) {
+            return Err(Error::parameter(
+                "nested-paths",
+                n,
+                "applies to --chain-pricing nested",
+            ));
+        }
+        if let (true, ModelSpec::Gbm { .. } | ModelSpec::Heston { .. }) = (nested, model) {
+            return Err(Error::parameter(
+                "chain-pricing",
+                "nested",
+                "applies to the daily models' chains (garch, deep); Heston chains are already exact (Fourier-cosine prices), GBM chains are Black–Scholes at the path's σ",
+            ));
+        }
+        // The nested mode's measure, paths per chain and seed (the run's,
+        // tagged so the nested streams are never the spot paths' own).
+        let nested_setup = || -> Result<(crate::sim::RiskNeutral, u64, u64)> {
+            Ok((
+                crate::sim::RiskNeutral::new(
+                    rate,
+                    dividend,
+                    self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM),
+                )?,
+                self.nested_paths
+                    .unwrap_or(crate::deep::pricing::nested::DEFAULT_NESTED_PATHS),
+                self.seed.unwrap_or(42) ^ NESTED_SEED_TAG,
+            ))
+        };
+        let nested_chains = |pricer| ChainModel::Nested {
+            pricer: std::sync::Arc::new(pricer),
+            rate,
+            dividend,
+        };
+        let pricing = match model {
+            ModelSpec::Garch { params, .. } if nested => {
+                let (measure, paths, seed) = nested_setup()?;
+                nested_chains(crate::deep::NestedPricer::garch(
+                    params, &measure, paths, seed,
+                )?)
+            }
+            ModelSpec::Deep { net, .. } if nested => {
+                let (measure, paths, seed) = nested_setup()?;
+                nested_chains(crate::deep::NestedPricer::deep(net, &measure, paths, seed)?)
+            }
+            ModelSpec::Gbm { assets, .. } if assets.len() == 1 => {
+                ChainModel::Black { rate, dividend }
+            }
+            ModelSpec::Gbm { .. } => {
+                return Err(Error::parameter(
+                    "options",
+                    "true",
+                    "option chains are written for single-asset runs",
+                ))
+            }
+            ModelSpec::Garch { params, s0, .. } => {
+                let measure = crate::sim::RiskNeutral::new(
+                    rate,
+                    dividend,
+                    self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM),
+                )?;
+                let table = fit_garch_table(params, *s0, measure)?;
+                ChainModel::Table {
+                    table: std::sync::Arc::new(table),
+                    rate,
+                    dividend,
+                }
+            }
+            ModelSpec::Deep { net, .. } => {
+                let lambda = self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM);
+                crate::sim::RiskNeutral::new(rate, dividend, lambda)?;
+                ChainModel::Deep {
+                    table: std::sync::Arc::new(deep_pricing_table(
+                        net,
+                        self.model_path.as_deref(),
+                        lambda,
+                        fit_progress,
+                    )?),
+                    rate,
+                    dividend,
+                }
+            }
+            ModelSpec::Heston { params, .. } => ChainModel::Heston {
+                model: std::sync::Arc::new(HestonPricer::new(
+                    params.kappa(),
+                    params.theta(),
+                    params.xi(),
+                    params.rho(),
+                )?),
+                rate,
+                dividend,
+            },
+        };
+        let s0 = match model {
+            ModelSpec::Gbm { assets, .. } => assets[0].params.s0(),
+            ModelSpec::Heston { params, .. } => params.s0(),
+            ModelSpec::Garch { s0, .. } | ModelSpec::Deep { s0, .. } => *s0,
+        };
+        Ok(Some((spec.with_initial_spot(s0), pricing)))
+    }
+}
+
+/// λ of the GARCH chains by default: E(VIX²) / E(realised variance over the
+/// next 21 trading days) of the S&P 500, 2014-01-03 to 2018-11-30, from
+/// `data/vix_daily.csv` and `data/sp500_daily.csv` (1.381; the VIX is the
+/// 30-day risk-neutral expected variance, so the ratio is the variance risk
+/// premium as a multiplier, Carr & Wu 2009, "Variance risk premiums").
+pub const DEFAULT_VARIANCE_PREMIUM: f64 = 1.38;
+
+/// XORed into the run's seed to seed the nested mode's streams.
+const NESTED_SEED_TAG: u64 = 0x6e65_7374_6564;
+
+/// Nested paths per variance knot of a GARCH law table (Monte-Carlo error
+/// of an at-the-money implied vol about 0.1 vol point).
+pub const GARCH_TABLE_PATHS: u64 = 40_000;
+
+/// The deep model's pricing table: the one stored with the model (the
+/// shipped one, or `pricing.*` in `--model-path`) when it was fitted with
+/// this λ; otherwise one fitted now (minutes, with a progress bar).
+fn deep_pricing_table(
+    net: &crate::deep::MixtureNet,
+    model_path: Option<&std::path::Path>,
+    lambda: f64,
+    fit_progress: &(dyn Fn(FitProgress) + Sync),
+) -> Result<crate::deep::TermTable> {
+    let stored = match model_path {
+        Some(dir) => crate::deep::TermTable::load(dir, net)?,
+        None => Some(crate::deep::shipped_pricing()?),
+    };
+    if let Some(t) = stored {
+        if (t.variance_premium() - lambda).abs() < 1e-12 {
+            return Ok(t);
+        }
+        tracing::warn!(
+            "the stored pricing table was fitted with variance premium {}; fitting one for {lambda} now, about an hour on 2 cores (store it with `synthmarket fit-pricing --variance-premium {lambda}`)",
+            t.variance_premium()
+        );
+    } else {
+        tracing::warn!(
+            "the model has no pricing table; fitting one now, about an hour on 2 cores (store it with `synthmarket fit-pricing --model DIR`)"
+        );
+    }
+    crate::deep::TermTable::fit(
+        net,
+        lambda,
+        crate::deep::pricing::term_table::DEFAULT_PATHS_PER_STATE,
+        crate::deep::pricing::term_table::DEFAULT_SEED,
+        fit_progress,
+    )
+}
+
+/// Fits the risk-neutral law table of GJR-GARCH-t chains (seconds).
+fn fit_garch_table(
+    params: &GarchParams,
+    s0: f64,
+    measure: crate::sim::RiskNeutral,
+) -> Result<crate::sim::SurrogateTable> {
+    let grid = TimeGrid::new(1, 1.0 / TRADING_DAYS_PER_YEAR)?;
+    let garch = crate::sim::Garch::new(*params, s0, None, &grid)?;
+    let knots = garch.surrogate_knots(&measure, 0x5EED)?;
+    tracing::info!(
+        "fitting the GJR-GARCH risk-neutral laws: {} variance states x {} nested paths",
+        knots.len(),
+        GARCH_TABLE_PATHS
+    );
+    crate::sim::SurrogateTable::fit(&knots, measure, GARCH_TABLE_PATHS, 0x5EED, &|_| {})
 }

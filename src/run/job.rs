@@ -1,14 +1,96 @@
 //! Runs a resolved [`SimulationJob`] into a directory: `spot.csv` and
 //! `run.json`.
 
+use super::chains::ChainModel;
+use super::models::ModelSpec;
+use super::params::{DateArg, ModelKind, SimulateParams};
+use crate::deep::pricing::term_table::FitProgress;
 use crate::error::{Error, Result};
 use crate::io::chain_csv::{self, Layout};
 use crate::io::spot_csv::SpotCsvFormat;
 use crate::io::{write_atomic, AtomicFile};
+use crate::market::{parse_iso_date, TRADING_DAYS_PER_YEAR};
+use crate::market::{BusinessCalendar, TimeGrid};
+use crate::pricing::ChainSpec;
 use crate::run::manifest::{FileEntry, OptionsEntry, RunManifest};
-use crate::run::{ModelSpec, SimulationJob};
 use crate::sim::{CorrelatedGbm, Drift, Driver, Garch, Gbm, Heston, HestonScheme, PathGenerator};
+use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
+
+/// Everything needed to run a simulation, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationJob {
+    /// The model and its parameters.
+    pub model: ModelSpec,
+    /// Time grid.
+    pub grid: TimeGrid,
+    /// Number of paths.
+    pub paths: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Calendar for the `date` column.
+    pub calendar: BusinessCalendar,
+    /// Option chains to write beside the paths, and how to price them.
+    pub options: Option<(ChainSpec, ChainModel)>,
+}
+
+impl SimulateParams {
+    /// Applies defaults and validates everything, producing a runnable job.
+    pub fn resolve(&self) -> Result<SimulationJob> {
+        self.resolve_with(&|_| {})
+    }
+
+    /// [`Self::resolve`], reporting to `fit_progress` the progress of a deep
+    /// pricing table fitted on the way (when the model has none for the λ
+    /// asked for: about an hour on 2 cores).
+    pub fn resolve_with(
+        &self,
+        fit_progress: &(dyn Fn(FitProgress) + Sync),
+    ) -> Result<SimulationJob> {
+        let model = self.model.unwrap_or(ModelKind::Heston);
+        let paths = self.paths.unwrap_or(1000);
+        if paths == 0 {
+            return Err(Error::parameter("paths", 0, "must be at least 1"));
+        }
+        let grid = TimeGrid::new(
+            self.steps.unwrap_or(252),
+            self.dt.unwrap_or(1.0 / TRADING_DAYS_PER_YEAR),
+        )?;
+        let start = match &self.start {
+            Some(DateArg(s)) => parse_iso_date(s).map_err(|m| Error::parameter("start", s, m))?,
+            None => NaiveDate::from_ymd_opt(2025, 1, 2).expect("valid constant date"),
+        };
+        let calendar = BusinessCalendar::new(start)?;
+
+        let spec = match model {
+            ModelKind::Gbm => self.resolve_gbm()?,
+            ModelKind::Heston => self.resolve_heston()?,
+            ModelKind::Garch => self.resolve_garch()?,
+            ModelKind::Deep => self.resolve_deep()?,
+        };
+        // The daily models are checked here, before any output is written
+        // (their generators are built only when the run streams).
+        match &spec {
+            ModelSpec::Garch { s0, .. } => {
+                crate::sim::check_spot("s0", *s0)?;
+                crate::sim::require_daily(crate::sim::GARCH_NAME, grid.dt())?;
+            }
+            ModelSpec::Deep { .. } => {
+                crate::sim::require_daily(crate::deep::DEEP_NAME, grid.dt())?;
+            }
+            ModelSpec::Gbm { .. } | ModelSpec::Heston { .. } => {}
+        }
+        let options = self.resolve_options(&spec, fit_progress)?;
+        Ok(SimulationJob {
+            model: spec,
+            grid,
+            paths,
+            seed: self.seed.unwrap_or(42),
+            calendar,
+            options,
+        })
+    }
+}
 
 /// What a finished run wrote.
 #[derive(Debug, Clone)]

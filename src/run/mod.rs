@@ -10,8 +10,12 @@
 pub mod chains;
 pub mod job;
 pub mod manifest;
+pub mod models;
 pub mod params;
 
 pub use chains::ChainModel;
+pub use chains::{DEFAULT_VARIANCE_PREMIUM, GARCH_TABLE_PATHS};
 pub use job::RunOutput;
-pub use params::*;
+pub use job::SimulationJob;
+pub use models::{GbmAsset, ModelSpec};
+pub use params::{ChainPricing, DateArg, ExpiryGrid, ModelKind, Numbers, Rows, SimulateParams};
