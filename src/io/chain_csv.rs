@@ -18,7 +18,7 @@ pub use crate::pricing::chain::{Layout, COLUMNS, WIDE_COLUMNS};
 
 /// Appends the chain of one (path, step, date) to `out` in `layout`. The
 /// chain's rows come as (call, put) pairs per strike, as
-/// [`crate::run::ChainModel::price`] makes them. Non-finite values (no
+/// the chain builder (`pricing::price_chain`) makes them. Non-finite values (no
 /// implied volatility: the price sits on a no-arbitrage bound to machine
 /// precision) are written as empty fields. Returns the number of lines
 /// written.

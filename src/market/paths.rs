@@ -6,7 +6,7 @@
 ///
 /// Generators whose state is more than their variance (the deep model's
 /// feature averages) also leave that state per path and step
-/// ([`crate::sim::PathGenerator::state_len`] values), so option chains can be
+/// (the generator's `state_len` values), so option chains can be
 /// priced from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PathChunk {

@@ -3,6 +3,7 @@
 //! their source.
 
 mod arbitrage;
+mod architecture;
 mod black;
 mod bsm_reference;
 mod calibrate_heston;
