@@ -16,7 +16,7 @@ use synthmarket::sim::{
 const AFTER_HELP: &str = "Trains the deep generator: an autoregressive network whose output is a
 3-component Student-t mixture for the next standardised daily log return,
 conditioned on exponentially weighted averages of past squared and signed
-returns (half-lives 2, 8, 32, 128 days). Maximum likelihood with AdamW in
+returns (half-lives 1, 4, 16, 64, 256 days). Maximum likelihood with AdamW in
 candle; early stopping on the validation loss.
 
 Each history is split chronologically: the first part trains, the next

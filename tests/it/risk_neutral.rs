@@ -181,7 +181,8 @@ fn garch_law_table_matches_nested_monte_carlo() {
 /// meets that at the model card's 8 states against 160,000 nested paths
 /// and at most, not all, fresh states (the test after this one counts them
 /// at 324 states) nor in every crisis state along the model's own paths
-/// (see the README). Held here to the issue's bars plus 3 standard errors
+/// (the book, docs/src/pricing/along-paths.md). Held here to the issue's
+/// bars plus 3 standard errors
 /// of each option's nested vol, options whose nested estimate fits no vol
 /// left out.
 ///
@@ -301,7 +302,8 @@ fn deep_probe_references() -> Vec<(u64, usize, Vec<ReferenceVol>)> {
 /// money, 1 in the wings; worst 0.81 and 1.64). Against the plain
 /// references stored before (the payoffs' mean of the same paths): 34,
 /// 150 and 124, worst 1.43 / 2.28 and 0.87 / 1.67. So issue 6's bars hold
-/// at about 96 % of fresh states, not at all of them (see the README).
+/// at about 96 % of fresh states, not at all of them (the book,
+/// docs/src/pricing/deep-accuracy.md).
 /// Held here to those counts and maxima, so a table that does worse fails.
 #[test]
 fn deep_pricing_table_against_160k_path_references_at_324_states() {
@@ -380,8 +382,8 @@ fn deep_probe_reference_reproduces() {
 /// bars 30 / 27 of 32. (At all 324 stored states, with other draws for the
 /// exact mode, two at 10,000 paths and one at 20,000: of the 288 fresh
 /// states the table passes at 276, the exact mode at 232 and 250 with
-/// 10,000 paths and at 276 with 20,000; README, "The exact mode's own
-/// error".)
+/// 10,000 paths and at 276 with 20,000; the book,
+/// docs/src/pricing/exact-mode.md.)
 #[test]
 fn the_exact_mode_at_its_default_size_is_further_from_the_references_than_the_table() {
     use synthmarket::pricing::{ACCURACY_BAR_ATM, ACCURACY_BAR_WINGS};
