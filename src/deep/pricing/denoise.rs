@@ -20,8 +20,9 @@
 //! network is then fitted to these means with a negligible penalty. Pricing
 //! never evaluates the process: its cost stays the network's.
 //! The shape correction's quantile network learns from residuals smoothed
-//! the same way at and above the median ([`super::term_table`], "Smoothed
-//! upper quantiles"), each quantile with its own hyperparameters.
+//! the same way at and above the median ([`super::term_table`]; "Smoothed
+//! upper quantiles" in the book's design notes of the table), each
+//! quantile with its own hyperparameters.
 //!
 //! Measured on a numpy prototype (scikit-learn's `GaussianProcessRegressor`,
 //! hyperparameters from 600 states, posterior from 3,000 states × 1,800
@@ -40,7 +41,7 @@
 //! and do not expose the marginal likelihood's gradient per length).
 
 use super::key_net::{standardisation, Adam, INPUTS};
-use super::term_table::REGRESSORS;
+use super::regressors::REGRESSORS;
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 

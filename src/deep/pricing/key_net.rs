@@ -3,8 +3,9 @@
 //! ([`super::term_table`]). The at-the-money key's (one output, described
 //! here) corrects the forecast of a state's at-the-money implied variance;
 //! the shape correction's (one output per quantile, [`TanhNet`] with `O =
-//! 15`) corrects the forecast of its standardised quantiles, with figures
-//! in [`super::term_table`].
+//! 15`) corrects the forecast of its standardised quantiles
+//! ([`super::term_table`]; figures in the book, "The deep pricing table:
+//! design notes and experiments").
 //!
 //! Per maturity knot, `ŷ = β·x + g(x)`: `β·x` is the least-squares forecast
 //! of `ln σ²_ATM` on the table's regressors, and `g` a 12-32-32-1 tanh
@@ -38,7 +39,7 @@
 //! rows), single-threaded and so bit-identical whatever
 //! the thread count, with no tensor round trips.
 
-use super::term_table::REGRESSORS;
+use super::regressors::REGRESSORS;
 use crate::rng::PathRng;
 use rand_distr::{Distribution, StandardNormal};
 

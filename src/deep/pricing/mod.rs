@@ -10,6 +10,7 @@
 pub mod denoise;
 pub mod key_net;
 pub mod nested;
+mod regressors;
 pub mod term_table;
 
 pub use nested::NestedPricer;

@@ -190,9 +190,7 @@ impl NestedPricer {
             .iter()
             .map(|(d, _)| &laws[days.binary_search(d).unwrap_or(0)])
             .collect();
-        Ok(super::term_table::calendar_ordered(slices, |e, k| {
-            law_of[e].call(k)
-        }))
+        Ok(calendar_ordered(slices, |e, k| law_of[e].call(k)))
     }
 }
 
@@ -223,6 +221,65 @@ impl EmpiricalLaw {
     pub(super) fn call(&self, k: f64) -> f64 {
         let first = self.x.partition_point(|x| *x <= k);
         (self.sx[first] - k * (self.x.len() - first) as f64) / self.x.len() as f64
+    }
+}
+
+/// Undiscounted forward calls of a chain in calendar order: for
+/// `slices[e] = (maturity, strikes in units of its forward)`, each expiry's
+/// call function is the running maximum of its own, `call(e, k)`, and
+/// those of every expiry of no longer maturity. A maximum of call
+/// functions of mean-1 laws is one too, so each slice stays arbitrage-free
+/// and no calendar spread is negative (used by this nested mode and by
+/// the deep table, [`super::term_table`]).
+pub(super) fn calendar_ordered<T: PartialOrd>(
+    slices: &[(T, Vec<f64>)],
+    call: impl Fn(usize, f64) -> f64,
+) -> Vec<Vec<f64>> {
+    slices
+        .iter()
+        .map(|(t, ks)| {
+            ks.iter()
+                .map(|&k| {
+                    slices
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (u, _))| u <= t)
+                        .map(|(e, _)| call(e, k))
+                        .fold(0.0, f64::max)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whole chains by nested Monte Carlo restarted in the path's state; puts
+/// by parity.
+impl crate::pricing::ChainPricer for NestedPricer {
+    fn chain_prices(
+        &self,
+        market: &crate::market::MarketState,
+        state: &crate::pricing::PathState<'_>,
+        expiries: &[crate::pricing::Expiry],
+    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+        use crate::pricing::chain::{calls_and_puts, forward_strikes};
+        // Maturities are whole business days / 252.
+        let slices: Vec<(usize, Vec<f64>)> = expiries
+            .iter()
+            .map(|(_, maturity, strikes)| {
+                (
+                    (maturity * TRADING_DAYS_PER_YEAR).round() as usize,
+                    forward_strikes(market, *maturity, strikes),
+                )
+            })
+            .collect();
+        let calls = self.chain_calls(state.variance, state.features, state.at, &slices)?;
+        Ok(Some(
+            expiries
+                .iter()
+                .zip(&calls)
+                .map(|((_, maturity, strikes), c)| calls_and_puts(market, *maturity, strikes, c))
+                .collect(),
+        ))
     }
 }
 
@@ -257,36 +314,5 @@ mod tests {
                 assert_ne!(s[i], s[j]);
             }
         }
-    }
-}
-
-/// Whole chains by nested Monte Carlo restarted in the path's state; puts
-/// by parity.
-impl crate::pricing::ChainPricer for NestedPricer {
-    fn chain_prices(
-        &self,
-        market: &crate::market::MarketState,
-        state: &crate::pricing::PathState<'_>,
-        expiries: &[crate::pricing::Expiry],
-    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
-        use crate::pricing::chain::{calls_and_puts, forward_strikes};
-        // Maturities are whole business days / 252.
-        let slices: Vec<(usize, Vec<f64>)> = expiries
-            .iter()
-            .map(|(_, maturity, strikes)| {
-                (
-                    (maturity * TRADING_DAYS_PER_YEAR).round() as usize,
-                    forward_strikes(market, *maturity, strikes),
-                )
-            })
-            .collect();
-        let calls = self.chain_calls(state.variance, state.features, state.at, &slices)?;
-        Ok(Some(
-            expiries
-                .iter()
-                .zip(&calls)
-                .map(|((_, maturity, strikes), c)| calls_and_puts(market, *maturity, strikes, c))
-                .collect(),
-        ))
     }
 }
