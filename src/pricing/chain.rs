@@ -349,6 +349,9 @@ pub struct PathState<'a> {
 /// One expiry of a chain: its date, years to it, and its strikes.
 pub type Expiry = (NaiveDate, f64, Vec<f64>);
 
+/// A chain's model prices: (call, put) per strike, per expiry.
+pub type ChainPrices = Vec<Vec<(f64, f64)>>;
+
 /// A model's pricer of one chain in one path's state: the per-state pricer
 /// trait of the chain builder ([`price_chain`]). Each model's own pricer
 /// implements it next to its model; this module knows none of them.
@@ -362,7 +365,7 @@ pub trait ChainPricer: Sync {
         market: &MarketState,
         state: &PathState<'_>,
         expiries: &[Expiry],
-    ) -> Result<Option<Vec<Vec<(f64, f64)>>>>;
+    ) -> Result<Option<ChainPrices>>;
 }
 
 /// Black–Scholes–Merton at the path's own vol, σ = √variance: the chains
@@ -376,7 +379,7 @@ impl ChainPricer for BlackAtStateVol {
         _market: &MarketState,
         _state: &PathState<'_>,
         _expiries: &[Expiry],
-    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+    ) -> Result<Option<ChainPrices>> {
         Ok(None)
     }
 }

@@ -567,7 +567,7 @@ impl super::ChainPricer for HestonPricer {
         market: &MarketState,
         state: &super::PathState<'_>,
         expiries: &[super::Expiry],
-    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+    ) -> Result<Option<crate::pricing::ChainPrices>> {
         expiries
             .iter()
             .map(|(_, maturity, strikes)| {

@@ -16,7 +16,8 @@ pub mod implied_vol;
 
 pub use black::{BlackScholes, Greeks};
 pub use chain::{
-    price_chain, BlackAtStateVol, ChainGrid, ChainPricer, ChainRow, ChainSpec, Expiry, PathState,
+    price_chain, BlackAtStateVol, ChainGrid, ChainPricer, ChainPrices, ChainRow, ChainSpec, Expiry,
+    PathState,
 };
 pub use heston::{HestonModel, HestonPricer, HestonSlice};
 pub use implied_vol::{implied_vol, IvError};

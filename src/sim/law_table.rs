@@ -434,6 +434,27 @@ pub(crate) fn block_averages(sample: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
         .unzip()
 }
 
+/// GJR-GARCH-t chains: each expiry's calls from the laws at the path's
+/// conditional variance, puts by parity.
+impl crate::pricing::ChainPricer for SurrogateTable {
+    fn chain_prices(
+        &self,
+        market: &crate::market::MarketState,
+        state: &crate::pricing::PathState<'_>,
+        expiries: &[crate::pricing::Expiry],
+    ) -> Result<Option<crate::pricing::ChainPrices>> {
+        use crate::pricing::chain::{calls_and_puts, check_max_maturity, forward_strikes};
+        let mut prices = Vec::with_capacity(expiries.len());
+        for (_, maturity, strikes) in expiries {
+            check_max_maturity(*maturity, self.max_maturity())?;
+            let ks = forward_strikes(market, *maturity, strikes);
+            let calls = self.forward_calls(state.variance, *maturity, &ks);
+            prices.push(calls_and_puts(market, *maturity, strikes, &calls));
+        }
+        Ok(Some(prices))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,26 +528,5 @@ mod tests {
         let mean: f64 = w.iter().zip(&b).map(|(w, x)| w * x).sum();
         assert!((mean - 1.0).abs() < 1e-12);
         assert!(b.windows(2).all(|p| p[0] < p[1]));
-    }
-}
-
-/// GJR-GARCH-t chains: each expiry's calls from the laws at the path's
-/// conditional variance, puts by parity.
-impl crate::pricing::ChainPricer for SurrogateTable {
-    fn chain_prices(
-        &self,
-        market: &crate::market::MarketState,
-        state: &crate::pricing::PathState<'_>,
-        expiries: &[crate::pricing::Expiry],
-    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
-        use crate::pricing::chain::{calls_and_puts, check_max_maturity, forward_strikes};
-        let mut prices = Vec::with_capacity(expiries.len());
-        for (_, maturity, strikes) in expiries {
-            check_max_maturity(*maturity, self.max_maturity())?;
-            let ks = forward_strikes(market, *maturity, strikes);
-            let calls = self.forward_calls(state.variance, *maturity, &ks);
-            prices.push(calls_and_puts(market, *maturity, strikes, &calls));
-        }
-        Ok(Some(prices))
     }
 }

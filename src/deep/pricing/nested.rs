@@ -260,7 +260,7 @@ impl crate::pricing::ChainPricer for NestedPricer {
         market: &crate::market::MarketState,
         state: &crate::pricing::PathState<'_>,
         expiries: &[crate::pricing::Expiry],
-    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+    ) -> Result<Option<crate::pricing::ChainPrices>> {
         use crate::pricing::chain::{calls_and_puts, forward_strikes};
         // Maturities are whole business days / 252.
         let slices: Vec<(usize, Vec<f64>)> = expiries

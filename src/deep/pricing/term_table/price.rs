@@ -272,7 +272,7 @@ impl crate::pricing::ChainPricer for TermTable {
         market: &MarketState,
         state: &crate::pricing::PathState<'_>,
         expiries: &[crate::pricing::Expiry],
-    ) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+    ) -> Result<Option<crate::pricing::ChainPrices>> {
         use crate::pricing::chain::{calls_and_puts, check_max_maturity, forward_strikes};
         let mut slices = Vec::with_capacity(expiries.len());
         for (_, maturity, strikes) in expiries {
