@@ -155,7 +155,7 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
             line.extend(["--vix".to_string(), vix.display().to_string()]);
         }
         let card = match command(&line)? {
-            Command::Validate(c) => crate::cli::validate::write_report(&c)?.0,
+            Command::Validate(c) => crate::cli::validate::write_report(&c)?.scorecard,
             _ => return Err(Error::Internal("demo: expected a validate line".into())),
         };
         println!("  -> {}", report.join("report.md").display());

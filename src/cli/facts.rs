@@ -2,8 +2,7 @@ use clap::Args;
 use std::path::PathBuf;
 use synthmarket::error::{Error, Result};
 use synthmarket::facts::{Facts, FactsConfig};
-use synthmarket::io::spot_csv::SpotPanel;
-use synthmarket::market::SpotHistory;
+use synthmarket::io::spot_csv::read_series;
 
 const AFTER_HELP: &str = "Input: a price history (date plus adj_close/close or --column), or a
 simulate output spot.csv (columns path,step,...,spot), in which case the facts
@@ -118,31 +117,4 @@ pub fn run(cmd: FactsCmd) -> Result<()> {
         println!("  {:<58} {word:<8} {:>4.0} %", v.fact, 100.0 * share);
     }
     Ok(())
-}
-
-/// The log-return series of a file: every path of a `spot.csv`, or the one
-/// series of a price history.
-pub(crate) fn read_series(path: &std::path::Path, column: Option<&str>) -> Result<Vec<Vec<f64>>> {
-    if is_spot_csv(path)? {
-        Ok(SpotPanel::read(path)?.log_returns())
-    } else {
-        Ok(vec![SpotHistory::from_csv(path, column)?.log_returns()])
-    }
-}
-
-/// Whether a file's header is that of a `spot.csv`.
-pub(crate) fn is_spot_csv(path: &std::path::Path) -> Result<bool> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut header = String::new();
-    std::io::BufReader::new(file)
-        .read_line(&mut header)
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(SpotPanel::is_spot_header(&header))
 }

@@ -93,17 +93,8 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Formats a number for report tables: 4 decimals between 1e-3 and 1e4,
-/// scientific otherwise, `n/a` if not finite.
-pub(crate) fn table_number(x: f64) -> String {
-    if !x.is_finite() {
-        "n/a".into()
-    } else if x == 0.0 || (1e-3..1e4).contains(&x.abs()) {
-        format!("{x:.4}")
-    } else {
-        format!("{x:.3e}")
-    }
-}
+/// Numbers in tables, as the library's reports write them.
+pub(crate) use synthmarket::io::table_number;
 
 /// Sets up `tracing` on stderr.
 pub fn init_logging(quiet: bool, verbose: u8) {

@@ -119,6 +119,22 @@ enum Source {
     OptionType,
 }
 
+/// A reader that reports the number of bytes read so far after every read.
+struct Counting<'a, R> {
+    inner: R,
+    read: u64,
+    report: &'a dyn Fn(u64),
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.report)(self.read);
+        Ok(n)
+    }
+}
+
 /// A streaming reader of an `options.csv`, for the commands that read a
 /// market back (`hedge`, `validate`): the requested long-layout columns
 /// located once by name, then one record at a time, with errors that name
@@ -126,8 +142,8 @@ enum Source {
 /// each row as its call, then its put. (`check-arbitrage` keeps its own
 /// reader: it also reads standard input, trims fields and takes files with
 /// optional columns.)
-pub struct ChainReader {
-    rdr: csv::Reader<Box<dyn std::io::Read>>,
+pub struct ChainReader<'a> {
+    rdr: csv::Reader<Box<dyn std::io::Read + 'a>>,
     path: std::path::PathBuf,
     headers: csv::StringRecord,
     sources: Vec<Source>,
@@ -139,22 +155,27 @@ pub struct ChainReader {
     pending_put: bool,
 }
 
-impl ChainReader {
+impl<'a> ChainReader<'a> {
     /// Opens `path` and locates `names`, long-layout column names (in that
     /// order: [`Self::text`] and [`Self::number`] take an index into them);
-    /// `progress`, if given, advances with the bytes read.
+    /// `progress`, if given, is told the number of bytes read so far after
+    /// every read from the file.
     pub fn open(
         path: &std::path::Path,
         names: &[&'static str],
-        progress: Option<&indicatif::ProgressBar>,
+        progress: Option<&'a dyn Fn(u64)>,
     ) -> crate::Result<Self> {
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
         let buffered = std::io::BufReader::with_capacity(1 << 20, file);
-        let reader: Box<dyn std::io::Read> = match progress {
-            Some(p) => Box::new(p.wrap_read(buffered)),
+        let reader: Box<dyn std::io::Read + 'a> = match progress {
+            Some(report) => Box::new(Counting {
+                inner: buffered,
+                read: 0,
+                report,
+            }),
             None => Box::new(buffered),
         };
         let mut rdr = csv::Reader::from_reader(reader);

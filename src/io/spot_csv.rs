@@ -206,3 +206,35 @@ impl SpotPanel {
             .collect()
     }
 }
+
+/// Whether the first line of the file at `path` is the header of a
+/// `spot.csv` (see [`SpotPanel::is_spot_header`]).
+pub fn is_spot_csv(path: &std::path::Path) -> crate::Result<bool> {
+    use crate::error::Error;
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut header = String::new();
+    std::io::BufReader::new(file)
+        .read_line(&mut header)
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(SpotPanel::is_spot_header(&header))
+}
+
+/// The daily log-return series of a file: every path of a `spot.csv`, or
+/// the one series of a price history (its `column`, or by default
+/// `adj_close` if present, else `close`).
+pub fn read_series(path: &std::path::Path, column: Option<&str>) -> crate::Result<Vec<Vec<f64>>> {
+    if is_spot_csv(path)? {
+        Ok(SpotPanel::read(path)?.log_returns())
+    } else {
+        Ok(vec![
+            crate::market::SpotHistory::from_csv(path, column)?.log_returns()
+        ])
+    }
+}

@@ -5,17 +5,23 @@
 //!
 //! This is the one layer that knows every model; the faces (the CLI binary,
 //! later the Python module) parse their arguments into [`SimulateParams`]
-//! and call [`SimulationJob::write_to_dir`].
+//! and call [`SimulationJob::write_to_dir`]; to score a market they fill a
+//! [`ValidateOptions`] and call [`write_report`], to hedge an option of it a
+//! [`HedgeOptions`] and call [`hedge()`].
 
 pub mod chains;
+pub mod hedge;
 pub mod job;
 pub mod manifest;
 pub mod models;
 pub mod params;
+pub mod validate;
 
 pub use chains::ChainModel;
 pub use chains::{DEFAULT_VARIANCE_PREMIUM, GARCH_TABLE_PATHS};
+pub use hedge::{hedge, HedgeOptions, HedgeReport};
 pub use job::RunOutput;
 pub use job::SimulationJob;
 pub use models::{GbmAsset, ModelSpec};
 pub use params::{ChainPricing, DateArg, ExpiryGrid, ModelKind, Numbers, Rows, SimulateParams};
+pub use validate::{write_report, ValidateOptions, ValidateReport};
