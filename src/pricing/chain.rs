@@ -285,9 +285,23 @@ pub fn check_max_maturity(maturity: f64, max: f64) -> Result<()> {
     Ok(())
 }
 
+/// A whole chain's (call, put) prices from each expiry's undiscounted
+/// forward calls (`calls[e]` for `expiries[e]`, see [`calls_and_puts`]).
+pub fn chain_from_forward_calls(
+    market: &MarketState,
+    expiries: &[Expiry],
+    calls: &[Vec<f64>],
+) -> ChainPrices {
+    expiries
+        .iter()
+        .zip(calls)
+        .map(|((_, maturity, strikes), c)| calls_and_puts(market, *maturity, strikes, c))
+        .collect()
+}
+
 /// (call, put) prices per strike from undiscounted forward calls
-/// (for [`ChainPricer`] implementations whose law gives forward calls)
-/// `E[(S_T/F − k)^+]`: calls from the law, puts by parity (the law's mean is
+/// `E[(S_T/F − k)^+]` (for [`ChainPricer`] implementations whose law gives
+/// forward calls): calls from the law, puts by parity (the law's mean is
 /// the forward, so parity holds exactly).
 pub fn calls_and_puts(
     state: &MarketState,

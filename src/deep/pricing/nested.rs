@@ -261,7 +261,7 @@ impl crate::pricing::ChainPricer for NestedPricer {
         state: &crate::pricing::PathState<'_>,
         expiries: &[crate::pricing::Expiry],
     ) -> Result<Option<crate::pricing::ChainPrices>> {
-        use crate::pricing::chain::{calls_and_puts, forward_strikes};
+        use crate::pricing::chain::{chain_from_forward_calls, forward_strikes};
         // Maturities are whole business days / 252.
         let slices: Vec<(usize, Vec<f64>)> = expiries
             .iter()
@@ -273,13 +273,7 @@ impl crate::pricing::ChainPricer for NestedPricer {
             })
             .collect();
         let calls = self.chain_calls(state.variance, state.features, state.at, &slices)?;
-        Ok(Some(
-            expiries
-                .iter()
-                .zip(&calls)
-                .map(|((_, maturity, strikes), c)| calls_and_puts(market, *maturity, strikes, c))
-                .collect(),
-        ))
+        Ok(Some(chain_from_forward_calls(market, expiries, &calls)))
     }
 }
 

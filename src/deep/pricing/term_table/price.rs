@@ -273,20 +273,16 @@ impl crate::pricing::ChainPricer for TermTable {
         state: &crate::pricing::PathState<'_>,
         expiries: &[crate::pricing::Expiry],
     ) -> Result<Option<crate::pricing::ChainPrices>> {
-        use crate::pricing::chain::{calls_and_puts, check_max_maturity, forward_strikes};
+        use crate::pricing::chain::{
+            chain_from_forward_calls, check_max_maturity, forward_strikes,
+        };
         let mut slices = Vec::with_capacity(expiries.len());
         for (_, maturity, strikes) in expiries {
             check_max_maturity(*maturity, self.max_maturity())?;
             slices.push((*maturity, forward_strikes(market, *maturity, strikes)));
         }
         let calls = self.chain_calls(state.features, state.variance, &slices)?;
-        Ok(Some(
-            expiries
-                .iter()
-                .zip(&calls)
-                .map(|((_, maturity, strikes), c)| calls_and_puts(market, *maturity, strikes, c))
-                .collect(),
-        ))
+        Ok(Some(chain_from_forward_calls(market, expiries, &calls)))
     }
 }
 
