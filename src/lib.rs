@@ -128,6 +128,9 @@ pub mod stats;
 
 pub use error::{Error, Result};
 
+/// The crate's version (`CARGO_PKG_VERSION`), as `run.json` records it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The README's code examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -5,6 +5,7 @@
 
 mod atomic;
 pub mod chain_csv;
+pub mod columns;
 pub mod option_csv;
 pub mod spot_csv;
 mod table;

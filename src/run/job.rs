@@ -9,9 +9,10 @@ use crate::error::{Error, Result};
 use crate::io::chain_csv::{self, Layout};
 use crate::io::spot_csv::SpotCsvFormat;
 use crate::io::{write_atomic, AtomicFile};
+use crate::market::PathChunk;
 use crate::market::{parse_iso_date, TRADING_DAYS_PER_YEAR};
 use crate::market::{BusinessCalendar, TimeGrid};
-use crate::pricing::ChainSpec;
+use crate::pricing::{ChainRow, ChainSpec};
 use crate::run::manifest::{FileEntry, OptionsEntry, RunManifest};
 use crate::sim::{CorrelatedGbm, Drift, Driver, Garch, Gbm, Heston, HestonScheme, PathGenerator};
 use chrono::NaiveDate;
@@ -134,50 +135,33 @@ impl SimulationJob {
             }
         }
         let spot_csv = out_dir.join("spot.csv");
-        let (rows, option_rows) = match &self.model {
-            ModelSpec::Gbm {
-                assets,
-                correlation,
-            } => match correlation {
-                None => self.stream(
-                    &Gbm::new(assets[0].params, &self.grid),
-                    None,
-                    &spot_csv,
-                    progress,
-                )?,
-                Some(c) => {
-                    let params: Vec<_> = assets.iter().map(|a| a.params).collect();
-                    let gen = CorrelatedGbm::new(&params, c.clone(), &self.grid)?;
-                    let names = assets.iter().map(|a| a.name.clone()).collect();
-                    self.stream(&gen, Some(names), &spot_csv, progress)?
-                }
-            },
-            ModelSpec::Garch { params, s0, v0 } => self.stream(
-                &Garch::new(*params, *s0, *v0, &self.grid)?,
-                None,
-                &spot_csv,
-                progress,
-            )?,
-            ModelSpec::Heston { params, scheme } => self.stream(
-                &Heston::new(*params, *scheme, &self.grid),
-                None,
-                &spot_csv,
-                progress,
-            )?,
-            ModelSpec::Deep { net, s0, .. } => self.stream(
-                &crate::deep::DeepGenerator::new((**net).clone(), Some(*s0), &self.grid)?,
-                None,
-                &spot_csv,
-                progress,
-            )?,
-        };
+        let (rows, option_rows) = self.dispatch(CsvFiles {
+            job: self,
+            target: &spot_csv,
+            progress,
+        })?;
+        let manifest = self.manifest(rows, option_rows);
+        let mut json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| Error::Internal(format!("serialising run.json: {e}")))?;
+        json.push(b'\n');
+        write_atomic(&run_json, &json)?;
+        Ok(RunOutput {
+            spot_csv,
+            run_json,
+            manifest,
+        })
+    }
+
+    /// The manifest of this job's output: `rows` spot rows and
+    /// `option_rows` option rows.
+    pub fn manifest(&self, rows: u64, option_rows: u64) -> RunManifest {
         let multi = matches!(&self.model, ModelSpec::Gbm { assets, .. } if assets.len() > 1);
         let columns: &[&str] = if multi {
             &["path", "step", "date", "asset", "spot", "variance"]
         } else {
             &["path", "step", "date", "spot", "variance"]
         };
-        let manifest = RunManifest {
+        RunManifest {
             synthmarket_version: env!("CARGO_PKG_VERSION"),
             seed: self.seed,
             rng: RunManifest::rng_name(),
@@ -209,116 +193,94 @@ impl SimulationJob {
                 model: model.clone(),
             }),
             command: self.command_line(),
-        };
-        let mut json = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| Error::Internal(format!("serialising run.json: {e}")))?;
-        json.push(b'\n');
-        write_atomic(&run_json, &json)?;
-        Ok(RunOutput {
-            spot_csv,
-            run_json,
-            manifest,
-        })
+        }
     }
 
-    /// Streams `spot.csv` (and `options.csv` when chains are requested)
-    /// through the driver; chains are priced on the worker threads. Returns
-    /// the row counts of both files.
-    fn stream<G: PathGenerator>(
+    /// Builds the job's generator and hands it to `visitor` with the asset
+    /// names of a multi-asset run.
+    pub(super) fn dispatch<V: GeneratorVisitor>(&self, visitor: V) -> Result<V::Output> {
+        match &self.model {
+            ModelSpec::Gbm {
+                assets,
+                correlation,
+            } => match correlation {
+                None => visitor.visit(&Gbm::new(assets[0].params, &self.grid), None),
+                Some(c) => {
+                    let params: Vec<_> = assets.iter().map(|a| a.params).collect();
+                    let gen = CorrelatedGbm::new(&params, c.clone(), &self.grid)?;
+                    let names = assets.iter().map(|a| a.name.clone()).collect();
+                    visitor.visit(&gen, Some(names))
+                }
+            },
+            ModelSpec::Garch { params, s0, v0 } => {
+                visitor.visit(&Garch::new(*params, *s0, *v0, &self.grid)?, None)
+            }
+            ModelSpec::Heston { params, scheme } => {
+                visitor.visit(&Heston::new(*params, *scheme, &self.grid), None)
+            }
+            ModelSpec::Deep { net, s0, .. } => visitor.visit(
+                &crate::deep::DeepGenerator::new((**net).clone(), Some(*s0), &self.grid)?,
+                None,
+            ),
+        }
+    }
+
+    /// Runs `generator` through the driver with this job's seed and paths,
+    /// pricing each path's chains on the worker threads: `format` turns a
+    /// chunk and its chains (path, step, rows) into a `T` on the workers,
+    /// `consume` takes the `T`s in path order. Memory stays flat: with
+    /// chains, a chunk holds as many paths as keep it near
+    /// `OPTIONS_PER_CHUNK` options (one path at least). Output does not
+    /// depend on the chunk size.
+    pub(super) fn drive<G: PathGenerator, T: Send>(
         &self,
         generator: &G,
-        asset_names: Option<Vec<String>>,
-        target: &Path,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<(u64, u64)> {
-        let format = SpotCsvFormat::new(&self.grid, &self.calendar, asset_names);
-        let mut file = AtomicFile::create(target)?;
-        file.write_all(format.header().as_bytes())?;
-        let mut options_file = match &self.options {
-            Some((spec, _)) => {
-                let mut f = AtomicFile::create(target.with_file_name("options.csv"))?;
-                f.write_all(spec.layout().columns().join(",").as_bytes())?;
-                f.write_all(b"\n")?;
-                Some(f)
-            }
-            None => None,
-        };
-        let dates: Vec<chrono::NaiveDate> = (0..=self.grid.steps())
-            .map(|k| self.calendar.date_at(self.grid.time(k)))
-            .collect();
-        // A chunk's chains are formatted in memory before they are written:
-        // with chains, a chunk holds as many paths as keep it near
-        // OPTIONS_PER_CHUNK options (one path at least), so memory stays
-        // flat however many paths and expiries are asked for. Output does
-        // not depend on the chunk size.
+        format: impl Fn(&PathChunk, &[(u64, usize, Vec<ChainRow>)]) -> T + Sync,
+        mut consume: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
         const OPTIONS_PER_CHUNK: usize = 50_000;
         let chunk_paths = match &self.options {
             // Nested chains cost about a second each: one path per chunk,
             // so the progress bar moves path by path (the nested sample of
             // each chain runs on all threads).
-            Some((_, crate::run::ChainModel::Nested { .. })) => 1,
+            Some((_, ChainModel::Nested { .. })) => 1,
             Some((spec, _)) => {
                 let chains = self.grid.steps() / spec.every() + 1;
                 OPTIONS_PER_CHUNK / (chains * spec.options_per_chain()).max(1)
             }
             None => Driver::DEFAULT_CHUNK_PATHS,
         };
+        let dates: Vec<NaiveDate> = (0..=self.grid.steps())
+            .map(|k| self.calendar.date_at(self.grid.time(k)))
+            .collect();
         let driver = Driver::new(self.seed, self.paths)
             .keep_state(self.options.is_some())
             .chunk_paths(chunk_paths.min(Driver::DEFAULT_CHUNK_PATHS));
-        let mut done = 0u64;
-        let mut option_rows = 0u64;
         driver.run(
             generator,
             self.grid.steps(),
-            |chunk| -> Result<(u64, Vec<u8>, Vec<u8>, u64)> {
-                let spot = format.format_chunk(chunk);
-                let mut opts = Vec::new();
-                let mut rows = 0u64;
+            |chunk| -> Result<T> {
+                let mut chains = Vec::new();
                 if let Some((spec, model)) = &self.options {
                     for p in 0..chunk.paths() {
                         for k in (0..=chunk.steps()).filter(|&k| spec.at_step(k)) {
-                            let chain = model.price(
+                            let path = chunk.first_path() + p as u64;
+                            let rows = model.price(
                                 spec,
                                 dates[k],
                                 chunk.spot(p, k)[0],
                                 chunk.variance(p, k)[0],
                                 chunk.state(p, k),
-                                (chunk.first_path() + p as u64, k),
+                                (path, k),
                             )?;
-                            rows += chain_csv::write_rows(
-                                spec.layout(),
-                                chunk.first_path() + p as u64,
-                                k,
-                                format.date(k),
-                                &chain,
-                                &mut opts,
-                            ) as u64;
+                            chains.push((path, k, rows));
                         }
                     }
                 }
-                Ok((chunk.paths() as u64, spot, opts, rows))
+                Ok(format(chunk, &chains))
             },
-            |item| {
-                let (n, bytes, opts, rows) = item?;
-                file.write_all(&bytes)?;
-                if let Some(f) = options_file.as_mut() {
-                    f.write_all(&opts)?;
-                }
-                option_rows += rows;
-                done += n;
-                progress(done);
-                Ok(())
-            },
-        )?;
-        file.commit()?;
-        if let Some(f) = options_file {
-            f.commit()?;
-        }
-        Ok((
-            self.paths * (self.grid.steps() as u64 + 1) * generator.assets() as u64,
-            option_rows,
-        ))
+            |item| consume(item?),
+        )
     }
 
     /// A `synthmarket simulate` command line that reproduces this job.
@@ -458,5 +420,92 @@ impl SimulationJob {
             }
         }
         c
+    }
+}
+
+/// Something done with a job's generator, whatever its type (the
+/// generators are generic types, so a run is written once per use and
+/// monomorphised per model).
+pub(super) trait GeneratorVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Runs with `generator`; `asset_names` for a multi-asset run.
+    fn visit<G: PathGenerator>(
+        self,
+        generator: &G,
+        asset_names: Option<Vec<String>>,
+    ) -> Result<Self::Output>;
+}
+
+/// Streams `spot.csv` (and `options.csv` when chains are requested) into
+/// files written atomically; returns the row counts of both.
+struct CsvFiles<'a> {
+    job: &'a SimulationJob,
+    target: &'a Path,
+    progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl GeneratorVisitor for CsvFiles<'_> {
+    type Output = (u64, u64);
+
+    fn visit<G: PathGenerator>(
+        self,
+        generator: &G,
+        asset_names: Option<Vec<String>>,
+    ) -> Result<(u64, u64)> {
+        let job = self.job;
+        let format = SpotCsvFormat::new(&job.grid, &job.calendar, asset_names);
+        let mut file = AtomicFile::create(self.target)?;
+        file.write_all(format.header().as_bytes())?;
+        let mut options_file = match &job.options {
+            Some((spec, _)) => {
+                let mut f = AtomicFile::create(self.target.with_file_name("options.csv"))?;
+                f.write_all(spec.layout().columns().join(",").as_bytes())?;
+                f.write_all(b"\n")?;
+                Some(f)
+            }
+            None => None,
+        };
+        let layout = job.options.as_ref().map(|(spec, _)| spec.layout());
+        let (mut done, mut option_rows) = (0u64, 0u64);
+        job.drive(
+            generator,
+            |chunk, chains| {
+                let spot = format.format_chunk(chunk);
+                let mut opts = Vec::new();
+                let mut rows = 0u64;
+                if let Some(layout) = layout {
+                    for (path, k, chain) in chains {
+                        rows += chain_csv::write_rows(
+                            layout,
+                            *path,
+                            *k,
+                            format.date(*k),
+                            chain,
+                            &mut opts,
+                        ) as u64;
+                    }
+                }
+                (chunk.paths() as u64, spot, opts, rows)
+            },
+            |(n, bytes, opts, rows)| {
+                file.write_all(&bytes)?;
+                if let Some(f) = options_file.as_mut() {
+                    f.write_all(&opts)?;
+                }
+                option_rows += rows;
+                done += n;
+                (self.progress)(done);
+                Ok(())
+            },
+        )?;
+        file.commit()?;
+        if let Some(f) = options_file {
+            f.commit()?;
+        }
+        Ok((
+            job.paths * (job.grid.steps() as u64 + 1) * generator.assets() as u64,
+            option_rows,
+        ))
     }
 }

@@ -10,6 +10,7 @@
 //! [`HedgeOptions`] and call [`hedge()`].
 
 pub mod chains;
+pub mod collect;
 pub mod hedge;
 pub mod job;
 pub mod manifest;
@@ -19,6 +20,7 @@ pub mod validate;
 
 pub use chains::ChainModel;
 pub use chains::{DEFAULT_VARIANCE_PREMIUM, GARCH_TABLE_PATHS};
+pub use collect::MarketTables;
 pub use hedge::{hedge, HedgeOptions, HedgeReport};
 pub use job::RunOutput;
 pub use job::SimulationJob;

@@ -1,0 +1,587 @@
+//! `synthmarket._synthmarket`: the Python face of the library, a thin layer
+//! that converts arguments, releases the GIL while Rust works, and hands
+//! results over as numpy arrays that Rust filled (no text, no Python lists,
+//! one copy of the data). The Python package (`python/synthmarket/`) wraps
+//! these functions with docstrings, broadcasting and pandas DataFrames.
+//!
+//! Errors: the library's input errors become `synthmarket.SynthmarketError`
+//! (a `ValueError`) with the CLI's message; internal or I/O failures become
+//! `synthmarket.SynthmarketIOError` (an `OSError`).
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use synthmarket::io::columns::{Column, Table};
+use synthmarket::market::{MarketState, OptionSpec, OptionType};
+use synthmarket::pricing::{implied_vol as iv_of, BlackScholes, Greeks, HestonPricer};
+
+create_exception!(
+    _synthmarket,
+    SynthmarketError,
+    PyValueError,
+    "Bad input: a parameter, a file, a line or a field (the CLI exits with code 2)."
+);
+create_exception!(
+    _synthmarket,
+    SynthmarketIOError,
+    PyOSError,
+    "An I/O or internal failure (the CLI exits with code 1)."
+);
+
+/// The library's error as the matching Python exception, with the CLI's
+/// message (its causes appended as the CLI prints them).
+fn to_py(err: synthmarket::Error) -> PyErr {
+    let mut msg = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(&format!("\n  caused by: {text}"));
+        }
+        source = s.source();
+    }
+    if err.exit_code() == 2 {
+        SynthmarketError::new_err(msg)
+    } else {
+        SynthmarketIOError::new_err(msg)
+    }
+}
+
+/// Runs `f` on a pool of `threads` threads (all cores when `None`); the
+/// results never depend on the count.
+fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    match threads {
+        None => Ok(f()),
+        Some(0) => Err(SynthmarketError::new_err(
+            "invalid parameter `threads` = 0: at least 1 (or None for all cores)",
+        )),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| SynthmarketIOError::new_err(format!("thread pool: {e}")))
+            .map(|pool| pool.install(f)),
+    }
+}
+
+/// One argument of a vectorised function: a scalar (an array of length 1)
+/// or one value per element.
+#[derive(Clone, Copy)]
+enum Arg<'a> {
+    Scalar(f64),
+    Each(&'a [f64]),
+}
+
+impl Arg<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> f64 {
+        match self {
+            Arg::Scalar(x) => *x,
+            Arg::Each(v) => v[i],
+        }
+    }
+}
+
+/// Borrows `a` as an [`Arg`] of an `n`-element call.
+fn arg<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>, n: usize) -> PyResult<Arg<'a>> {
+    let s = a
+        .as_slice()
+        .map_err(|_| SynthmarketError::new_err(format!("`{name}` must be contiguous")))?;
+    match s.len() {
+        1 => Ok(Arg::Scalar(s[0])),
+        len if len == n => Ok(Arg::Each(s)),
+        len => Err(SynthmarketError::new_err(format!(
+            "invalid parameter `{name}`: {len} values where the others broadcast to {n}"
+        ))),
+    }
+}
+
+/// The option and market of element `i`, or the library's error naming the
+/// bad field.
+#[inline(always)]
+fn contract(
+    i: usize,
+    [spot, strike, maturity, rate, dividend]: &[Arg<'_>; 5],
+    call: &[bool],
+) -> synthmarket::Result<(OptionSpec, MarketState)> {
+    let kind = if call.len() == 1 { call[0] } else { call[i] };
+    let kind = if kind {
+        OptionType::Call
+    } else {
+        OptionType::Put
+    };
+    Ok((
+        OptionSpec::new(kind, strike.at(i), maturity.at(i))?,
+        MarketState::new(spot.at(i), rate.at(i), dividend.at(i))?,
+    ))
+}
+
+/// Elements per parallel task: large enough that scheduling costs nothing.
+const TASK: usize = 16_384;
+
+/// Fills `out` (one slot per element) with `f(i)` on the current pool, in
+/// tasks of [`TASK`] elements; the first error (lowest element) wins.
+fn fill<T: Send>(
+    out: &mut [T],
+    f: impl Fn(usize) -> synthmarket::Result<T> + Sync,
+) -> synthmarket::Result<()> {
+    out.par_chunks_mut(TASK)
+        .enumerate()
+        .try_for_each(|(c, chunk)| {
+            for (j, slot) in chunk.iter_mut().enumerate() {
+                *slot = f(c * TASK + j)?;
+            }
+            Ok(())
+        })
+}
+
+/// Names the element of a vectorised call in an error.
+fn at_element(i: usize) -> impl Fn(synthmarket::Error) -> synthmarket::Error {
+    move |e| synthmarket::Error::Internal(format!("element {i}: {e}"))
+}
+
+/// Black–Scholes–Merton prices of `n` options (arguments of length 1 or n).
+#[pyfunction]
+#[pyo3(signature = (n, spot, strike, maturity, vol, rate, dividend, call, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn bs_price<'py>(
+    py: Python<'py>,
+    n: usize,
+    spot: PyReadonlyArray1<'py, f64>,
+    strike: PyReadonlyArray1<'py, f64>,
+    maturity: PyReadonlyArray1<'py, f64>,
+    vol: PyReadonlyArray1<'py, f64>,
+    rate: PyReadonlyArray1<'py, f64>,
+    dividend: PyReadonlyArray1<'py, f64>,
+    call: PyReadonlyArray1<'py, bool>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let args = [
+        arg("spot", &spot, n)?,
+        arg("strike", &strike, n)?,
+        arg("maturity", &maturity, n)?,
+        arg("rate", &rate, n)?,
+        arg("dividend", &dividend, n)?,
+    ];
+    let vol = arg("vol", &vol, n)?;
+    let call = call
+        .as_slice()
+        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
+    let mut out = vec![0.0; n];
+    py.detach(|| {
+        on_threads(threads, || {
+            fill(&mut out, |i| {
+                let (spec, state) = contract(i, &args, call)?;
+                Ok(BlackScholes::new(vol.at(i))?.price(&spec, &state))
+            })
+        })
+    })?
+    .map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Price and greeks of `n` options: a tuple of seven arrays (price, delta,
+/// gamma, vega, theta, rho, dividend_rho).
+#[pyfunction]
+#[pyo3(signature = (n, spot, strike, maturity, vol, rate, dividend, call, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn bs_greeks<'py>(
+    py: Python<'py>,
+    n: usize,
+    spot: PyReadonlyArray1<'py, f64>,
+    strike: PyReadonlyArray1<'py, f64>,
+    maturity: PyReadonlyArray1<'py, f64>,
+    vol: PyReadonlyArray1<'py, f64>,
+    rate: PyReadonlyArray1<'py, f64>,
+    dividend: PyReadonlyArray1<'py, f64>,
+    call: PyReadonlyArray1<'py, bool>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let args = [
+        arg("spot", &spot, n)?,
+        arg("strike", &strike, n)?,
+        arg("maturity", &maturity, n)?,
+        arg("rate", &rate, n)?,
+        arg("dividend", &dividend, n)?,
+    ];
+    let vol = arg("vol", &vol, n)?;
+    let call = call
+        .as_slice()
+        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
+    let mut out = vec![Greeks::nan(); n];
+    py.detach(|| {
+        on_threads(threads, || {
+            fill(&mut out, |i| {
+                let (spec, state) = contract(i, &args, call)?;
+                Ok(BlackScholes::new(vol.at(i))?.greeks(&spec, &state))
+            })
+        })
+    })?
+    .map_err(to_py)?;
+    let field = |f: fn(&Greeks) -> f64| out.iter().map(f).collect::<Vec<f64>>().into_pyarray(py);
+    PyTuple::new(
+        py,
+        [
+            field(|g| g.price),
+            field(|g| g.delta),
+            field(|g| g.gamma),
+            field(|g| g.vega),
+            field(|g| g.theta),
+            field(|g| g.rho),
+            field(|g| g.dividend_rho),
+        ],
+    )
+}
+
+/// Implied Black–Scholes–Merton volatilities of `n` prices. Prices outside
+/// the no-arbitrage bounds give NaN, or raise when `strict`.
+#[pyfunction]
+#[pyo3(signature = (n, price, spot, strike, maturity, rate, dividend, call, strict, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn implied_vol<'py>(
+    py: Python<'py>,
+    n: usize,
+    price: PyReadonlyArray1<'py, f64>,
+    spot: PyReadonlyArray1<'py, f64>,
+    strike: PyReadonlyArray1<'py, f64>,
+    maturity: PyReadonlyArray1<'py, f64>,
+    rate: PyReadonlyArray1<'py, f64>,
+    dividend: PyReadonlyArray1<'py, f64>,
+    call: PyReadonlyArray1<'py, bool>,
+    strict: bool,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let args = [
+        arg("spot", &spot, n)?,
+        arg("strike", &strike, n)?,
+        arg("maturity", &maturity, n)?,
+        arg("rate", &rate, n)?,
+        arg("dividend", &dividend, n)?,
+    ];
+    let price = arg("price", &price, n)?;
+    let call = call
+        .as_slice()
+        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
+    let mut out = vec![0.0; n];
+    py.detach(|| {
+        on_threads(threads, || {
+            fill(&mut out, |i| {
+                let (spec, state) = contract(i, &args, call).map_err(at_element(i))?;
+                match iv_of(price.at(i), &spec, &state) {
+                    Ok(v) => Ok(v),
+                    Err(e) if strict => Err(synthmarket::Error::parameter(
+                        "price",
+                        price.at(i),
+                        format!("element {i}: {e}"),
+                    )),
+                    Err(_) => Ok(f64::NAN),
+                }
+            })
+        })
+    })?
+    .map_err(|e| match e {
+        // Element errors from bad contracts are bad input too.
+        synthmarket::Error::Internal(m) => SynthmarketError::new_err(m),
+        e => to_py(e),
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Heston prices (COS) of `n` options sharing one model.
+#[pyfunction]
+#[pyo3(signature = (n, spot, strike, maturity, rate, dividend, call, v0, kappa, theta, xi, rho))]
+#[allow(clippy::too_many_arguments)]
+fn heston_price<'py>(
+    py: Python<'py>,
+    n: usize,
+    spot: PyReadonlyArray1<'py, f64>,
+    strike: PyReadonlyArray1<'py, f64>,
+    maturity: PyReadonlyArray1<'py, f64>,
+    rate: PyReadonlyArray1<'py, f64>,
+    dividend: PyReadonlyArray1<'py, f64>,
+    call: PyReadonlyArray1<'py, bool>,
+    v0: f64,
+    kappa: f64,
+    theta: f64,
+    xi: f64,
+    rho: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let args = [
+        arg("spot", &spot, n)?,
+        arg("strike", &strike, n)?,
+        arg("maturity", &maturity, n)?,
+        arg("rate", &rate, n)?,
+        arg("dividend", &dividend, n)?,
+    ];
+    let call = call
+        .as_slice()
+        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
+    let out = py
+        .detach(|| -> synthmarket::Result<Vec<f64>> {
+            let model = HestonPricer::new(kappa, theta, xi, rho)?;
+            (0..n)
+                .map(|i| {
+                    let (spec, state) = contract(i, &args, call)?;
+                    let (c, p) = model
+                        .slice(v0, spec.maturity())
+                        .calls_and_puts(&[spec.strike()], &state)?[0];
+                    Ok(match spec.option_type() {
+                        OptionType::Call => c,
+                        OptionType::Put => p,
+                    })
+                })
+                .collect()
+        })
+        .map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// A table as a list of (name, kind, values, categories) for the Python
+/// side to wrap in a DataFrame without copying: kind is "int", "float",
+/// "date" (int64 nanoseconds) or "category" (uint32 codes into categories).
+fn table_to_py<'py>(py: Python<'py>, table: Table) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (name, column) in table.columns {
+        let item: Bound<'py, PyTuple> = match column {
+            Column::Int(v) => (name, "int", v.into_pyarray(py), py.None()).into_pyobject(py)?,
+            Column::Float(v) => (name, "float", v.into_pyarray(py), py.None()).into_pyobject(py)?,
+            Column::Date(v) => (name, "date", v.into_pyarray(py), py.None()).into_pyobject(py)?,
+            Column::Category { codes, names } => (
+                name,
+                "category",
+                codes.into_pyarray(py),
+                PyList::new(py, names)?,
+            )
+                .into_pyobject(py)?,
+        };
+        list.append(item)?;
+    }
+    Ok(list)
+}
+
+/// The job described by `params` (a JSON object whose keys are the
+/// `simulate` flags / TOML keys).
+fn job(params: &str) -> PyResult<synthmarket::run::SimulationJob> {
+    let params: synthmarket::run::SimulateParams = serde_json::from_str(params)
+        .map_err(|e| SynthmarketError::new_err(format!("invalid parameters: {e}")))?;
+    params.resolve().map_err(to_py)
+}
+
+/// Simulates in memory: (spot columns, option columns or None, run.json
+/// text).
+#[pyfunction]
+#[pyo3(signature = (params, threads=None))]
+fn simulate<'py>(
+    py: Python<'py>,
+    params: &str,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let job = job(params)?;
+    let tables = py
+        .detach(|| on_threads(threads, || job.collect(&|_| {})))?
+        .map_err(to_py)?;
+    let manifest = serde_json::to_string(&tables.manifest)
+        .map_err(|e| SynthmarketIOError::new_err(format!("serialising run.json: {e}")))?;
+    let spot = table_to_py(py, tables.spot)?;
+    let options = match tables.options {
+        Some(t) => table_to_py(py, t)?.into_any(),
+        None => py.None().into_bound(py),
+    };
+    (spot, options, manifest).into_pyobject(py)
+}
+
+/// Simulates into a directory, exactly as `synthmarket simulate --out DIR`;
+/// returns the run.json text.
+#[pyfunction]
+#[pyo3(signature = (params, out, threads=None))]
+fn simulate_to_dir(
+    py: Python<'_>,
+    params: &str,
+    out: PathBuf,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    let job = job(params)?;
+    let output = py
+        .detach(|| on_threads(threads, || job.write_to_dir(&out, &|_| {})))?
+        .map_err(to_py)?;
+    serde_json::to_string(&output.manifest)
+        .map_err(|e| SynthmarketIOError::new_err(format!("serialising run.json: {e}")))
+}
+
+/// The scorecard of a synthetic market against a real history, written to
+/// `report` as `synthmarket validate` does; returns (scorecard.json text,
+/// description of the real data).
+#[pyfunction]
+#[pyo3(signature = (real, synthetic, report, column=None, vix=None))]
+fn validate(
+    py: Python<'_>,
+    real: PathBuf,
+    synthetic: PathBuf,
+    report: PathBuf,
+    column: Option<String>,
+    vix: Option<PathBuf>,
+) -> PyResult<(String, String)> {
+    let mut opts = synthmarket::run::ValidateOptions::new(real, synthetic, report);
+    opts.column = column;
+    opts.vix = vix;
+    let out = py
+        .detach(|| synthmarket::run::write_report(&opts))
+        .map_err(to_py)?;
+    let card = serde_json::to_string(&out.scorecard)
+        .map_err(|e| SynthmarketIOError::new_err(format!("serialising the scorecard: {e}")))?;
+    Ok((card, out.real_description))
+}
+
+/// Maximum-likelihood GBM fit of a price history: a dict of estimates.
+#[pyfunction]
+#[pyo3(signature = (data, column=None, periods_per_year=252.0))]
+fn calibrate_gbm<'py>(
+    py: Python<'py>,
+    data: PathBuf,
+    column: Option<String>,
+    periods_per_year: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let history =
+        synthmarket::market::SpotHistory::from_csv(&data, column.as_deref()).map_err(to_py)?;
+    let fit = py
+        .detach(|| synthmarket::sim::GbmEstimate::fit(&history, periods_per_year))
+        .map_err(to_py)?;
+    let d = PyDict::new(py);
+    d.set_item("s0", fit.last_price)?;
+    d.set_item("mu", fit.mu)?;
+    d.set_item("sigma", fit.sigma)?;
+    d.set_item("mu_se", fit.mu_se)?;
+    d.set_item("sigma_se", fit.sigma_se)?;
+    d.set_item("returns", fit.returns)?;
+    d.set_item("dt", 1.0 / periods_per_year)?;
+    Ok(d)
+}
+
+/// Maximum-likelihood GJR-GARCH(1,1)-t fit of a daily price history: a
+/// dict of estimates in `simulate`'s units (daily; v0 annualised).
+#[pyfunction]
+#[pyo3(signature = (data, column=None))]
+fn calibrate_garch<'py>(
+    py: Python<'py>,
+    data: PathBuf,
+    column: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let history =
+        synthmarket::market::SpotHistory::from_csv(&data, column.as_deref()).map_err(to_py)?;
+    let fit = py
+        .detach(|| synthmarket::sim::GarchEstimate::fit(&history))
+        .map_err(to_py)?;
+    let p = fit.params;
+    let d = PyDict::new(py);
+    d.set_item("s0", fit.last_price)?;
+    d.set_item(
+        "v0",
+        synthmarket::market::TRADING_DAYS_PER_YEAR * fit.last_variance,
+    )?;
+    for (name, value) in [
+        ("mean", p.mu),
+        ("omega", p.omega),
+        ("alpha", p.alpha),
+        ("gamma", p.gamma),
+        ("beta", p.beta),
+        ("nu", p.nu),
+    ] {
+        d.set_item(name, value)?;
+    }
+    let se = PyDict::new(py);
+    for (i, name) in ["mean", "omega", "alpha", "gamma", "beta", "nu"]
+        .into_iter()
+        .enumerate()
+    {
+        se.set_item(name, fit.se[i])?;
+    }
+    d.set_item("se", se)?;
+    d.set_item("log_likelihood", fit.log_likelihood)?;
+    d.set_item("returns", fit.returns)?;
+    Ok(d)
+}
+
+/// Sells an option from a market directory's chain and delta-hedges it on
+/// every path, as `synthmarket hedge` does (writing pnl.csv, summary.json,
+/// report.md and pnl.svg to `out`, default MARKET/hedge); returns
+/// (per-path outcomes as columns, summary.json text, the expiry).
+#[pyfunction]
+#[pyo3(signature = (market, option="call", strike=None, moneyness=1.0, expiry="2", rebalance="daily", cost_bps=0.0, out=None))]
+#[allow(clippy::too_many_arguments)]
+fn hedge<'py>(
+    py: Python<'py>,
+    market: PathBuf,
+    option: &str,
+    strike: Option<f64>,
+    moneyness: f64,
+    expiry: &str,
+    rebalance: &str,
+    cost_bps: f64,
+    out: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let option = match option {
+        "call" => OptionType::Call,
+        "put" => OptionType::Put,
+        other => {
+            return Err(SynthmarketError::new_err(format!(
+                "invalid parameter `option` = {other}: call or put"
+            )))
+        }
+    };
+    let mut opts = synthmarket::run::HedgeOptions::new(market);
+    opts.option = option;
+    opts.strike = strike;
+    opts.moneyness = moneyness;
+    opts.expiry = expiry.to_string();
+    opts.rebalance = rebalance.to_string();
+    opts.cost_bps = cost_bps;
+    opts.out = out;
+    let report = py
+        .detach(|| synthmarket::run::hedge(&opts, &|_, _| {}))
+        .map_err(to_py)?;
+    let summary = serde_json::to_string(&report.summary)
+        .map_err(|e| SynthmarketIOError::new_err(format!("serialising the summary: {e}")))?;
+    let o = &report.outcomes;
+    let col =
+        |f: fn(&synthmarket::hedge::HedgeOutcome) -> f64| Column::Float(o.iter().map(f).collect());
+    let table = Table {
+        columns: vec![
+            ("path".into(), Column::Int((0..o.len() as i64).collect())),
+            ("pnl".into(), col(|x| x.pnl)),
+            ("premium".into(), col(|x| x.premium)),
+            ("implied_vol".into(), col(|x| x.implied_vol)),
+            ("realised_vol".into(), col(|x| x.realised_vol)),
+            (
+                "trades".into(),
+                Column::Int(o.iter().map(|x| x.trades as i64).collect()),
+            ),
+            ("costs".into(), col(|x| x.costs)),
+        ],
+    };
+    (table_to_py(py, table)?, summary, report.expiry).into_pyobject(py)
+}
+
+/// The compiled module.
+#[pymodule]
+fn _synthmarket(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", synthmarket::VERSION)?;
+    m.add("SynthmarketError", m.py().get_type::<SynthmarketError>())?;
+    m.add(
+        "SynthmarketIOError",
+        m.py().get_type::<SynthmarketIOError>(),
+    )?;
+    m.add_function(wrap_pyfunction!(bs_price, m)?)?;
+    m.add_function(wrap_pyfunction!(bs_greeks, m)?)?;
+    m.add_function(wrap_pyfunction!(implied_vol, m)?)?;
+    m.add_function(wrap_pyfunction!(heston_price, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate_to_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(hedge, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate_gbm, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate_garch, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,466 @@
+"""synthmarket: synthetic equity markets, spot paths with their variance
+state and the option chains that belong to them, from models calibrated on
+(or trained on) real histories.
+
+The Python face of the Rust library: every function runs the library
+in-process (no subprocess, the GIL released while it works) and returns numpy
+arrays and pandas DataFrames that Rust filled directly.
+
+Units everywhere: time in years (1/252 = one trading day), rates, drifts and
+volatilities annualised and continuously compounded, variance annualised
+(0.04 = 20 % volatility); vega per 1.00 of volatility, theta per year.
+
+>>> import synthmarket as sm
+>>> m = sm.simulate(model="heston", paths=100, steps=21, seed=7, options=True)
+>>> m.spot.columns.tolist()
+['path', 'step', 'date', 'spot', 'variance']
+>>> bool(sm.bs_price(100.0, 100.0, 1.0, 0.2) > 7.9)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _synthmarket as _native
+from ._synthmarket import SynthmarketError, SynthmarketIOError
+
+__version__: str = _native.__version__
+
+__all__ = [
+    "__version__",
+    "SynthmarketError",
+    "SynthmarketIOError",
+    "Market",
+    "simulate",
+    "load",
+    "bs_price",
+    "bs_greeks",
+    "implied_vol",
+    "heston_price",
+    "calibrate_gbm",
+    "calibrate_garch",
+    "validate",
+    "hedge",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# ---------------------------------------------------------------- tables
+
+
+def _frame(columns) -> pd.DataFrame:
+    """A DataFrame over the arrays Rust filled (no copy of the floats)."""
+    data = {}
+    for name, kind, values, categories in columns:
+        if kind == "date":
+            data[name] = values.view("datetime64[ns]")
+        elif kind == "category":
+            data[name] = pd.Categorical.from_codes(values.astype(np.int32), categories)
+        else:
+            data[name] = values
+    return pd.DataFrame(data, copy=False)
+
+
+_SPOT_DTYPES = {"path": "int64", "step": "int64", "spot": "float64", "variance": "float64"}
+
+
+def _read_csv(path: Path, dates) -> pd.DataFrame:
+    frame = pd.read_csv(path, parse_dates=list(dates), float_precision="round_trip")
+    for name in dates:
+        frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
+
+
+class Market:
+    """A simulated market: paths with their variance state and, when asked,
+    the option chains priced in each path's state.
+
+    Attributes
+    ----------
+    spot : pandas.DataFrame
+        One row per (path, step[, asset]): ``path`` (int64), ``step`` (int64),
+        ``date`` (datetime64), ``asset`` (category, multi-asset runs only),
+        ``spot``, ``variance`` (annualised instantaneous variance; float64).
+        The columns of the CLI's ``spot.csv``.
+    options : pandas.DataFrame or None
+        The chains, the columns of the CLI's ``options.csv``: ``path``,
+        ``step``, ``date``, ``expiry``, ``maturity`` (years), ``strike``,
+        ``option_type`` (category: call/put), ``price``, ``implied_vol``,
+        ``delta``, ``gamma``, ``vega`` (per 1.00 of vol), ``theta`` (per year).
+        NaN where a price sits on a no-arbitrage bound (no implied vol).
+    manifest : dict
+        The run manifest (``run.json``): seed, model and parameters, grid,
+        files, crate version; enough to reproduce the run bit for bit.
+    """
+
+    def __init__(
+        self,
+        spot: pd.DataFrame,
+        options: Optional[pd.DataFrame],
+        manifest: Dict[str, Any],
+        *,
+        _params: Optional[str] = None,
+        _source: Optional[Path] = None,
+    ) -> None:
+        self.spot = spot
+        self.options = options
+        self.manifest = manifest
+        self._params = _params
+        self._source = _source
+
+    def __repr__(self) -> str:
+        model = self.manifest.get("model", {}).get("model", "?")
+        chains = "" if self.options is None else f", {len(self.options)} option rows"
+        return (
+            f"<synthmarket.Market {model}: {self.manifest.get('paths')} paths, "
+            f"{len(self.spot)} spot rows{chains}>"
+        )
+
+    def to_dir(self, path: PathLike, threads: Optional[int] = None) -> Path:
+        """Writes ``spot.csv``, ``options.csv`` (with chains) and ``run.json``
+        into the directory ``path`` (created if missing), the same files, byte
+        for byte, as ``synthmarket simulate`` with the same parameters.
+
+        A simulated market is written by running its job again (same seed,
+        same numbers); a loaded one by copying its files.
+        """
+        out = Path(path)
+        if self._params is not None:
+            _native.simulate_to_dir(self._params, str(out), threads)
+        elif self._source is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            for name in ("spot.csv", "options.csv", "run.json"):
+                src = self._source / name
+                if src.exists() and src.resolve() != (out / name).resolve():
+                    shutil.copyfile(src, out / name)
+        else:
+            raise SynthmarketError("this Market has neither parameters nor a source directory")
+        return out
+
+
+def _params_json(model: str, paths: int, steps: int, seed: int, options: bool, params) -> str:
+    keys: Dict[str, Any] = {"model": model, "paths": paths, "steps": steps, "seed": seed}
+    if options:
+        keys["options"] = True
+    for name, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, (os.PathLike,)):
+            value = os.fspath(value)
+        keys[name.replace("_", "-")] = value
+    return json.dumps(keys)
+
+
+def simulate(
+    model: str = "heston",
+    paths: int = 1000,
+    steps: int = 252,
+    seed: int = 42,
+    options: bool = False,
+    *,
+    threads: Optional[int] = None,
+    **params: Any,
+) -> Market:
+    """Simulates a market in memory, exactly as ``synthmarket simulate``.
+
+    Parameters
+    ----------
+    model : {"gbm", "heston", "garch", "deep"}
+        The spot model. ``deep`` is the pretrained S&P 500 generator unless
+        ``model_path`` names a model directory from ``train``.
+    paths, steps : int
+        Paths, and steps per path (daily steps by default: ``dt`` = 1/252).
+    seed : int
+        Seed of every random stream; the same seed gives the same numbers,
+        whatever ``threads``.
+    options : bool
+        Also price option chains in each path's state (``Market.options``).
+    threads : int, optional
+        Worker threads (all cores by default); results do not depend on it.
+    **params
+        Any ``simulate`` flag, with ``_`` for ``-``: ``s0``, ``mu``, ``rate``,
+        ``dividend``, ``start`` ("YYYY-MM-DD"), ``dt``; GBM ``sigma`` (a
+        list for several assets), ``assets``, ``correlation`` (list of rows);
+        Heston ``v0``, ``kappa``, ``theta``, ``xi``, ``rho``, ``scheme``;
+        GJR-GARCH ``mean``, ``omega``, ``alpha``, ``gamma``, ``beta``, ``nu``;
+        deep ``model_path``; chains ``months``, ``strikes``, ``strike_step``,
+        ``expiries`` ("listed"/"tenors"), ``tenors``, ``moneyness``,
+        ``chain_every``, ``chain_layout``, ``variance_premium``,
+        ``chain_pricing``, ``nested_paths``. Units and defaults as in
+        ``synthmarket simulate --help``.
+
+    Returns
+    -------
+    Market
+        ``.spot`` and ``.options`` DataFrames and the ``.manifest`` dict.
+
+    Raises
+    ------
+    SynthmarketError
+        For a bad parameter, with the CLI's message.
+    """
+    text = _params_json(model, paths, steps, seed, options, params)
+    spot, chains, manifest = _native.simulate(text, threads)
+    return Market(
+        _frame(spot),
+        None if chains is None else _frame(chains),
+        json.loads(manifest),
+        _params=text,
+    )
+
+
+def load(path: PathLike) -> Market:
+    """Reads a directory written by ``synthmarket simulate`` (or
+    ``Market.to_dir``) into a Market with the same columns and dtypes as
+    ``simulate`` returns."""
+    root = Path(path)
+    run_json = root / "run.json"
+    if not run_json.exists():
+        raise SynthmarketError(f"cannot read {run_json}: no run.json (not a simulate output directory?)")
+    manifest = json.loads(run_json.read_text())
+    spot = _read_csv(root / "spot.csv", ["date"])
+    if "asset" in spot.columns:
+        names = [a["name"] for a in manifest.get("model", {}).get("assets", [])] or None
+        spot["asset"] = pd.Categorical(spot["asset"], categories=names)
+    options = None
+    if (root / "options.csv").exists():
+        options = _read_csv(root / "options.csv", ["date", "expiry"])
+        if "option_type" in options.columns:
+            options["option_type"] = pd.Categorical(options["option_type"], categories=["call", "put"])
+    return Market(spot, options, manifest, _source=root)
+
+
+# ---------------------------------------------------------------- pricing
+
+
+def _broadcast(**arrays):
+    """The broadcast shape and each argument as a float64 (or bool) 1-D
+    array of length 1 (a scalar) or of the full size, without copying
+    arguments that already are."""
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    size = int(np.prod(shape, dtype=np.int64))
+    out = {}
+    for name, a in arrays.items():
+        dtype = bool if name == "call" else np.float64
+        a = np.asarray(a, dtype=dtype)
+        if a.size == 1:
+            out[name] = a.reshape(1)
+        elif a.shape == shape:
+            out[name] = np.ascontiguousarray(a).reshape(-1)
+        else:
+            out[name] = np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+    return shape, size, out
+
+
+def _call_flags(call, option_type):
+    if option_type is None:
+        return call
+    kinds = np.asarray(option_type)
+    flags = kinds == "call"
+    if not np.all(flags | (kinds == "put")):
+        raise SynthmarketError("invalid parameter `option_type`: each value must be 'call' or 'put'")
+    return flags
+
+
+def bs_price(spot, strike, maturity, vol, rate=0.0, dividend=0.0, call=True, *, option_type=None, threads=1):
+    """Black–Scholes–Merton prices, vectorised with numpy broadcasting.
+
+    Parameters
+    ----------
+    spot, strike : array_like
+        Spot and strike (> 0).
+    maturity : array_like
+        Years to expiry (≥ 0).
+    vol : array_like
+        Annualised volatility (0.2 = 20 %, ≥ 0).
+    rate, dividend : array_like
+        Continuously compounded rate and dividend yield per year.
+    call : bool or array_like of bool
+        Calls (True) or puts (False); or give ``option_type`` ("call"/"put").
+    threads : int or None
+        Worker threads (1 by default; None for all cores). Results are the
+        same bit for bit whatever the count.
+
+    Returns
+    -------
+    numpy.ndarray (float64) of the broadcast shape, or a float for scalars.
+    Prices are accurate to a few ulp, far out of the money included (Jäckel's
+    "Let's Be Rational" normalised Black function where the textbook formula
+    cancels).
+    """
+    shape, n, a = _broadcast(
+        spot=spot, strike=strike, maturity=maturity, vol=vol, rate=rate, dividend=dividend,
+        call=_call_flags(call, option_type),
+    )
+    out = _native.bs_price(n, a["spot"], a["strike"], a["maturity"], a["vol"], a["rate"], a["dividend"], a["call"], threads)
+    return out.reshape(shape) if shape else float(out[0])
+
+
+_GREEKS = ("price", "delta", "gamma", "vega", "theta", "rho", "dividend_rho")
+
+
+def bs_greeks(spot, strike, maturity, vol, rate=0.0, dividend=0.0, call=True, *, option_type=None, threads=1, frame=False):
+    """Black–Scholes–Merton price and greeks, vectorised with broadcasting
+    (arguments as :func:`bs_price`).
+
+    Returns a dict of arrays (or a DataFrame with ``frame=True``): ``price``,
+    ``delta`` (∂V/∂S), ``gamma`` (∂²V/∂S²), ``vega`` (∂V/∂σ per 1.00 of vol),
+    ``theta`` (∂V/∂t per year as time passes), ``rho`` (per 1.00 of rate),
+    ``dividend_rho`` (per 1.00 of dividend yield). Closed forms of Haug,
+    *The Complete Guide to Option Pricing Formulas*, 2nd ed.
+    """
+    shape, n, a = _broadcast(
+        spot=spot, strike=strike, maturity=maturity, vol=vol, rate=rate, dividend=dividend,
+        call=_call_flags(call, option_type),
+    )
+    arrays = _native.bs_greeks(n, a["spot"], a["strike"], a["maturity"], a["vol"], a["rate"], a["dividend"], a["call"], threads)
+    result = {name: (x.reshape(shape) if shape else float(x[0])) for name, x in zip(_GREEKS, arrays)}
+    if frame:
+        return pd.DataFrame({k: np.ravel(v) for k, v in result.items()})
+    return result
+
+
+def implied_vol(price, spot, strike, maturity, rate=0.0, dividend=0.0, call=True, *, option_type=None, on_error="nan", threads=1):
+    """Implied Black–Scholes–Merton volatility of option prices, vectorised
+    with broadcasting (other arguments as :func:`bs_price`).
+
+    Jäckel's "Let's Be Rational" (machine precision in two iterations).
+    A price outside the no-arbitrage bounds (below intrinsic value or above
+    the spot/strike bound) has no implied vol: NaN with ``on_error="nan"``
+    (the default), a ``SynthmarketError`` naming the element with
+    ``on_error="raise"``.
+    """
+    if on_error not in ("nan", "raise"):
+        raise SynthmarketError(f"invalid parameter `on_error` = {on_error!r}: 'nan' or 'raise'")
+    shape, n, a = _broadcast(
+        price=price, spot=spot, strike=strike, maturity=maturity, rate=rate, dividend=dividend,
+        call=_call_flags(call, option_type),
+    )
+    out = _native.implied_vol(n, a["price"], a["spot"], a["strike"], a["maturity"], a["rate"], a["dividend"], a["call"], on_error == "raise", threads)
+    return out.reshape(shape) if shape else float(out[0])
+
+
+def heston_price(spot, strike, maturity, v0, kappa, theta, xi, rho, rate=0.0, dividend=0.0, call=True, *, option_type=None):
+    """Heston prices by Fourier-cosine expansion (Fang & Oosterlee 2008) to
+    near machine precision, vectorised over spot, strike, maturity, rate,
+    dividend and call with broadcasting; one model (``v0`` initial variance,
+    ``kappa`` mean reversion per year, ``theta`` long-run variance, ``xi``
+    vol of variance, ``rho`` spot-variance correlation) for all."""
+    shape, n, a = _broadcast(
+        spot=spot, strike=strike, maturity=maturity, rate=rate, dividend=dividend,
+        call=_call_flags(call, option_type),
+    )
+    out = _native.heston_price(n, a["spot"], a["strike"], a["maturity"], a["rate"], a["dividend"], a["call"],
+                               float(v0), float(kappa), float(theta), float(xi), float(rho))
+    return out.reshape(shape) if shape else float(out[0])
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def calibrate_gbm(data: PathLike, column: Optional[str] = None, periods_per_year: float = 252.0) -> Dict[str, Any]:
+    """Maximum-likelihood GBM drift and volatility of a price history (CSV
+    with ``date`` and ``adj_close``/``close`` or ``column``): a dict with
+    ``s0`` (last price), ``mu``, ``sigma`` (annualised) and their standard
+    errors, ready for ``simulate(model="gbm", s0=..., mu=..., sigma=...)``."""
+    return _native.calibrate_gbm(os.fspath(data), column, periods_per_year)
+
+
+def calibrate_garch(data: PathLike, column: Optional[str] = None) -> Dict[str, Any]:
+    """Maximum-likelihood GJR-GARCH(1,1)-t of a daily price history: a dict
+    with ``s0``, ``v0`` (annualised conditional variance for the next day),
+    ``mean``, ``omega``, ``alpha``, ``gamma``, ``beta``, ``nu`` (daily units)
+    and their standard errors (``se``), ready for
+    ``simulate(model="garch", **{k: fit[k] for k in ("s0", "v0", "mean", ...)})``."""
+    return _native.calibrate_garch(os.fspath(data), column)
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def _market_dir(market, tmp: list) -> Path:
+    if isinstance(market, Market):
+        if market._source is not None:
+            return market._source
+        d = Path(tempfile.mkdtemp(prefix="synthmarket-"))
+        tmp.append(d)
+        market.to_dir(d)
+        return d
+    return Path(market)
+
+
+def validate(real: PathLike, synthetic, report: Optional[PathLike] = None, *, column: Optional[str] = None,
+             vix: Optional[PathLike] = None) -> pd.DataFrame:
+    """The stylized-fact scorecard of a synthetic market against a real
+    price history, as ``synthmarket validate``.
+
+    ``synthetic`` is a Market, a directory from ``simulate`` or a
+    ``spot.csv``. With ``report`` the report directory (report.md,
+    scorecard.json, SVG charts) is written there, otherwise to a temporary
+    directory that is removed. Returns the scorecard's statistics as a
+    DataFrame (statistic, real, synthetic_mean, synthetic_sd, distance); the
+    whole scorecard is in ``.attrs["scorecard"]``.
+    """
+    tmp: list = []
+    try:
+        syn = _market_dir(synthetic, tmp)
+        if syn.is_dir():
+            syn = syn / "spot.csv"
+        if report is None:
+            d = Path(tempfile.mkdtemp(prefix="synthmarket-report-"))
+            tmp.append(d)
+            report = d / "report"
+        card_json, description = _native.validate(os.fspath(real), os.fspath(syn), os.fspath(report), column,
+                                                  None if vix is None else os.fspath(vix))
+    finally:
+        for d in tmp:
+            shutil.rmtree(d, ignore_errors=True)
+    card = json.loads(card_json)
+    frame = pd.DataFrame(card["statistics"])
+    frame.attrs["scorecard"] = card
+    frame.attrs["real"] = description
+    return frame
+
+
+def hedge(market, option: str = "call", *, strike: Optional[float] = None, moneyness: float = 1.0,
+          expiry: Union[str, int] = 2, rebalance: Union[str, int] = "daily", cost_bps: float = 0.0,
+          out: Optional[PathLike] = None) -> pd.DataFrame:
+    """Sells one option from a market's chain on its first date and
+    delta-hedges it on every path, as ``synthmarket hedge``.
+
+    ``market`` is a Market with listed chains or its directory. ``expiry``
+    is an ISO date or N for the N-th quoted expiry; ``rebalance`` "daily",
+    "weekly" or a number of steps; ``cost_bps`` the cost per trade in basis
+    points of notional. Returns the seller's P&L per path (pnl, premium,
+    implied_vol, realised_vol, trades, costs); the summary (mean, standard
+    error, quantiles, expected shortfall) is in ``.attrs["summary"]``. The
+    CLI's files (pnl.csv, summary.json, report.md, pnl.svg) go to ``out``
+    (default: a temporary directory, removed).
+    """
+    tmp: list = []
+    try:
+        root = _market_dir(market, tmp)
+        if out is None:
+            d = Path(tempfile.mkdtemp(prefix="synthmarket-hedge-"))
+            tmp.append(d)
+            out = d
+        columns, summary, expiry_date = _native.hedge(os.fspath(root), option, strike, moneyness, str(expiry),
+                                                      str(rebalance), cost_bps, os.fspath(out))
+    finally:
+        for d in tmp:
+            shutil.rmtree(d, ignore_errors=True)
+    frame = _frame(columns)
+    frame.attrs["summary"] = json.loads(summary)
+    frame.attrs["expiry"] = expiry_date
+    return frame
