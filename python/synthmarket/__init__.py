@@ -74,7 +74,8 @@ _SPOT_DTYPES = {"path": "int64", "step": "int64", "spot": "float64", "variance":
 
 
 def _read_csv(path: Path, dates) -> pd.DataFrame:
-    frame = pd.read_csv(path, parse_dates=list(dates), float_precision="round_trip")
+    # pandas >= 2 parses floats to the nearest double (round trip) by default.
+    frame = pd.read_csv(path, parse_dates=list(dates))
     for name in dates:
         frame[name] = frame[name].astype("datetime64[ns]")
     return frame
@@ -443,8 +444,9 @@ def hedge(market, option: str = "call", *, strike: Optional[float] = None, money
     is an ISO date or N for the N-th quoted expiry; ``rebalance`` "daily",
     "weekly" or a number of steps; ``cost_bps`` the cost per trade in basis
     points of notional. Returns the seller's P&L per path (pnl, premium,
-    implied_vol, realised_vol, trades, costs); the summary (mean, standard
-    error, quantiles, expected shortfall) is in ``.attrs["summary"]``. The
+    implied_vol, realised_vol, trades, costs); the CLI's ``summary.json``
+    (the contract, the hedge, and the P&L's mean, standard error,
+    quantiles and expected shortfall) is in ``.attrs["summary"]``. The
     CLI's files (pnl.csv, summary.json, report.md, pnl.svg) go to ``out``
     (default: a temporary directory, removed).
     """
@@ -455,8 +457,10 @@ def hedge(market, option: str = "call", *, strike: Optional[float] = None, money
             d = Path(tempfile.mkdtemp(prefix="synthmarket-hedge-"))
             tmp.append(d)
             out = d
-        columns, summary, expiry_date = _native.hedge(os.fspath(root), option, strike, moneyness, str(expiry),
-                                                      str(rebalance), cost_bps, os.fspath(out))
+        columns, _summary, expiry_date = _native.hedge(os.fspath(root), option, strike, moneyness, str(expiry),
+                                                       str(rebalance), cost_bps, os.fspath(out))
+        # The CLI's summary.json: the contract, the hedge and the P&L summary.
+        summary = (Path(out) / "summary.json").read_text()
     finally:
         for d in tmp:
             shutil.rmtree(d, ignore_errors=True)

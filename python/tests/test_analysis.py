@@ -1,0 +1,63 @@
+"""calibrate, validate and hedge against the CLI on the same inputs."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synthmarket as sm
+
+
+def test_calibrate_gbm_matches_the_cli(root, run_cli, tmp_path):
+    fit = sm.calibrate_gbm(root / "data" / "sp500_daily.csv")
+    run_cli("calibrate", "gbm", "--data", root / "data" / "sp500_daily.csv", "--out", tmp_path / "gbm.toml")
+    text = (tmp_path / "gbm.toml").read_text()
+    cfg = dict(line.split(" = ") for line in text.splitlines() if " = " in line and not line.startswith("#"))
+    assert float(cfg["mu"]) == fit["mu"] and float(cfg["sigma"]) == fit["sigma"] and float(cfg["s0"]) == fit["s0"]
+    # The MLE of sigma is the sample sd of log returns (annualised); its SE ~ sigma / sqrt(2n).
+    assert fit["sigma_se"] == pytest.approx(fit["sigma"] / np.sqrt(2 * fit["returns"]), rel=0.01)
+    m = sm.simulate(model="gbm", paths=5, steps=5, s0=fit["s0"], mu=fit["mu"], sigma=fit["sigma"])
+    assert m.spot.spot.iloc[0] == fit["s0"]
+
+
+def test_calibrate_garch_is_a_stationary_fit(root):
+    fit = sm.calibrate_garch(root / "data" / "sp500_daily.csv")
+    persistence = fit["alpha"] + fit["beta"] + fit["gamma"] / 2
+    assert 0.9 < persistence < 1.0 and 4 < fit["nu"] < 30 and fit["gamma"] > 0
+    keys = ("s0", "v0", "mean", "omega", "alpha", "gamma", "beta", "nu")
+    m = sm.simulate(model="garch", paths=3, steps=5, **{k: fit[k] for k in keys})
+    assert len(m.spot) == 18
+
+
+def test_validate_returns_the_clis_scorecard(root, run_cli, tmp_path):
+    market = sm.simulate(model="garch", paths=30, steps=252, seed=2)
+    card = sm.validate(root / "data" / "sp500_daily.csv", market, report=tmp_path / "py")
+    market.to_dir(tmp_path / "m")
+    run_cli("validate", "--real", root / "data" / "sp500_daily.csv", "--synthetic", tmp_path / "m" / "spot.csv",
+            "--report", tmp_path / "cli")
+    cli = json.loads((tmp_path / "cli" / "scorecard.json").read_text())
+    assert card.attrs["scorecard"]["statistics"] == cli["statistics"]
+    assert list(card.columns) == ["statistic", "real", "synthetic_mean", "synthetic_sd", "distance"]
+    assert len(card) == len(cli["statistics"]) > 5
+    assert (tmp_path / "py" / "report.md").exists()
+
+
+def test_hedge_returns_the_clis_pnl(run_cli, tmp_path):
+    market = sm.simulate(model="heston", paths=50, steps=63, seed=8, options=True, months=3, strikes=7, chain_every=1)
+    pnl = sm.hedge(market, "call", rebalance="weekly", out=tmp_path / "py")
+    market.to_dir(tmp_path / "m")
+    run_cli("hedge", "--market", tmp_path / "m", "--option", "call", "--rebalance", "weekly", "--out", tmp_path / "cli")
+    cli = pd.read_csv(tmp_path / "cli" / "pnl.csv")
+    np.testing.assert_array_equal(pnl["pnl"].to_numpy(), cli["pnl"].to_numpy())
+    summary, cli_summary = pnl.attrs["summary"], json.loads((tmp_path / "cli" / "summary.json").read_text())
+    # The same summary; only the market's directory differs (a temporary copy).
+    assert summary.pop("market") != cli_summary.pop("market")
+    assert summary == cli_summary
+    assert len(pnl) == 50
+
+
+def test_hedge_without_chains_is_a_clear_error(tmp_path):
+    market = sm.simulate(model="heston", paths=5, steps=10)
+    with pytest.raises(sm.SynthmarketError, match="options"):
+        sm.hedge(market)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test of the project, as the README's second command: the Rust suite
+# (unit, integration, doctests), the CLI walkthroughs (notebooks/*.md), and
+# the Python package (built into ./.venv with `pip install .`, then pytest
+# and the Jupyter notebooks, executed top to bottom). Needs the Rust
+# toolchain and python3; installs the rest (PyPI) into ./.venv.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "== cargo test --release"
+cargo test --release
+
+echo "== CLI walkthroughs (notebooks/*.md)"
+bash notebooks/run.sh
+
+echo "== Python package: pip install . into .venv"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet ".[test]"
+
+echo "== pytest python/tests"
+# The CLI the Python results are compared with: the release binary above.
+SYNTHMARKET_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/synthmarket" \
+  .venv/bin/python -m pytest -q python/tests
