@@ -18,9 +18,12 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet ".[test]"
+.venv/bin/python -m pip install --quiet ".[test]" -r notebooks/requirements.txt
 
 echo "== pytest python/tests"
 # The CLI the Python results are compared with: the release binary above.
 SYNTHMARKET_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/synthmarket" \
   .venv/bin/python -m pytest -q python/tests
+
+echo "== Jupyter notebooks (notebooks/*.ipynb, top to bottom)"
+.venv/bin/python notebooks/run_notebooks.py

@@ -137,6 +137,8 @@ class Market:
         out = Path(path)
         if self._params is not None:
             _native.simulate_to_dir(self._params, str(out), threads)
+            # hedge() and validate() read this directory instead of writing one.
+            self._source = out
         elif self._source is not None:
             out.mkdir(parents=True, exist_ok=True)
             for name in ("spot.csv", "options.csv", "run.json"):
@@ -171,9 +173,11 @@ def simulate(
     options: bool = False,
     *,
     threads: Optional[int] = None,
+    out: Optional[PathLike] = None,
     **params: Any,
 ) -> Market:
-    """Simulates a market in memory, exactly as ``synthmarket simulate``.
+    """Simulates a market in memory, exactly as ``synthmarket simulate``
+    (with ``out``, into that directory as the CLI writes it, then read back).
 
     Parameters
     ----------
@@ -189,6 +193,10 @@ def simulate(
         Also price option chains in each path's state (``Market.options``).
     threads : int, optional
         Worker threads (all cores by default); results do not depend on it.
+    out : path, optional
+        Write ``spot.csv``, ``options.csv`` and ``run.json`` there (the CLI's
+        files, streamed with flat memory: for markets larger than memory)
+        and return the Market read back from them.
     **params
         Any ``simulate`` flag, with ``_`` for ``-``: ``s0``, ``mu``, ``rate``,
         ``dividend``, ``start`` ("YYYY-MM-DD"), ``dt``; GBM ``sigma`` (a
@@ -212,6 +220,11 @@ def simulate(
         For a bad parameter, with the CLI's message.
     """
     text = _params_json(model, paths, steps, seed, options, params)
+    if out is not None:
+        _native.simulate_to_dir(text, os.fspath(out), threads)
+        market = load(out)
+        market._params = text
+        return market
     spot, chains, manifest = _native.simulate(text, threads)
     return Market(
         _frame(spot),

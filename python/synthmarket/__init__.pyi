@@ -35,6 +35,7 @@ def simulate(
     options: bool = False,
     *,
     threads: Optional[int] = None,
+    out: Optional[PathLike] = None,
     **params: Any,
 ) -> Market: ...
 def load(path: PathLike) -> Market: ...

@@ -120,3 +120,12 @@ def test_version_is_the_crates(root):
     crate = version(root / "Cargo.toml")
     assert sm.__version__ == crate
     assert version(root / "python" / "Cargo.toml") == crate
+
+
+def test_simulate_into_a_directory_is_the_cli_run(tmp_path, run_cli):
+    m = sm.simulate(model="garch", paths=10, steps=20, seed=2, options=True, months=1, strikes=3, out=tmp_path / "py")
+    run_cli("simulate", "--model", "garch", "--paths", "10", "--steps", "20", "--seed", "2", "--options",
+            "--months", "1", "--strikes", "3", "--out", tmp_path / "cli")
+    for name in ("spot.csv", "options.csv"):
+        assert md5(tmp_path / "py" / name) == md5(tmp_path / "cli" / name)
+    pd.testing.assert_frame_equal(m.spot, sm.simulate(model="garch", paths=10, steps=20, seed=2).spot, check_exact=True)
