@@ -1,9 +1,14 @@
+//! `synthmarket calibrate`: fit GBM or GJR-GARCH-t to a price history, or
+//! Heston to an option file's surface ([`synthmarket::run::calibrate`]),
+//! print the fit and write a config for `simulate --config`.
+
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use synthmarket::error::Result;
 use synthmarket::io::write_atomic;
 use synthmarket::market::{SpotHistory, TRADING_DAYS_PER_YEAR};
-use synthmarket::sim::GbmEstimate;
+use synthmarket::run::calibrate::{calibrate_heston_file, garch_config_toml, gbm_config_toml};
+use synthmarket::sim::{GarchEstimate, GbmEstimate};
 
 /// `synthmarket calibrate <model>`.
 #[derive(Debug, Subcommand)]
@@ -105,29 +110,7 @@ fn gbm(cmd: GbmCmd) -> Result<()> {
     let fit = GbmEstimate::fit(&history, cmd.periods_per_year)?;
     let dates = history.dates();
     let span = format!("{} to {}", dates[0], dates[dates.len() - 1]);
-    let toml = format!(
-        "# GBM fitted by synthmarket {version} (maximum likelihood) to\n\
-         # {file}, column `{col}`, {span}: {n} log returns, {ppy} per year.\n\
-         # mu    = {mu:.6} ± {mu_se:.6} (1 s.e.)\n\
-         # sigma = {sigma:.6} ± {sigma_se:.6} (1 s.e.)\n\
-         # s0 is the last price of the history.\n\
-         model = \"gbm\"\n\
-         s0 = {s0:?}\n\
-         mu = {mu:?}\n\
-         sigma = {sigma:?}\n\
-         dt = {dt:?}\n",
-        version = env!("CARGO_PKG_VERSION"),
-        file = cmd.data.display(),
-        col = history.column(),
-        n = fit.returns,
-        ppy = cmd.periods_per_year,
-        mu = fit.mu,
-        mu_se = fit.mu_se,
-        sigma = fit.sigma,
-        sigma_se = fit.sigma_se,
-        s0 = fit.last_price,
-        dt = 1.0 / cmd.periods_per_year,
-    );
+    let toml = gbm_config_toml(&fit, &history);
     println!(
         "GBM maximum-likelihood fit: {} ({}, {span}, {} returns)",
         cmd.data.display(),
@@ -152,62 +135,14 @@ fn gbm(cmd: GbmCmd) -> Result<()> {
 }
 
 fn heston(cmd: HestonCmd) -> Result<()> {
-    use synthmarket::error::Error;
-    use synthmarket::io::option_csv::OptionTable;
-    use synthmarket::market::{MarketState, OptionSpec, OptionType};
-    use synthmarket::pricing::calibrate::{
-        calibrate_heston, initial_guess, HestonBounds, SurfacePoint,
-    };
-    use synthmarket::pricing::implied_vol;
-
-    let table = OptionTable::read(&cmd.input)?;
-    let [s, k, t, r, q] = table.columns(["spot", "strike", "maturity", "rate", "dividend"])?;
-    enum Quoted {
-        Vol(usize),
-        Price(usize, usize),
-    }
-    let quoted = match table.column("implied_vol") {
-        Ok(c) => Quoted::Vol(c),
-        Err(_) => Quoted::Price(table.column("option_type")?, table.column("price")?),
-    };
-    let mut points = Vec::with_capacity(table.len());
-    for row in 0..table.len() {
-        let num = |c: usize, name: &str| table.number(row, c, name);
-        let wrap = |e| table.row_error(row, e);
-        let state = MarketState::new(num(s, "spot")?, num(r, "rate")?, num(q, "dividend")?)
-            .map_err(wrap)?;
-        let (kind, vol) = match quoted {
-            Quoted::Vol(c) => (OptionType::Call, num(c, "implied_vol")?),
-            Quoted::Price(ct, cp) => {
-                let kind = table.option_type(row, ct)?;
-                let spec =
-                    OptionSpec::new(kind, num(k, "strike")?, num(t, "maturity")?).map_err(wrap)?;
-                let vol = implied_vol(num(cp, "price")?, &spec, &state).map_err(|e| {
-                    table.row_error(row, Error::parameter("price", "", e.to_string()))
-                })?;
-                (kind, vol)
-            }
-        };
-        if !(vol > 0.0 && vol < 10.0) {
-            return Err(table.row_error(
-                row,
-                Error::parameter("implied_vol", vol, "must lie in (0, 10)"),
-            ));
-        }
-        let spec = OptionSpec::new(kind, num(k, "strike")?, num(t, "maturity")?).map_err(wrap)?;
-        if spec.maturity() == 0.0 {
-            return Err(table.row_error(row, Error::parameter("maturity", 0, "must be positive")));
-        }
-        points.push(SurfacePoint { spec, state, vol });
-    }
-    let started = std::time::Instant::now();
-    let fit = calibrate_heston(&points, initial_guess(&points), HestonBounds::default())?;
+    let surface = calibrate_heston_file(&cmd.input)?;
+    let fit = &surface.fit;
     let [v0, kappa, theta, xi, rho] = fit.params;
     println!(
         "Heston calibrated to {} quotes of {} in {:.2} s ({} surface evaluations, {})",
         fit.quotes,
         cmd.input.display(),
-        started.elapsed().as_secs_f64(),
+        surface.seconds,
         fit.evaluations,
         fit.termination
     );
@@ -226,35 +161,11 @@ fn heston(cmd: HestonCmd) -> Result<()> {
         fit.max_error_vol_points,
         if 2.0 * kappa * theta >= xi * xi { ">=" } else { "<" }
     );
-    let first = points[0].state;
-    let toml = format!(
-        "# Heston fitted by synthmarket {version} to {file} ({n} quotes):\n\
-         # RMSE {rmse:.6} vol points, largest error {max:.6} vol points.\n\
-         # s0, rate and dividend are those of the first quote.\n\
-         model = \"heston\"\n\
-         s0 = {s0:?}\n\
-         rate = {rate:?}\n\
-         dividend = {dividend:?}\n\
-         v0 = {v0:?}\n\
-         kappa = {kappa:?}\n\
-         theta = {theta:?}\n\
-         xi = {xi:?}\n\
-         rho = {rho:?}\n",
-        version = env!("CARGO_PKG_VERSION"),
-        file = cmd.input.display(),
-        n = fit.quotes,
-        rmse = fit.rmse_vol_points,
-        max = fit.max_error_vol_points,
-        s0 = first.spot(),
-        rate = first.rate(),
-        dividend = first.dividend(),
-    );
-    emit_config(&cmd.out, &toml)?;
+    emit_config(&cmd.out, &surface.config_toml())?;
     Ok(())
 }
 
 fn garch(cmd: GarchCmd) -> Result<()> {
-    use synthmarket::sim::GarchEstimate;
     let history = SpotHistory::from_csv(&cmd.data, cmd.column.as_deref())?;
     let started = std::time::Instant::now();
     let fit = GarchEstimate::fit(&history)?;
@@ -299,33 +210,7 @@ fn garch(cmd: GarchCmd) -> Result<()> {
         100.0 * (TRADING_DAYS_PER_YEAR * p.unconditional_variance()).sqrt(),
         fit.log_likelihood
     );
-    let v0 = TRADING_DAYS_PER_YEAR * fit.last_variance;
-    let toml = format!(
-        "# GJR-GARCH(1,1)-t fitted by synthmarket {version} (maximum likelihood) to\n\
-         # {file}, column `{col}`, {span}: {n} daily log returns.\n\
-         # Daily units; s0 is the last price, v0 the annualised conditional\n\
-         # variance for the day after the sample.\n\
-         model = \"garch\"\n\
-         s0 = {s0:?}\n\
-         v0 = {v0:?}\n\
-         mean = {mu:?}\n\
-         omega = {omega:?}\n\
-         alpha = {alpha:?}\n\
-         gamma = {gamma:?}\n\
-         beta = {beta:?}\n\
-         nu = {nu:?}\n",
-        version = env!("CARGO_PKG_VERSION"),
-        file = cmd.data.display(),
-        col = history.column(),
-        n = fit.returns,
-        s0 = fit.last_price,
-        mu = p.mu,
-        omega = p.omega,
-        alpha = p.alpha,
-        gamma = p.gamma,
-        beta = p.beta,
-        nu = p.nu,
-    );
+    let toml = garch_config_toml(&fit, &history);
     emit_config(&cmd.out, &toml)?;
     Ok(())
 }

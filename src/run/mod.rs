@@ -7,8 +7,11 @@
 //! later the Python module) parse their arguments into [`SimulateParams`]
 //! and call [`SimulationJob::write_to_dir`]; to score a market they fill a
 //! [`ValidateOptions`] and call [`write_report`], to hedge an option of it a
-//! [`HedgeOptions`] and call [`hedge()`].
+//! [`HedgeOptions`] and call [`hedge()`], to train the deep generator a
+//! [`TrainOptions`] and call [`train()`]; [`calibrate_heston_file`] fits
+//! Heston to an option file's surface.
 
+pub mod calibrate;
 pub mod chains;
 pub mod collect;
 pub mod hedge;
@@ -16,8 +19,10 @@ pub mod job;
 pub mod manifest;
 pub mod models;
 pub mod params;
+pub mod train;
 pub mod validate;
 
+pub use calibrate::{calibrate_heston_file, HestonSurfaceFit};
 pub use chains::ChainModel;
 pub use chains::{DEFAULT_VARIANCE_PREMIUM, GARCH_TABLE_PATHS};
 pub use collect::MarketTables;
@@ -26,4 +31,5 @@ pub use job::RunOutput;
 pub use job::SimulationJob;
 pub use models::{GbmAsset, ModelSpec};
 pub use params::{ChainPricing, DateArg, ExpiryGrid, ModelKind, Numbers, Rows, SimulateParams};
+pub use train::{train, TrainMetrics, TrainOptions, TrainOutput, TrainProgress};
 pub use validate::{write_report, ValidateOptions, ValidateReport};
