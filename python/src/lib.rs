@@ -564,6 +564,69 @@ fn hedge<'py>(
     (table_to_py(py, table)?, summary, report.expiry).into_pyobject(py)
 }
 
+/// Heston fitted to an implied-vol (or price) surface file, as
+/// `synthmarket calibrate heston`: a dict of the parameters, the first
+/// quote's spot, rate and dividend, and the fit's errors in vol points.
+#[pyfunction]
+fn calibrate_heston<'py>(py: Python<'py>, input: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+    let out = py
+        .detach(|| synthmarket::run::calibrate_heston_file(&input))
+        .map_err(to_py)?;
+    let [v0, kappa, theta, xi, rho] = out.fit.params;
+    let d = PyDict::new(py);
+    d.set_item("s0", out.first_quote.spot())?;
+    d.set_item("rate", out.first_quote.rate())?;
+    d.set_item("dividend", out.first_quote.dividend())?;
+    for (name, value) in [
+        ("v0", v0),
+        ("kappa", kappa),
+        ("theta", theta),
+        ("xi", xi),
+        ("rho", rho),
+    ] {
+        d.set_item(name, value)?;
+    }
+    d.set_item("rmse_vol_points", out.fit.rmse_vol_points)?;
+    d.set_item("max_error_vol_points", out.fit.max_error_vol_points)?;
+    d.set_item("quotes", out.fit.quotes)?;
+    Ok(d)
+}
+
+/// Trains the deep generator on price histories into the model directory
+/// `out`, as `synthmarket train`; returns (metrics.json text, the printed
+/// summary).
+#[pyfunction]
+#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None))]
+fn train(
+    py: Python<'_>,
+    data: Vec<PathBuf>,
+    out: PathBuf,
+    epochs: Option<usize>,
+    seed: Option<u64>,
+    hidden: Option<Vec<usize>>,
+    eval_paths: Option<u64>,
+) -> PyResult<(String, String)> {
+    let mut opts = synthmarket::run::TrainOptions::new(data, out);
+    if let Some(e) = epochs {
+        opts.epochs = e;
+    }
+    if let Some(s) = seed {
+        opts.seed = s;
+    }
+    if let Some(h) = hidden {
+        opts.hidden = h;
+    }
+    if let Some(p) = eval_paths {
+        opts.eval_paths = p;
+    }
+    let output = py
+        .detach(|| synthmarket::run::train(&opts, |_| {}))
+        .map_err(to_py)?;
+    let metrics = serde_json::to_string(&output.metrics)
+        .map_err(|e| SynthmarketIOError::new_err(format!("serialising metrics: {e}")))?;
+    Ok((metrics, output.summary))
+}
+
 /// The compiled module.
 #[pymodule]
 fn _synthmarket(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -583,5 +646,7 @@ fn _synthmarket(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hedge, m)?)?;
     m.add_function(wrap_pyfunction!(calibrate_gbm, m)?)?;
     m.add_function(wrap_pyfunction!(calibrate_garch, m)?)?;
+    m.add_function(wrap_pyfunction!(calibrate_heston, m)?)?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
     Ok(())
 }

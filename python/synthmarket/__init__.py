@@ -48,6 +48,8 @@ __all__ = [
     "heston_price",
     "calibrate_gbm",
     "calibrate_garch",
+    "calibrate_heston",
+    "train",
     "validate",
     "hedge",
 ]
@@ -398,6 +400,32 @@ def calibrate_garch(data: PathLike, column: Optional[str] = None) -> Dict[str, A
     and their standard errors (``se``), ready for
     ``simulate(model="garch", **{k: fit[k] for k in ("s0", "v0", "mean", ...)})``."""
     return _native.calibrate_garch(os.fspath(data), column)
+
+
+def calibrate_heston(input: PathLike) -> Dict[str, Any]:
+    """Heston fitted to an implied-vol surface (an option file with spot,
+    strike, maturity, rate, dividend and implied_vol, or option_type and
+    price), as ``synthmarket calibrate heston``: a dict with ``v0``,
+    ``kappa``, ``theta``, ``xi``, ``rho``, the first quote's ``s0``,
+    ``rate`` and ``dividend``, and the fit's RMSE and largest error in vol
+    points, ready for ``simulate(model="heston", ...)``."""
+    return _native.calibrate_heston(os.fspath(input))
+
+
+def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[int] = None,
+          hidden: Optional[list] = None, eval_paths: Optional[int] = None) -> Dict[str, Any]:
+    """Trains the deep generator on one or more price histories (the first
+    is the target) into the model directory ``out`` (config.json,
+    model.safetensors, metrics.json, MODEL_CARD.md), as ``synthmarket
+    train`` (seconds on 2 cores). Returns the metrics (``metrics.json``:
+    the training report, test-period likelihoods and scorecards against
+    GJR-GARCH-t and GBM), with the printed summary under ``"summary"``.
+    Use it with ``simulate(model="deep", model_path=out)``."""
+    paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
+    metrics, summary = _native.train(paths, os.fspath(out), epochs, seed, hidden, eval_paths)
+    result = json.loads(metrics)
+    result["summary"] = summary
+    return result
 
 
 # ---------------------------------------------------------------- analysis

@@ -110,6 +110,16 @@ def calibrate_gbm(
     data: PathLike, column: Optional[str] = None, periods_per_year: float = 252.0
 ) -> Dict[str, Any]: ...
 def calibrate_garch(data: PathLike, column: Optional[str] = None) -> Dict[str, Any]: ...
+def calibrate_heston(input: PathLike) -> Dict[str, Any]: ...
+def train(
+    data: Union[PathLike, "list[PathLike]"],
+    out: PathLike,
+    *,
+    epochs: Optional[int] = None,
+    seed: Optional[int] = None,
+    hidden: Optional["list[int]"] = None,
+    eval_paths: Optional[int] = None,
+) -> Dict[str, Any]: ...
 def validate(
     real: PathLike,
     synthetic: Union[Market, PathLike],

@@ -61,3 +61,25 @@ def test_hedge_without_chains_is_a_clear_error(tmp_path):
     market = sm.simulate(model="heston", paths=5, steps=10)
     with pytest.raises(sm.SynthmarketError, match="options"):
         sm.hedge(market)
+
+
+def test_calibrate_heston_matches_the_cli(root, run_cli):
+    fit = sm.calibrate_heston(root / "tests" / "fixtures" / "dax_2002-07-05.csv")
+    out = run_cli("calibrate", "heston", "--input", root / "tests" / "fixtures" / "dax_2002-07-05.csv", "--out", "-")
+    cfg = dict(line.split(" = ") for line in out.stdout.splitlines() if " = " in line and not line.startswith("#"))
+    for name in ("v0", "kappa", "theta", "xi", "rho", "s0", "rate", "dividend"):
+        assert float(cfg[name]) == fit[name], name
+    # The CLI's header reports the same fit error, to 6 decimals.
+    assert fit["quotes"] == 104
+    assert f"RMSE {fit['rmse_vol_points']:.6f} vol points" in out.stdout
+
+
+def test_train_writes_a_model_that_simulate_uses(root, tmp_path, run_cli):
+    metrics = sm.train(root / "data" / "sp500_daily.csv", tmp_path / "model", epochs=5, eval_paths=10)
+    assert metrics["report"]["epochs_run"] <= 5 and "summary" in metrics
+    for name in ("config.json", "model.safetensors", "metrics.json", "MODEL_CARD.md"):
+        assert (tmp_path / "model" / name).exists(), name
+    run_cli("train", "--data", root / "data" / "sp500_daily.csv", "--out", tmp_path / "cli", "--epochs", "5", "--eval-paths", "10")
+    assert (tmp_path / "model" / "model.safetensors").read_bytes() == (tmp_path / "cli" / "model.safetensors").read_bytes()
+    m = sm.simulate(model="deep", paths=3, steps=10, model_path=tmp_path / "model")
+    assert len(m.spot) == 33
