@@ -127,6 +127,22 @@ impl Error {
         }
     }
 
+    /// The message with its causes, each on a line `  caused by: …` unless
+    /// the message already says it: what the CLI prints after `error: `,
+    /// and the Python module's exception text.
+    pub fn report(&self) -> String {
+        let mut msg = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !msg.contains(&text) {
+                msg.push_str(&format!("\n  caused by: {text}"));
+            }
+            source = s.source();
+        }
+        msg
+    }
+
     /// Process exit code for this error: 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {

@@ -14,7 +14,9 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use synthmarket::io::columns::{Column, Table};
 use synthmarket::market::{MarketState, OptionSpec, OptionType};
 use synthmarket::pricing::{implied_vol as iv_of, BlackScholes, Greeks, HestonPricer};
@@ -32,23 +34,41 @@ create_exception!(
     "An I/O or internal failure (the CLI exits with code 1)."
 );
 
-/// The library's error as the matching Python exception, with the CLI's
-/// message (its causes appended as the CLI prints them).
-fn to_py(err: synthmarket::Error) -> PyErr {
-    let mut msg = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !msg.contains(&text) {
-            msg.push_str(&format!("\n  caused by: {text}"));
-        }
-        source = s.source();
-    }
+/// The Python exception class of a library error: input errors (the CLI's
+/// exit code 2) are `SynthmarketError`, the rest `SynthmarketIOError`.
+fn exception(err: &synthmarket::Error, msg: String) -> PyErr {
     if err.exit_code() == 2 {
         SynthmarketError::new_err(msg)
     } else {
         SynthmarketIOError::new_err(msg)
     }
+}
+
+/// The library's error as the matching Python exception, with the CLI's
+/// message.
+fn to_py(err: synthmarket::Error) -> PyErr {
+    exception(&err, err.report())
+}
+
+/// The thread pool of `n` threads, built once per count and kept: building
+/// one costs tens of microseconds, more than a short vectorised call.
+fn pool(n: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pools.get(&n) {
+        return Ok(p.clone());
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| SynthmarketIOError::new_err(format!("thread pool: {e}")))?,
+    );
+    pools.insert(n, p.clone());
+    Ok(p)
 }
 
 /// Runs `f` on a pool of `threads` threads (all cores when `None`); the
@@ -59,11 +79,7 @@ fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> 
         Some(0) => Err(SynthmarketError::new_err(
             "invalid parameter `threads` = 0: at least 1 (or None for all cores)",
         )),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| SynthmarketIOError::new_err(format!("thread pool: {e}")))
-            .map(|pool| pool.install(f)),
+        Some(n) => Ok(pool(n)?.install(f)),
     }
 }
 
@@ -99,48 +115,77 @@ fn arg<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>, n: usize) -> PyResult<A
     }
 }
 
-/// The option and market of element `i`, or the library's error naming the
-/// bad field.
-#[inline(always)]
-fn contract(
-    i: usize,
-    [spot, strike, maturity, rate, dividend]: &[Arg<'_>; 5],
-    call: &[bool],
-) -> synthmarket::Result<(OptionSpec, MarketState)> {
-    let kind = if call.len() == 1 { call[0] } else { call[i] };
-    let kind = if kind {
-        OptionType::Call
-    } else {
-        OptionType::Put
-    };
-    Ok((
-        OptionSpec::new(kind, strike.at(i), maturity.at(i))?,
-        MarketState::new(spot.at(i), rate.at(i), dividend.at(i))?,
-    ))
+/// The options of a vectorised pricing call: spot, strike, maturity, rate
+/// and dividend (each a scalar or one per element) and the call flags.
+struct Contracts<'a> {
+    args: [Arg<'a>; 5],
+    call: &'a [bool],
+}
+
+impl<'a> Contracts<'a> {
+    /// Borrows the arrays of an `n`-element call.
+    fn new(
+        n: usize,
+        [spot, strike, maturity, rate, dividend]: [&'a PyReadonlyArray1<'_, f64>; 5],
+        call: &'a PyReadonlyArray1<'_, bool>,
+    ) -> PyResult<Self> {
+        Ok(Contracts {
+            args: [
+                arg("spot", spot, n)?,
+                arg("strike", strike, n)?,
+                arg("maturity", maturity, n)?,
+                arg("rate", rate, n)?,
+                arg("dividend", dividend, n)?,
+            ],
+            call: call
+                .as_slice()
+                .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?,
+        })
+    }
+
+    /// The option and market of element `i`, or the library's error naming
+    /// the bad field.
+    #[inline(always)]
+    fn at(&self, i: usize) -> synthmarket::Result<(OptionSpec, MarketState)> {
+        let [spot, strike, maturity, rate, dividend] = &self.args;
+        let call = if self.call.len() == 1 {
+            self.call[0]
+        } else {
+            self.call[i]
+        };
+        let kind = if call {
+            OptionType::Call
+        } else {
+            OptionType::Put
+        };
+        Ok((
+            OptionSpec::new(kind, strike.at(i), maturity.at(i))?,
+            MarketState::new(spot.at(i), rate.at(i), dividend.at(i))?,
+        ))
+    }
 }
 
 /// Elements per parallel task: large enough that scheduling costs nothing.
 const TASK: usize = 16_384;
 
 /// Fills `out` (one slot per element) with `f(i)` on the current pool, in
-/// tasks of [`TASK`] elements; the first error (lowest element) wins.
+/// tasks of [`TASK`] elements. The first error (lowest element) wins and
+/// becomes the Python exception of its kind, its message prefixed with
+/// `element i:`.
 fn fill<T: Send>(
     out: &mut [T],
     f: impl Fn(usize) -> synthmarket::Result<T> + Sync,
-) -> synthmarket::Result<()> {
+) -> PyResult<()> {
     out.par_chunks_mut(TASK)
         .enumerate()
         .try_for_each(|(c, chunk)| {
             for (j, slot) in chunk.iter_mut().enumerate() {
-                *slot = f(c * TASK + j)?;
+                let i = c * TASK + j;
+                *slot = f(i).map_err(|e| (i, e))?;
             }
             Ok(())
         })
-}
-
-/// Names the element of a vectorised call in an error.
-fn at_element(i: usize) -> impl Fn(synthmarket::Error) -> synthmarket::Error {
-    move |e| synthmarket::Error::Internal(format!("element {i}: {e}"))
+        .map_err(|(i, e)| exception(&e, format!("element {i}: {}", e.report())))
 }
 
 /// Black–Scholes–Merton prices of `n` options (arguments of length 1 or n).
@@ -159,27 +204,17 @@ fn bs_price<'py>(
     call: PyReadonlyArray1<'py, bool>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let args = [
-        arg("spot", &spot, n)?,
-        arg("strike", &strike, n)?,
-        arg("maturity", &maturity, n)?,
-        arg("rate", &rate, n)?,
-        arg("dividend", &dividend, n)?,
-    ];
+    let contracts = Contracts::new(n, [&spot, &strike, &maturity, &rate, &dividend], &call)?;
     let vol = arg("vol", &vol, n)?;
-    let call = call
-        .as_slice()
-        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
     let mut out = vec![0.0; n];
     py.detach(|| {
         on_threads(threads, || {
             fill(&mut out, |i| {
-                let (spec, state) = contract(i, &args, call)?;
+                let (spec, state) = contracts.at(i)?;
                 Ok(BlackScholes::new(vol.at(i))?.price(&spec, &state))
             })
         })
-    })?
-    .map_err(to_py)?;
+    })??;
     Ok(out.into_pyarray(py))
 }
 
@@ -200,27 +235,17 @@ fn bs_greeks<'py>(
     call: PyReadonlyArray1<'py, bool>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let args = [
-        arg("spot", &spot, n)?,
-        arg("strike", &strike, n)?,
-        arg("maturity", &maturity, n)?,
-        arg("rate", &rate, n)?,
-        arg("dividend", &dividend, n)?,
-    ];
+    let contracts = Contracts::new(n, [&spot, &strike, &maturity, &rate, &dividend], &call)?;
     let vol = arg("vol", &vol, n)?;
-    let call = call
-        .as_slice()
-        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
     let mut out = vec![Greeks::nan(); n];
     py.detach(|| {
         on_threads(threads, || {
             fill(&mut out, |i| {
-                let (spec, state) = contract(i, &args, call)?;
+                let (spec, state) = contracts.at(i)?;
                 Ok(BlackScholes::new(vol.at(i))?.greeks(&spec, &state))
             })
         })
-    })?
-    .map_err(to_py)?;
+    })??;
     let field = |f: fn(&Greeks) -> f64| out.iter().map(f).collect::<Vec<f64>>().into_pyarray(py);
     PyTuple::new(
         py,
@@ -254,39 +279,25 @@ fn implied_vol<'py>(
     strict: bool,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let args = [
-        arg("spot", &spot, n)?,
-        arg("strike", &strike, n)?,
-        arg("maturity", &maturity, n)?,
-        arg("rate", &rate, n)?,
-        arg("dividend", &dividend, n)?,
-    ];
+    let contracts = Contracts::new(n, [&spot, &strike, &maturity, &rate, &dividend], &call)?;
     let price = arg("price", &price, n)?;
-    let call = call
-        .as_slice()
-        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
     let mut out = vec![0.0; n];
     py.detach(|| {
         on_threads(threads, || {
             fill(&mut out, |i| {
-                let (spec, state) = contract(i, &args, call).map_err(at_element(i))?;
+                let (spec, state) = contracts.at(i)?;
                 match iv_of(price.at(i), &spec, &state) {
                     Ok(v) => Ok(v),
                     Err(e) if strict => Err(synthmarket::Error::parameter(
                         "price",
                         price.at(i),
-                        format!("element {i}: {e}"),
+                        e.to_string(),
                     )),
                     Err(_) => Ok(f64::NAN),
                 }
             })
         })
-    })?
-    .map_err(|e| match e {
-        // Element errors from bad contracts are bad input too.
-        synthmarket::Error::Internal(m) => SynthmarketError::new_err(m),
-        e => to_py(e),
-    })?;
+    })??;
     Ok(out.into_pyarray(py))
 }
 
@@ -309,33 +320,21 @@ fn heston_price<'py>(
     xi: f64,
     rho: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let args = [
-        arg("spot", &spot, n)?,
-        arg("strike", &strike, n)?,
-        arg("maturity", &maturity, n)?,
-        arg("rate", &rate, n)?,
-        arg("dividend", &dividend, n)?,
-    ];
-    let call = call
-        .as_slice()
-        .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
-    let out = py
-        .detach(|| -> synthmarket::Result<Vec<f64>> {
-            let model = HestonPricer::new(kappa, theta, xi, rho)?;
-            (0..n)
-                .map(|i| {
-                    let (spec, state) = contract(i, &args, call)?;
-                    let (c, p) = model
-                        .slice(v0, spec.maturity())
-                        .calls_and_puts(&[spec.strike()], &state)?[0];
-                    Ok(match spec.option_type() {
-                        OptionType::Call => c,
-                        OptionType::Put => p,
-                    })
-                })
-                .collect()
+    let contracts = Contracts::new(n, [&spot, &strike, &maturity, &rate, &dividend], &call)?;
+    let model = HestonPricer::new(kappa, theta, xi, rho).map_err(to_py)?;
+    let mut out = vec![0.0; n];
+    py.detach(|| {
+        fill(&mut out, |i| {
+            let (spec, state) = contracts.at(i)?;
+            let (c, p) = model
+                .slice(v0, spec.maturity())
+                .calls_and_puts(&[spec.strike()], &state)?[0];
+            Ok(match spec.option_type() {
+                OptionType::Call => c,
+                OptionType::Put => p,
+            })
         })
-        .map_err(to_py)?;
+    })?;
     Ok(out.into_pyarray(py))
 }
 
@@ -507,7 +506,8 @@ fn calibrate_garch<'py>(
 /// Sells an option from a market directory's chain and delta-hedges it on
 /// every path, as `synthmarket hedge` does (writing pnl.csv, summary.json,
 /// report.md and pnl.svg to `out`, default MARKET/hedge); returns
-/// (per-path outcomes as columns, summary.json text, the expiry).
+/// (per-path outcomes as columns, the expiry); the summary is the
+/// summary.json written there.
 #[pyfunction]
 #[pyo3(signature = (market, option="call", strike=None, moneyness=1.0, expiry="2", rebalance="daily", cost_bps=0.0, out=None))]
 #[allow(clippy::too_many_arguments)]
@@ -542,8 +542,6 @@ fn hedge<'py>(
     let report = py
         .detach(|| synthmarket::run::hedge(&opts, &|_, _| {}))
         .map_err(to_py)?;
-    let summary = serde_json::to_string(&report.summary)
-        .map_err(|e| SynthmarketIOError::new_err(format!("serialising the summary: {e}")))?;
     let o = &report.outcomes;
     let col =
         |f: fn(&synthmarket::hedge::HedgeOutcome) -> f64| Column::Float(o.iter().map(f).collect());
@@ -561,7 +559,7 @@ fn hedge<'py>(
             ("costs".into(), col(|x| x.costs)),
         ],
     };
-    (table_to_py(py, table)?, summary, report.expiry).into_pyobject(py)
+    (table_to_py(py, table)?, report.expiry).into_pyobject(py)
 }
 
 /// Heston fitted to an implied-vol (or price) surface file, as

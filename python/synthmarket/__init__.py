@@ -498,8 +498,8 @@ def hedge(market, option: str = "call", *, strike: Optional[float] = None, money
             d = Path(tempfile.mkdtemp(prefix="synthmarket-hedge-"))
             tmp.append(d)
             out = d
-        columns, _summary, expiry_date = _native.hedge(os.fspath(root), option, strike, moneyness, str(expiry),
-                                                       str(rebalance), cost_bps, os.fspath(out))
+        columns, expiry_date = _native.hedge(os.fspath(root), option, strike, moneyness, str(expiry),
+                                             str(rebalance), cost_bps, os.fspath(out))
         # The CLI's summary.json: the contract, the hedge and the P&L summary.
         summary = (Path(out) / "summary.json").read_text()
     finally:

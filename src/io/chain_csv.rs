@@ -41,7 +41,7 @@ pub fn write_rows(
                 w.contract(path, step, date, r, out);
                 out.push(b',');
                 out.extend_from_slice(r.option_type.to_string().as_bytes());
-                for x in [r.price, r.implied_vol, r.delta, r.gamma, r.vega, r.theta] {
+                for x in long_values(r) {
                     out.push(b',');
                     w.num(x, out);
                 }
@@ -53,15 +53,7 @@ pub fn write_rows(
             for pair in rows.chunks_exact(2) {
                 let (call, put) = (&pair[0], &pair[1]);
                 w.contract(path, step, date, call, out);
-                for x in [
-                    call.implied_vol,
-                    call.price,
-                    put.price,
-                    call.delta,
-                    put.delta,
-                    call.gamma,
-                    call.vega,
-                ] {
+                for x in wide_values(call, put) {
                     out.push(b',');
                     w.num(x, out);
                 }
@@ -70,6 +62,27 @@ pub fn write_rows(
             rows.len() / 2
         }
     }
+}
+
+/// A long-layout row's values after `option_type`: price, implied_vol,
+/// delta, gamma, vega, theta ([`COLUMNS`]).
+pub fn long_values(r: &ChainRow) -> [f64; 6] {
+    [r.price, r.implied_vol, r.delta, r.gamma, r.vega, r.theta]
+}
+
+/// A wide-layout row's values after `strike`: implied_vol, call, put,
+/// call_delta, put_delta, gamma, vega ([`WIDE_COLUMNS`]); the implied vol,
+/// gamma and vega are the strike's, shared by its call and put.
+pub fn wide_values(call: &ChainRow, put: &ChainRow) -> [f64; 7] {
+    [
+        call.implied_vol,
+        call.price,
+        put.price,
+        call.delta,
+        put.delta,
+        call.gamma,
+        call.vega,
+    ]
 }
 
 /// Number formatting for [`write_rows`]: shortest round-trip floats, and

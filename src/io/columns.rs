@@ -7,6 +7,7 @@
 //! categorical columns (`asset`, `option_type`) are codes into a list of
 //! names. Non-finite chain values, written as empty fields in CSV, are NaN.
 
+use super::chain_csv::{long_values, wide_values};
 use crate::market::PathChunk;
 use crate::pricing::chain::{Layout, COLUMNS, WIDE_COLUMNS};
 use crate::pricing::ChainRow;
@@ -193,10 +194,7 @@ impl ChainColumns {
                         crate::market::OptionType::Call => 0,
                         crate::market::OptionType::Put => 1,
                     });
-                    for (i, x) in [r.price, r.implied_vol, r.delta, r.gamma, r.vega, r.theta]
-                        .into_iter()
-                        .enumerate()
-                    {
+                    for (i, x) in long_values(r).into_iter().enumerate() {
                         self.floats[2 + i].push(finite_or_nan(x));
                     }
                 }
@@ -205,18 +203,7 @@ impl ChainColumns {
                 for pair in rows.chunks_exact(2) {
                     let (call, put) = (&pair[0], &pair[1]);
                     contract(self, call);
-                    for (i, x) in [
-                        call.implied_vol,
-                        call.price,
-                        put.price,
-                        call.delta,
-                        put.delta,
-                        call.gamma,
-                        call.vega,
-                    ]
-                    .into_iter()
-                    .enumerate()
-                    {
+                    for (i, x) in wide_values(call, put).into_iter().enumerate() {
                         self.floats[2 + i].push(finite_or_nan(x));
                     }
                 }
