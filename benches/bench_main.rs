@@ -7,6 +7,7 @@
 mod market;
 mod pricing;
 mod report;
+mod scale;
 mod sim;
 
 use criterion::Criterion;
@@ -21,8 +22,10 @@ fn main() {
     sim::benches(&mut c);
     market::benches(&mut c);
     pricing::benches(&mut c);
+    scale::benches(&mut c);
     c.final_summary();
     report::print(&out, started, sim::RATIOS);
     report::print(&out, started, pricing::RATIOS);
     report::print(&out, started, market::RATIOS);
+    report::print(&out, started, scale::RATIOS);
 }

@@ -18,6 +18,8 @@ pub struct Location {
     pub file: PathBuf,
     /// 1-based line number, counting the header as line 1.
     pub line: Option<u64>,
+    /// 1-based data row, for files without lines (Parquet).
+    pub row: Option<u64>,
     /// Column or key name.
     pub field: Option<String>,
 }
@@ -28,6 +30,7 @@ impl Location {
         Location {
             file: file.as_ref().to_path_buf(),
             line: None,
+            row: None,
             field: None,
         }
     }
@@ -35,6 +38,12 @@ impl Location {
     /// Adds a line number.
     pub fn line(mut self, line: u64) -> Self {
         self.line = Some(line);
+        self
+    }
+
+    /// Adds a data row number (1-based; Parquet files have no lines).
+    pub fn row(mut self, row: u64) -> Self {
+        self.row = Some(row);
         self
     }
 
@@ -50,6 +59,9 @@ impl fmt::Display for Location {
         write!(f, "{}", self.file.display())?;
         if let Some(line) = self.line {
             write!(f, ", line {line}")?;
+        }
+        if let Some(row) = self.row {
+            write!(f, ", row {row}")?;
         }
         if let Some(field) = &self.field {
             write!(f, ", field `{field}`")?;

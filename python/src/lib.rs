@@ -19,7 +19,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use synthmarket::io::columns::{Column, Table};
 use synthmarket::market::{MarketState, OptionSpec, OptionType};
-use synthmarket::pricing::{implied_vol as iv_of, BlackScholes, Greeks, HestonPricer};
+use synthmarket::pricing::batch::{BsBatch, Calls, GreeksOut, Param};
+use synthmarket::pricing::implied_vol::{IvBatch, IvError};
+use synthmarket::pricing::HestonPricer;
 
 create_exception!(
     _synthmarket,
@@ -83,32 +85,15 @@ fn on_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> 
     }
 }
 
-/// One argument of a vectorised function: a scalar (an array of length 1)
-/// or one value per element.
-#[derive(Clone, Copy)]
-enum Arg<'a> {
-    Scalar(f64),
-    Each(&'a [f64]),
-}
-
-impl Arg<'_> {
-    #[inline(always)]
-    fn at(&self, i: usize) -> f64 {
-        match self {
-            Arg::Scalar(x) => *x,
-            Arg::Each(v) => v[i],
-        }
-    }
-}
-
-/// Borrows `a` as an [`Arg`] of an `n`-element call.
-fn arg<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>, n: usize) -> PyResult<Arg<'a>> {
+/// Borrows `a` as a [`Param`] of an `n`-element call: a scalar (an array
+/// of length 1) or one value per element.
+fn arg<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>, n: usize) -> PyResult<Param<'a>> {
     let s = a
         .as_slice()
         .map_err(|_| SynthmarketError::new_err(format!("`{name}` must be contiguous")))?;
     match s.len() {
-        1 => Ok(Arg::Scalar(s[0])),
-        len if len == n => Ok(Arg::Each(s)),
+        1 => Ok(Param::Scalar(s[0])),
+        len if len == n => Ok(Param::Each(s)),
         len => Err(SynthmarketError::new_err(format!(
             "invalid parameter `{name}`: {len} values where the others broadcast to {n}"
         ))),
@@ -118,8 +103,8 @@ fn arg<'a>(name: &str, a: &'a PyReadonlyArray1<'_, f64>, n: usize) -> PyResult<A
 /// The options of a vectorised pricing call: spot, strike, maturity, rate
 /// and dividend (each a scalar or one per element) and the call flags.
 struct Contracts<'a> {
-    args: [Arg<'a>; 5],
-    call: &'a [bool],
+    args: [Param<'a>; 5],
+    call: Calls<'a>,
 }
 
 impl<'a> Contracts<'a> {
@@ -129,6 +114,9 @@ impl<'a> Contracts<'a> {
         [spot, strike, maturity, rate, dividend]: [&'a PyReadonlyArray1<'_, f64>; 5],
         call: &'a PyReadonlyArray1<'_, bool>,
     ) -> PyResult<Self> {
+        let flags = call
+            .as_slice()
+            .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?;
         Ok(Contracts {
             args: [
                 arg("spot", spot, n)?,
@@ -137,36 +125,49 @@ impl<'a> Contracts<'a> {
                 arg("rate", rate, n)?,
                 arg("dividend", dividend, n)?,
             ],
-            call: call
-                .as_slice()
-                .map_err(|_| SynthmarketError::new_err("`call` must be contiguous"))?,
+            call: match flags.len() {
+                1 => Calls::Scalar(flags[0]),
+                len if len == n => Calls::Each(flags),
+                len => {
+                    return Err(SynthmarketError::new_err(format!(
+                        "invalid parameter `call`: {len} values where the others broadcast to {n}"
+                    )))
+                }
+            },
         })
+    }
+
+    /// The Black–Scholes–Merton batch of these options at volatility `vol`.
+    fn batch(&self, vol: Param<'a>) -> BsBatch<'a> {
+        let [spot, strike, maturity, rate, dividend] = self.args;
+        BsBatch {
+            spot,
+            strike,
+            maturity,
+            vol,
+            rate,
+            dividend,
+            call: self.call,
+        }
     }
 
     /// The option and market of element `i`, or the library's error naming
     /// the bad field.
     #[inline(always)]
     fn at(&self, i: usize) -> synthmarket::Result<(OptionSpec, MarketState)> {
-        let [spot, strike, maturity, rate, dividend] = &self.args;
-        let call = if self.call.len() == 1 {
-            self.call[0]
-        } else {
-            self.call[i]
-        };
-        let kind = if call {
-            OptionType::Call
-        } else {
-            OptionType::Put
-        };
-        Ok((
-            OptionSpec::new(kind, strike.at(i), maturity.at(i))?,
-            MarketState::new(spot.at(i), rate.at(i), dividend.at(i))?,
-        ))
+        let (spec, state, _) = self.batch(Param::Scalar(0.0)).at(i)?;
+        Ok((spec, state))
     }
 }
 
 /// Elements per parallel task: large enough that scheduling costs nothing.
 const TASK: usize = 16_384;
+
+/// The element error as the Python exception of its kind, its message
+/// prefixed with `element i:`.
+fn element_error(i: usize, e: synthmarket::Error) -> PyErr {
+    exception(&e, format!("element {i}: {}", e.report()))
+}
 
 /// Fills `out` (one slot per element) with `f(i)` on the current pool, in
 /// tasks of [`TASK`] elements. The first error (lowest element) wins and
@@ -176,16 +177,35 @@ fn fill<T: Send>(
     out: &mut [T],
     f: impl Fn(usize) -> synthmarket::Result<T> + Sync,
 ) -> PyResult<()> {
-    out.par_chunks_mut(TASK)
+    let first = out
+        .par_chunks_mut(TASK)
         .enumerate()
-        .try_for_each(|(c, chunk)| {
+        .filter_map(|(c, chunk)| {
             for (j, slot) in chunk.iter_mut().enumerate() {
                 let i = c * TASK + j;
-                *slot = f(i).map_err(|e| (i, e))?;
+                match f(i) {
+                    Ok(v) => *slot = v,
+                    Err(e) => return Some((i, e)),
+                }
             }
-            Ok(())
+            None
         })
-        .map_err(|(i, e)| exception(&e, format!("element {i}: {}", e.report())))
+        .min_by_key(|(i, _)| *i);
+    match first {
+        Some((i, e)) => Err(element_error(i, e)),
+        None => Ok(()),
+    }
+}
+
+/// The lowest-element error of parallel tasks (each stopping at its first
+/// invalid element) as the Python exception.
+fn first_error(
+    errors: impl ParallelIterator<Item = Result<(), (usize, synthmarket::Error)>>,
+) -> PyResult<()> {
+    match errors.filter_map(|r| r.err()).min_by_key(|(i, _)| *i) {
+        Some((i, e)) => Err(element_error(i, e)),
+        None => Ok(()),
+    }
 }
 
 /// Black–Scholes–Merton prices of `n` options (arguments of length 1 or n).
@@ -205,21 +225,23 @@ fn bs_price<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let contracts = Contracts::new(n, [&spot, &strike, &maturity, &rate, &dividend], &call)?;
-    let vol = arg("vol", &vol, n)?;
+    let batch = contracts.batch(arg("vol", &vol, n)?);
     let mut out = vec![0.0; n];
     py.detach(|| {
         on_threads(threads, || {
-            fill(&mut out, |i| {
-                let (spec, state) = contracts.at(i)?;
-                Ok(BlackScholes::new(vol.at(i))?.price(&spec, &state))
-            })
+            first_error(
+                out.par_chunks_mut(TASK)
+                    .enumerate()
+                    .map(|(c, chunk)| batch.price_into(c * TASK, chunk)),
+            )
         })
     })??;
     Ok(out.into_pyarray(py))
 }
 
 /// Price and greeks of `n` options: a tuple of seven arrays (price, delta,
-/// gamma, vega, theta, rho, dividend_rho).
+/// gamma, vega, theta, rho, dividend_rho), each filled in place by the
+/// workers.
 #[pyfunction]
 #[pyo3(signature = (n, spot, strike, maturity, vol, rate, dividend, call, threads=None))]
 #[allow(clippy::too_many_arguments)]
@@ -236,29 +258,27 @@ fn bs_greeks<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let contracts = Contracts::new(n, [&spot, &strike, &maturity, &rate, &dividend], &call)?;
-    let vol = arg("vol", &vol, n)?;
-    let mut out = vec![Greeks::nan(); n];
+    let batch = contracts.batch(arg("vol", &vol, n)?);
+    let mut outs: [Vec<f64>; 7] = std::array::from_fn(|_| vec![0.0; n]);
     py.detach(|| {
         on_threads(threads, || {
-            fill(&mut out, |i| {
-                let (spec, state) = contracts.at(i)?;
-                Ok(BlackScholes::new(vol.at(i))?.greeks(&spec, &state))
-            })
+            // Task c's chunk of each of the seven outputs.
+            let mut chunks = outs.each_mut().map(|v| v.chunks_mut(TASK));
+            let mut tasks: Vec<GreeksOut> = Vec::with_capacity(n.div_ceil(TASK));
+            while let [Some(a), Some(b), Some(c), Some(d), Some(e), Some(f), Some(g)] =
+                chunks.each_mut().map(|c| c.next())
+            {
+                tasks.push([a, b, c, d, e, f, g].into());
+            }
+            first_error(
+                tasks
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(c, out)| batch.greeks_into(c * TASK, out)),
+            )
         })
     })??;
-    let field = |f: fn(&Greeks) -> f64| out.iter().map(f).collect::<Vec<f64>>().into_pyarray(py);
-    PyTuple::new(
-        py,
-        [
-            field(|g| g.price),
-            field(|g| g.delta),
-            field(|g| g.gamma),
-            field(|g| g.vega),
-            field(|g| g.theta),
-            field(|g| g.rho),
-            field(|g| g.dividend_rho),
-        ],
-    )
+    PyTuple::new(py, outs.map(|v| v.into_pyarray(py)))
 }
 
 /// Implied Black–Scholes–Merton volatilities of `n` prices. Prices outside
@@ -280,22 +300,25 @@ fn implied_vol<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let contracts = Contracts::new(n, [&spot, &strike, &maturity, &rate, &dividend], &call)?;
-    let price = arg("price", &price, n)?;
+    let batch = IvBatch {
+        price: arg("price", &price, n)?,
+        options: contracts.batch(Param::Scalar(0.0)),
+    };
     let mut out = vec![0.0; n];
+    let on_error = |_: usize, price: f64, e: IvError| {
+        if strict {
+            Err(synthmarket::Error::parameter("price", price, e.to_string()))
+        } else {
+            Ok(f64::NAN)
+        }
+    };
     py.detach(|| {
         on_threads(threads, || {
-            fill(&mut out, |i| {
-                let (spec, state) = contracts.at(i)?;
-                match iv_of(price.at(i), &spec, &state) {
-                    Ok(v) => Ok(v),
-                    Err(e) if strict => Err(synthmarket::Error::parameter(
-                        "price",
-                        price.at(i),
-                        e.to_string(),
-                    )),
-                    Err(_) => Ok(f64::NAN),
-                }
-            })
+            first_error(
+                out.par_chunks_mut(TASK)
+                    .enumerate()
+                    .map(|(c, chunk)| batch.implied_vols_into(c * TASK, chunk, on_error)),
+            )
         })
     })??;
     Ok(out.into_pyarray(py))
@@ -594,7 +617,8 @@ fn calibrate_heston<'py>(py: Python<'py>, input: PathBuf) -> PyResult<Bound<'py,
 /// `out`, as `synthmarket train`; returns (metrics.json text, the printed
 /// summary).
 #[pyfunction]
-#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None))]
+#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None))]
+#[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
     data: Vec<PathBuf>,
@@ -603,8 +627,10 @@ fn train(
     seed: Option<u64>,
     hidden: Option<Vec<usize>>,
     eval_paths: Option<u64>,
+    column: Option<String>,
 ) -> PyResult<(String, String)> {
     let mut opts = synthmarket::run::TrainOptions::new(data, out);
+    opts.column = column;
     if let Some(e) = epochs {
         opts.epochs = e;
     }

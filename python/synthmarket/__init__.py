@@ -75,6 +75,19 @@ def _frame(columns) -> pd.DataFrame:
 _SPOT_DTYPES = {"path": "int64", "step": "int64", "spot": "float64", "variance": "float64"}
 
 
+def _read_parquet(path: Path, dates) -> pd.DataFrame:
+    """A Parquet file, or a directory of parts (a sharded run), with the
+    dtypes ``simulate`` returns: dates as datetime64[ns], categories as
+    pandas categoricals."""
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(path).to_pandas(date_as_object=False)
+    for name in dates:
+        if name in frame.columns:
+            frame[name] = frame[name].astype("datetime64[ns]")
+    return frame
+
+
 def _read_csv(path: Path, dates) -> pd.DataFrame:
     # pandas >= 2 parses floats to the nearest double (round trip) by default.
     frame = pd.read_csv(path, parse_dates=list(dates))
@@ -128,24 +141,40 @@ class Market:
             f"{len(self.spot)} spot rows{chains}>"
         )
 
-    def to_dir(self, path: PathLike, threads: Optional[int] = None) -> Path:
+    def to_dir(self, path: PathLike, threads: Optional[int] = None, *, format: Optional[str] = None,
+               overwrite: bool = False) -> Path:
         """Writes ``spot.csv``, ``options.csv`` (with chains) and ``run.json``
         into the directory ``path`` (created if missing), the same files, byte
-        for byte, as ``synthmarket simulate`` with the same parameters.
+        for byte, as ``synthmarket simulate`` with the same parameters;
+        ``format="parquet"`` writes ``spot.parquet`` and ``options.parquet``
+        instead (as ``simulate --format parquet``).
 
         A simulated market is written by running its job again (same seed,
-        same numbers); a loaded one by copying its files.
+        same numbers); a loaded one by copying its files. A directory that
+        holds a different run is an error unless ``overwrite``.
         """
         out = Path(path)
         if self._params is not None:
-            _native.simulate_to_dir(self._params, str(out), threads)
+            params = json.loads(self._params)
+            if format is not None:
+                params["format"] = format
+            if overwrite:
+                params["overwrite"] = True
+            _native.simulate_to_dir(json.dumps(params), str(out), threads)
             # hedge() and validate() read this directory instead of writing one.
             self._source = out
         elif self._source is not None:
+            names = [f["name"] for f in self.manifest.get("files", [])] + ["run.json"]
+            if format is not None and not all(n.endswith(format) for n in names[:-1]):
+                raise SynthmarketError(
+                    f"this Market was loaded from {self._source}; it is copied as it is, not converted to {format}"
+                )
             out.mkdir(parents=True, exist_ok=True)
-            for name in ("spot.csv", "options.csv", "run.json"):
+            for name in names:
                 src = self._source / name
-                if src.exists() and src.resolve() != (out / name).resolve():
+                if src.is_dir():
+                    shutil.copytree(src, out / name, dirs_exist_ok=True)
+                elif src.exists() and src.resolve() != (out / name).resolve():
                     shutil.copyfile(src, out / name)
         else:
             raise SynthmarketError("this Market has neither parameters nor a source directory")
@@ -198,7 +227,12 @@ def simulate(
     out : path, optional
         Write ``spot.csv``, ``options.csv`` and ``run.json`` there (the CLI's
         files, streamed with flat memory: for markets larger than memory)
-        and return the Market read back from them.
+        and return the Market read back from them. ``format="parquet"``
+        writes ``spot.parquet`` and ``options.parquet`` instead (typed,
+        zstd-compressed, several times smaller and faster to read);
+        ``shard="K/N"`` only shard K of N of the run (see
+        ``synthmarket.distributed``); ``overwrite=True`` replaces a
+        different run's files.
     **params
         Any ``simulate`` flag, with ``_`` for ``-``: ``s0``, ``mu``, ``rate``,
         ``dividend``, ``start`` ("YYYY-MM-DD"), ``dt``; GBM ``sigma`` (a
@@ -237,23 +271,34 @@ def simulate(
 
 
 def load(path: PathLike) -> Market:
-    """Reads a directory written by ``synthmarket simulate`` (or
-    ``Market.to_dir``) into a Market with the same columns and dtypes as
-    ``simulate`` returns."""
+    """Reads a directory written by ``synthmarket simulate`` (CSV or
+    Parquet), ``Market.to_dir`` or ``synthmarket.distributed.simulate`` (a
+    sharded Parquet dataset) into a Market with the same columns and dtypes
+    as ``simulate`` returns."""
     root = Path(path)
     run_json = root / "run.json"
     if not run_json.exists():
         raise SynthmarketError(f"cannot read {run_json}: no run.json (not a simulate output directory?)")
     manifest = json.loads(run_json.read_text())
-    spot = _read_csv(root / "spot.csv", ["date"])
+
+    def read(stem: str, dates):
+        # A sharded run (synthmarket.distributed) keeps its parts in a folder.
+        for candidate in (root / f"{stem}.parquet", root / stem):
+            if candidate.exists():
+                return _read_parquet(candidate, dates)
+        if (root / f"{stem}.csv").exists():
+            return _read_csv(root / f"{stem}.csv", dates)
+        return None
+
+    spot = read("spot", ["date"])
+    if spot is None:
+        raise SynthmarketError(f"{root} has a run.json but no spot.csv or spot.parquet")
     if "asset" in spot.columns:
         names = [a["name"] for a in manifest.get("model", {}).get("assets", [])] or None
-        spot["asset"] = pd.Categorical(spot["asset"], categories=names)
-    options = None
-    if (root / "options.csv").exists():
-        options = _read_csv(root / "options.csv", ["date", "expiry"])
-        if "option_type" in options.columns:
-            options["option_type"] = pd.Categorical(options["option_type"], categories=["call", "put"])
+        spot["asset"] = pd.Categorical(spot["asset"].astype(str), categories=names)
+    options = read("options", ["date", "expiry"])
+    if options is not None and "option_type" in options.columns:
+        options["option_type"] = pd.Categorical(options["option_type"].astype(str), categories=["call", "put"])
     return Market(spot, options, manifest, _source=root)
 
 
@@ -413,16 +458,20 @@ def calibrate_heston(input: PathLike) -> Dict[str, Any]:
 
 
 def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[int] = None,
-          hidden: Optional[list] = None, eval_paths: Optional[int] = None) -> Dict[str, Any]:
+          hidden: Optional[list] = None, eval_paths: Optional[int] = None,
+          column: Optional[str] = None) -> Dict[str, Any]:
     """Trains the deep generator on one or more price histories (the first
     is the target) into the model directory ``out`` (config.json,
     model.safetensors, metrics.json, MODEL_CARD.md), as ``synthmarket
     train`` (seconds on 2 cores). Returns the metrics (``metrics.json``:
     the training report, test-period likelihoods and scorecards against
     GJR-GARCH-t and GBM), with the printed summary under ``"summary"``.
-    Use it with ``simulate(model="deep", model_path=out)``."""
+    Use it with ``simulate(model="deep", model_path=out)``. ``column``
+    names the price column of every history (default ``adj_close`` if
+    present, else ``close``): one stock of a wide file, e.g.
+    ``train("data/sp500_20stocks_1990_2018.csv", "models/aapl", column="AAPL")``."""
     paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
-    metrics, summary = _native.train(paths, os.fspath(out), epochs, seed, hidden, eval_paths)
+    metrics, summary = _native.train(paths, os.fspath(out), epochs, seed, hidden, eval_paths, column)
     result = json.loads(metrics)
     result["summary"] = summary
     return result
@@ -452,7 +501,10 @@ def validate(real: PathLike, synthetic, report: Optional[PathLike] = None, *, co
     scorecard.json, SVG charts) is written there, otherwise to a temporary
     directory that is removed. Returns the scorecard's statistics as a
     DataFrame (statistic, real, synthetic_mean, synthetic_sd, distance); the
-    whole scorecard is in ``.attrs["scorecard"]``.
+    noise-aware scorecard (each statistic's real value placed in the model's
+    spread over series of the real length: percentile, p_value, z, matches)
+    is ``.attrs["spread"]``, a DataFrame; the whole scorecard is in
+    ``.attrs["scorecard"]``.
     """
     tmp: list = []
     try:
@@ -471,6 +523,7 @@ def validate(real: PathLike, synthetic, report: Optional[PathLike] = None, *, co
     card = json.loads(card_json)
     frame = pd.DataFrame(card["statistics"])
     frame.attrs["scorecard"] = card
+    frame.attrs["spread"] = pd.DataFrame(card["spread"]["rows"])
     frame.attrs["real"] = description
     return frame
 

@@ -25,7 +25,14 @@ class Market:
     spot: pd.DataFrame
     options: Optional[pd.DataFrame]
     manifest: Dict[str, Any]
-    def to_dir(self, path: PathLike, threads: Optional[int] = None) -> Path: ...
+    def to_dir(
+        self,
+        path: PathLike,
+        threads: Optional[int] = None,
+        *,
+        format: Optional[Literal["csv", "parquet"]] = None,
+        overwrite: bool = False,
+    ) -> Path: ...
 
 def simulate(
     model: Literal["gbm", "heston", "garch", "deep"] = "heston",
@@ -119,6 +126,7 @@ def train(
     seed: Optional[int] = None,
     hidden: Optional["list[int]"] = None,
     eval_paths: Optional[int] = None,
+    column: Optional[str] = None,
 ) -> Dict[str, Any]: ...
 def validate(
     real: PathLike,

@@ -41,6 +41,12 @@ def test_validate_returns_the_clis_scorecard(root, run_cli, tmp_path):
     assert list(card.columns) == ["statistic", "real", "synthetic_mean", "synthetic_sd", "distance"]
     assert len(card) == len(cli["statistics"]) > 5
     assert (tmp_path / "py" / "report.md").exists()
+    spread = card.attrs["spread"]
+    assert len(spread) == 21 and spread["p_value"].between(0, 1).all()
+    cli_rows = pd.DataFrame(cli["spread"]["rows"])
+    assert list(spread["statistic"]) == list(cli_rows["statistic"])
+    for column in ("real", "percentile", "p_value", "z"):
+        np.testing.assert_array_equal(spread[column].astype(float), cli_rows[column].astype(float))
 
 
 def test_hedge_returns_the_clis_pnl(run_cli, tmp_path):

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use synthmarket::error::{Error, Location, Result};
 use synthmarket::io::option_csv::fmt;
+use synthmarket::io::parquet::ParquetCursor;
 use synthmarket::io::write_atomic;
 use synthmarket::market::OptionType;
 use synthmarket::pricing::arbitrage::{ChainQuotes, Kind, Quote, Tolerance, Violation};
@@ -61,24 +62,25 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
     } else {
         &cmd.input
     };
-    let reader: Box<dyn Read> = if stdin {
-        Box::new(std::io::stdin())
+    let mut input = if !stdin && synthmarket::io::parquet::is_parquet(&cmd.input) {
+        Input::Parquet(ParquetCursor::open(&cmd.input)?)
     } else {
-        Box::new(
-            std::fs::File::open(&cmd.input).map_err(|source| Error::Read {
-                path: cmd.input.clone(),
-                source,
-            })?,
-        )
+        let reader: Box<dyn Read> = if stdin {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(
+                std::fs::File::open(&cmd.input).map_err(|source| Error::Read {
+                    path: cmd.input.clone(),
+                    source,
+                })?,
+            )
+        };
+        let rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(std::io::BufReader::with_capacity(1 << 20, reader));
+        Input::Csv(rdr, csv::StringRecord::new())
     };
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, reader));
-    let at = |line: u64, field: &str| Location::file(shown).line(line).field(field);
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::input(Location::file(shown).line(1), format!("malformed CSV: {e}")))?
-        .clone();
+    let headers = input.headers(shown)?;
     let col = |name: &str| headers.iter().position(|h| h == name);
     let wide = col("option_type").is_none() && col("call").is_some();
     let need = |name: &str| {
@@ -89,7 +91,10 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
             } else {
                 ""
             };
-            Error::input(at(1, name), format!("missing column `{name}`{hint}"))
+            Error::input(
+                input.header_location(shown).field(name),
+                format!("missing column `{name}`{hint}"),
+            )
         })
     };
     let (ce, cm, ck, ct, cp) = (
@@ -122,41 +127,28 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
             ));
         }
     };
-    let mut record = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                return Err(Error::input(
-                    Location::file(shown).line(line),
-                    format!("malformed CSV: {e}"),
-                ));
-            }
-        }
-        let line = record.position().map_or(0, |p| p.line());
+    while input.next(shown)? {
+        let at = |field: &str| input.location(shown).field(field);
         let num = |c: usize, name: &str| -> Result<f64> {
-            let raw = &record[c];
+            let raw = input.text(c);
             raw.parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| {
-                    Error::input(at(line, name), format!("`{raw}` is not a finite number"))
-                })
+                .ok_or_else(|| Error::input(at(name), format!("`{raw}` is not a finite number")))
         };
-        let option_type: OptionType = record[ct]
+        let option_type: OptionType = input
+            .text(ct)
             .parse()
-            .map_err(|m: String| Error::input(at(line, "option_type"), m))?;
+            .map_err(|m: String| Error::input(at("option_type"), m))?;
         let (maturity, strike, price) =
             (num(cm, "maturity")?, num(ck, "strike")?, num(cp, "price")?);
         let optional = |c: Option<usize>, name: &str| match c {
-            Some(c) if !record[c].is_empty() => num(c, name),
+            Some(c) if !input.text(c).is_empty() => num(c, name),
             _ => Ok(f64::NAN),
         };
         let (implied_vol, vega) = (optional(civ, "implied_vol")?, optional(cvega, "vega")?);
-        let path = cpath.map_or(String::new(), |c| record[c].to_string());
-        let date = cdate.map_or(String::new(), |c| record[c].to_string());
+        let path = cpath.map_or(String::new(), |c| input.text(c).into_owned());
+        let date = cdate.map_or(String::new(), |c| input.text(c).into_owned());
         if current
             .as_ref()
             .is_some_and(|c| c.path != path || c.date != date)
@@ -172,7 +164,7 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
             }
         });
         chain.quotes.push(
-            &record[ce],
+            &input.text(ce),
             Quote {
                 expiry: 0,
                 maturity,
@@ -232,5 +224,71 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
         Ok(())
     } else {
         Err(Error::ArbitrageFound(all.len()))
+    }
+}
+
+/// The chain file being checked: CSV (a file or standard input) or Parquet.
+enum Input {
+    Csv(
+        csv::Reader<std::io::BufReader<Box<dyn Read>>>,
+        csv::StringRecord,
+    ),
+    Parquet(ParquetCursor),
+}
+
+impl Input {
+    /// The column names.
+    fn headers(&mut self, shown: &Path) -> Result<Vec<String>> {
+        match self {
+            Input::Csv(rdr, _) => Ok(rdr
+                .headers()
+                .map_err(|e| {
+                    Error::input(Location::file(shown).line(1), format!("malformed CSV: {e}"))
+                })?
+                .iter()
+                .map(str::to_owned)
+                .collect()),
+            Input::Parquet(cur) => Ok(cur.names().to_vec()),
+        }
+    }
+
+    /// Where the header is (CSV: line 1).
+    fn header_location(&self, shown: &Path) -> Location {
+        match self {
+            Input::Csv(..) => Location::file(shown).line(1),
+            Input::Parquet(_) => Location::file(shown),
+        }
+    }
+
+    /// Moves to the next record; false at the end.
+    fn next(&mut self, shown: &Path) -> Result<bool> {
+        match self {
+            Input::Csv(rdr, record) => rdr.read_record(record).map_err(|e| {
+                Error::input(
+                    Location::file(shown).line(e.position().map_or(0, |p| p.line())),
+                    format!("malformed CSV: {e}"),
+                )
+            }),
+            Input::Parquet(cur) => cur.advance(),
+        }
+    }
+
+    /// Where the current record is: its line (CSV) or row (Parquet).
+    fn location(&self, shown: &Path) -> Location {
+        match self {
+            Input::Csv(_, record) => {
+                Location::file(shown).line(record.position().map_or(0, |p| p.line()))
+            }
+            Input::Parquet(cur) => Location::file(shown).row(cur.row()),
+        }
+    }
+
+    /// Field `c` of the current record as text (Parquet values as the CSV
+    /// writes them).
+    fn text(&self, c: usize) -> std::borrow::Cow<'_, str> {
+        match self {
+            Input::Csv(_, record) => std::borrow::Cow::Borrowed(&record[c]),
+            Input::Parquet(cur) => std::borrow::Cow::Owned(cur.cell(c).to_text()),
+        }
     }
 }

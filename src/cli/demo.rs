@@ -135,6 +135,9 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
             &[("--out", &dir)],
         );
         line.extend(extra.iter().map(|s| s.to_string()));
+        // The demo's directory is its own: a rerun with other settings
+        // replaces it.
+        line.push("--overwrite".into());
         if quiet {
             line.push("-q".into());
         }

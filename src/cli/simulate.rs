@@ -69,7 +69,7 @@ pub fn run(cmd: SimulateCmd, quiet: bool) -> Result<()> {
     if let Some((spec, synthmarket::run::ChainModel::Nested { pricer, .. })) = &job.options {
         // About 1.4 s per chain of six monthly expiries at 20,000 nested
         // paths on 2 cores (measured): warn before minutes become hours.
-        let chains = job.paths * (job.grid.steps() / spec.every() + 1) as u64;
+        let chains = job.path_range().1 * (job.grid.steps() / spec.every() + 1) as u64;
         if chains > 500 {
             tracing::warn!(
                 "the nested mode prices {chains} chains with {} nested paths each, up to a second apiece on 2 cores: reduce --paths or raise --chain-every, or use the table (--chain-pricing table)",
@@ -80,7 +80,7 @@ pub fn run(cmd: SimulateCmd, quiet: bool) -> Result<()> {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::with_draw_target(Some(job.paths), ProgressDrawTarget::stderr())
+        ProgressBar::with_draw_target(Some(job.path_range().1), ProgressDrawTarget::stderr())
     };
     bar.set_style(
         ProgressStyle::with_template(
@@ -96,9 +96,9 @@ pub fn run(cmd: SimulateCmd, quiet: bool) -> Result<()> {
     tracing::info!(
         "wrote {} rows ({} paths × {} steps) to {} and {} in {:.1} s",
         rows,
-        job.paths,
+        job.path_range().1,
         job.grid.steps(),
-        out.spot_csv.display(),
+        out.spot_file.display(),
         out.run_json.display(),
         started.elapsed().as_secs_f64()
     );

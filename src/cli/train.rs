@@ -40,6 +40,9 @@ pub struct TrainCmd {
     /// Price history to learn from (repeat for several; the first is the target)
     #[arg(long, required = true)]
     data: Vec<PathBuf>,
+    /// Price column of the histories [default: adj_close if present, else close]; names one series of a wide file (e.g. --data data/sp500_20stocks_1990_2018.csv --column AAPL)
+    #[arg(long)]
+    column: Option<String>,
     /// Output directory
     #[arg(long)]
     out: PathBuf,
@@ -86,6 +89,7 @@ impl TrainCmd {
     fn options(&self) -> TrainOptions {
         TrainOptions {
             data: self.data.clone(),
+            column: self.column.clone(),
             out: self.out.clone(),
             epochs: self.epochs,
             patience: self.patience,

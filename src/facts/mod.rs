@@ -20,6 +20,7 @@ pub mod discriminator;
 pub mod distances;
 pub mod memorization;
 pub mod scorecard;
+pub mod spread;
 
 use crate::error::{Error, Result};
 use crate::stats::{central_moments, median, pearson};

@@ -12,10 +12,13 @@
 //!   the excess kurtosis.
 //! * The discriminative score ([`super::discriminator`]) and the
 //!   memorization audit ([`super::memorization`]).
+//! * The noise-aware scorecard ([`super::spread`]): each statistic's real
+//!   value placed in the model's spread over series of the real length.
 
 use super::discriminator::{self, DiscriminativeScore, DiscriminatorConfig};
 use super::distances::{aggregate, profile_distance, wasserstein1};
 use super::memorization::{self, MemorizationAudit, MemorizationConfig};
+use super::spread::Spread;
 use super::{Facts, FactsConfig};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -140,6 +143,9 @@ pub struct Scorecard {
     pub discriminative: DiscriminativeScore,
     /// Memorization audit.
     pub memorization: MemorizationAudit,
+    /// The noise-aware scorecard: the real value of each statistic placed
+    /// in the model's spread over series of the real length.
+    pub spread: Spread,
     /// Facts of the real series.
     pub real: Facts,
     /// Mean synthetic profiles.
@@ -301,25 +307,37 @@ impl Scorecard {
             hill_right: (mean_of(|f| f.hill_right) - real_facts.hill_right).abs(),
             excess_kurtosis: (mean_of(|f| f.excess_kurtosis) - real_facts.excess_kurtosis).abs(),
         };
+        // A short real series (a test period of a few hundred days) has too
+        // few windows of `cfg.window` days for five folds of five: the
+        // window shrinks to leave 25 (at least 5 days; the score reports
+        // the length used).
+        let folds = DiscriminatorConfig::default().folds;
+        let window = cfg.window.min(real.len() / (5 * folds)).max(5);
         let discriminative = discriminator::score(
             real,
             synthetic,
             &DiscriminatorConfig {
-                window: cfg.window,
+                window,
                 ..DiscriminatorConfig::default()
             },
         )?;
+        // Likewise the audit's windows for a short held-out part (it needs
+        // ten held-out windows).
+        let audit_window = cfg.window.min(heldout.len() / 10).max(5);
         let memorization = memorization::audit(
             training,
             heldout,
             synthetic,
             &MemorizationConfig {
-                window: cfg.window,
+                window: audit_window,
                 seed: cfg.seed,
                 ..MemorizationConfig::default()
             },
         )?;
+        let spread =
+            Spread::with_facts(real, &real_facts, synthetic, Some(&syn_facts), &cfg.facts)?;
         Ok(Scorecard {
+            spread,
             real_returns: real.len(),
             synthetic_paths: synthetic.len(),
             synthetic_returns_per_path: synthetic.iter().map(Vec::len).min().unwrap_or(0),

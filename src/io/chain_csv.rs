@@ -148,19 +148,18 @@ impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
     }
 }
 
-/// A streaming reader of an `options.csv`, for the commands that read a
-/// market back (`hedge`, `validate`): the requested long-layout columns
-/// located once by name, then one record at a time, with errors that name
-/// the file, line and field. A wide-layout file reads as its long records:
-/// each row as its call, then its put. (`check-arbitrage` keeps its own
-/// reader: it also reads standard input, trims fields and takes files with
-/// optional columns.)
+/// A streaming reader of an `options.csv` or `options.parquet`, for the
+/// commands that read a market back (`hedge`, `validate`): the requested
+/// long-layout columns located once by name, then one record at a time,
+/// with errors that name the file, line (CSV) or row (Parquet) and field.
+/// A wide-layout file reads as its long records: each row as its call, then
+/// its put. (`check-arbitrage` keeps its own reader: it also reads standard
+/// input, trims fields and takes files with optional columns.)
 pub struct ChainReader<'a> {
-    rdr: csv::Reader<Box<dyn std::io::Read + 'a>>,
+    backend: Backend<'a>,
     path: std::path::PathBuf,
-    headers: csv::StringRecord,
+    headers: Vec<String>,
     sources: Vec<Source>,
-    rec: csv::StringRecord,
     wide: bool,
     /// Wide layout: whether the current record is the row's put.
     put_side: bool,
@@ -168,42 +167,87 @@ pub struct ChainReader<'a> {
     pending_put: bool,
 }
 
+/// Where the records come from.
+enum Backend<'a> {
+    Csv {
+        rdr: csv::Reader<Box<dyn std::io::Read + 'a>>,
+        rec: csv::StringRecord,
+    },
+    Parquet {
+        cur: super::parquet::ParquetCursor,
+        /// The current row's fields as text, made when first asked for.
+        texts: Vec<std::cell::OnceCell<String>>,
+        progress: Option<&'a dyn Fn(u64)>,
+        size: u64,
+    },
+}
+
 impl<'a> ChainReader<'a> {
     /// Opens `path` and locates `names`, long-layout column names (in that
     /// order: [`Self::text`] and [`Self::number`] take an index into them);
     /// `progress`, if given, is told the number of bytes read so far after
-    /// every read from the file.
+    /// every read from the file (for Parquet, the share of its rows read
+    /// times its size).
     pub fn open(
         path: &std::path::Path,
         names: &[&'static str],
         progress: Option<&'a dyn Fn(u64)>,
     ) -> crate::Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let buffered = std::io::BufReader::with_capacity(1 << 20, file);
-        let reader: Box<dyn std::io::Read + 'a> = match progress {
-            Some(report) => Box::new(Counting {
-                inner: buffered,
-                read: 0,
-                report,
-            }),
-            None => Box::new(buffered),
+        let (backend, headers) = if super::parquet::is_parquet(path) {
+            let cur = super::parquet::ParquetCursor::open(path)?;
+            let headers = cur.names().to_vec();
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            let texts = vec![std::cell::OnceCell::new(); headers.len()];
+            (
+                Backend::Parquet {
+                    cur,
+                    texts,
+                    progress,
+                    size,
+                },
+                headers,
+            )
+        } else {
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let buffered = std::io::BufReader::with_capacity(1 << 20, file);
+            let reader: Box<dyn std::io::Read + 'a> = match progress {
+                Some(report) => Box::new(Counting {
+                    inner: buffered,
+                    read: 0,
+                    report,
+                }),
+                None => Box::new(buffered),
+            };
+            let mut rdr = csv::Reader::from_reader(reader);
+            let headers = rdr
+                .headers()
+                .map_err(|e| {
+                    Error::input(Location::file(path).line(1), format!("malformed CSV: {e}"))
+                })?
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            (
+                Backend::Csv {
+                    rdr,
+                    rec: csv::StringRecord::new(),
+                },
+                headers,
+            )
         };
-        let mut rdr = csv::Reader::from_reader(reader);
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::input(Location::file(path).line(1), format!("malformed CSV: {e}")))?
-            .clone();
+        let headers: Vec<String> = headers;
         let find = |name: &str| headers.iter().position(|h| h == name);
         let wide = find("option_type").is_none() && find("call").is_some();
+        let header_at = |field: &str| match &backend {
+            Backend::Csv { .. } => Location::file(path).line(1).field(field),
+            Backend::Parquet { .. } => Location::file(path).field(field),
+        };
         let missing = |name: &str| {
             let layout = if wide { " (a wide-layout file)" } else { "" };
-            Error::input(
-                Location::file(path).line(1).field(name),
-                format!("missing column `{name}`{layout}"),
-            )
+            Error::input(header_at(name), format!("missing column `{name}`{layout}"))
         };
         let column = |name: &str| find(name).map(Source::Column).ok_or_else(|| missing(name));
         let side = |call: &str, put: &str| match (find(call), find(put)) {
@@ -221,11 +265,10 @@ impl<'a> ChainReader<'a> {
             })
             .collect::<crate::Result<_>>()?;
         Ok(ChainReader {
-            rdr,
+            backend,
             path: path.to_path_buf(),
             headers,
             sources,
-            rec: csv::StringRecord::new(),
             wide,
             put_side: false,
             pending_put: false,
@@ -240,12 +283,31 @@ impl<'a> ChainReader<'a> {
         }
         self.put_side = false;
         let path = &self.path;
-        let read = self.rdr.read_record(&mut self.rec).map_err(|e| {
-            Error::input(
-                Location::file(path).line(e.position().map_or(0, |p| p.line())),
-                format!("malformed CSV: {e}"),
-            )
-        })?;
+        let read = match &mut self.backend {
+            Backend::Csv { rdr, rec } => rdr.read_record(rec).map_err(|e| {
+                Error::input(
+                    Location::file(path).line(e.position().map_or(0, |p| p.line())),
+                    format!("malformed CSV: {e}"),
+                )
+            })?,
+            Backend::Parquet {
+                cur,
+                texts,
+                progress,
+                size,
+            } => {
+                texts.iter_mut().for_each(|t| {
+                    t.take();
+                });
+                let read = cur.advance()?;
+                if let Some(report) = progress {
+                    if cur.row() % 8192 == 1 || !read {
+                        report((cur.fraction_read() * *size as f64) as u64);
+                    }
+                }
+                read
+            }
+        };
         self.pending_put = read && self.wide;
         Ok(read)
     }
@@ -259,18 +321,33 @@ impl<'a> ChainReader<'a> {
         }
     }
 
-    /// Field `i` (of the names given to [`Self::open`]) of the current record.
+    /// Field `i` (of the names given to [`Self::open`]) of the current
+    /// record, as the CSV writes it.
     pub fn text(&self, i: usize) -> &str {
-        match self.column(i) {
-            Some(c) => &self.rec[c],
-            None if self.put_side => "put",
-            None => "call",
+        match (self.column(i), &self.backend) {
+            (Some(c), Backend::Csv { rec, .. }) => &rec[c],
+            (Some(c), Backend::Parquet { cur, texts, .. }) => {
+                texts[c].get_or_init(|| cur.cell(c).to_text())
+            }
+            (None, _) if self.put_side => "put",
+            (None, _) => "call",
         }
     }
 
-    /// Field `i` as a finite number; an empty field reads as NaN when
-    /// `empty_is_nan` (implied vols and greeks of options on a bound).
+    /// Field `i` as a finite number; an empty field (a null or NaN in
+    /// Parquet) reads as NaN when `empty_is_nan` (implied vols and greeks
+    /// of options on a bound).
     pub fn number(&self, i: usize, empty_is_nan: bool) -> crate::Result<f64> {
+        if let (Some(c), Backend::Parquet { cur, .. }) = (self.column(i), &self.backend) {
+            let cell = cur.cell(c);
+            let x = cell.number();
+            return match x {
+                Some(x) if x.is_finite() => Ok(x),
+                Some(x) if x.is_nan() && empty_is_nan => Ok(f64::NAN),
+                None if empty_is_nan && cell == super::parquet::Cell::Missing => Ok(f64::NAN),
+                _ => Err(self.error(i, format!("`{}` is not a finite number", cell.to_text()))),
+            };
+        }
         let s = self.text(i);
         if empty_is_nan && s.is_empty() {
             return Ok(f64::NAN);
@@ -288,11 +365,11 @@ impl<'a> ChainReader<'a> {
             .column(i)
             .map_or("option_type", |c| &self.headers[c])
             .to_string();
-        Error::input(
-            Location::file(&self.path)
-                .line(self.rec.position().map_or(0, |p| p.line()))
-                .field(field),
-            message,
-        )
+        let at = Location::file(&self.path);
+        let at = match &self.backend {
+            Backend::Csv { rec, .. } => at.line(rec.position().map_or(0, |p| p.line())),
+            Backend::Parquet { cur, .. } => at.row(cur.row()),
+        };
+        Error::input(at.field(field), message)
     }
 }

@@ -8,6 +8,7 @@
 //! names. Non-finite chain values, written as empty fields in CSV, are NaN.
 
 use super::chain_csv::{long_values, wide_values};
+use crate::error::{Error, Result};
 use crate::market::PathChunk;
 use crate::pricing::chain::{Layout, COLUMNS, WIDE_COLUMNS};
 use crate::pricing::ChainRow;
@@ -93,51 +94,162 @@ pub fn date_ns(date: NaiveDate) -> i64 {
     (i64::from(chrono::Datelike::num_days_from_ce(&date)) - EPOCH_DAYS_CE) * 86_400_000_000_000
 }
 
-/// The `spot.csv` rows of `chunk` as columns: `path,step,date[,asset],
-/// spot,variance`, with `dates[k]` the date of step `k` and `asset_names`
-/// for a multi-asset run.
-pub fn spot_table(chunk: &PathChunk, dates: &[i64], asset_names: Option<&[String]>) -> Table {
-    let rows = chunk.paths() * (chunk.steps() + 1) * chunk.assets();
-    let (mut path, mut step, mut date) = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-    );
-    let (mut spot, mut variance) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-    let mut asset = Vec::with_capacity(if asset_names.is_some() { rows } else { 0 });
-    for p in 0..chunk.paths() {
-        let id = (chunk.first_path() + p as u64) as i64;
-        for (k, &d) in dates.iter().enumerate().take(chunk.steps() + 1) {
-            let (s, v) = (chunk.spot(p, k), chunk.variance(p, k));
-            for a in 0..chunk.assets() {
-                path.push(id);
-                step.push(k as i64);
-                date.push(d);
-                if asset_names.is_some() {
-                    asset.push(a as u32);
+/// The `spot.csv` columns of a whole run, allocated once at their final
+/// size (`path,step,date[,asset],spot,variance`, one row per path, step
+/// and asset) so that workers write their chunks' rows in place, in
+/// parallel: no growing vectors, no second copy (issue 46). The memory is
+/// zeroed lazily by the system, so untouched pages cost nothing.
+#[derive(Debug)]
+pub struct SpotColumns {
+    rows_per_path: usize,
+    asset_names: Option<Vec<String>>,
+    path: Vec<i64>,
+    step: Vec<i64>,
+    date: Vec<i64>,
+    asset: Vec<u32>,
+    spot: Vec<f64>,
+    variance: Vec<f64>,
+}
+
+/// The rows of some consecutive paths in a [`SpotColumns`], borrowed for
+/// writing ([`SpotColumns::split`]).
+#[derive(Debug)]
+pub struct SpotRows<'a> {
+    path: &'a mut [i64],
+    step: &'a mut [i64],
+    date: &'a mut [i64],
+    asset: &'a mut [u32],
+    spot: &'a mut [f64],
+    variance: &'a mut [f64],
+}
+
+impl SpotColumns {
+    /// Room for `paths` paths of `steps + 1` points of `assets` assets;
+    /// `asset_names` (one per asset) adds the `asset` column of a
+    /// multi-asset run.
+    /// Fails when the row count overflows the address space.
+    pub fn new(
+        paths: usize,
+        steps: usize,
+        assets: usize,
+        asset_names: Option<Vec<String>>,
+    ) -> Result<Self> {
+        let rows_per_path = (steps + 1) * assets;
+        let rows = paths.checked_mul(rows_per_path).ok_or_else(|| {
+            Error::parameter(
+                "paths",
+                paths,
+                format!("{paths} paths of {rows_per_path} rows each cannot be held in memory"),
+            )
+        })?;
+        let asset_rows = if asset_names.is_some() { rows } else { 0 };
+        Ok(SpotColumns {
+            rows_per_path,
+            asset_names,
+            path: vec![0; rows],
+            step: vec![0; rows],
+            date: vec![0; rows],
+            asset: vec![0; asset_rows],
+            spot: vec![0.0; rows],
+            variance: vec![0.0; rows],
+        })
+    }
+
+    /// The rows of one chunk's paths, with `dates[k]` the date of step `k`.
+    pub fn of_chunk(
+        chunk: &PathChunk,
+        dates: &[i64],
+        asset_names: Option<Vec<String>>,
+    ) -> Result<Self> {
+        let mut columns =
+            SpotColumns::new(chunk.paths(), chunk.steps(), chunk.assets(), asset_names)?;
+        for mut part in columns.split(chunk.paths()) {
+            part.fill(chunk, dates);
+        }
+        Ok(columns)
+    }
+
+    /// The rows cut into parts of `paths_per_part` paths each (the last
+    /// may be shorter), in path order: part `i` holds paths
+    /// `i·paths_per_part…`.
+    pub fn split(&mut self, paths_per_part: usize) -> Vec<SpotRows<'_>> {
+        let rows = self.rows_per_path * paths_per_part.max(1);
+        let asset_rows = if self.asset.is_empty() { 0 } else { rows };
+        let mut asset = self.asset.chunks_mut(asset_rows.max(1));
+        self.path
+            .chunks_mut(rows)
+            .zip(self.step.chunks_mut(rows))
+            .zip(self.date.chunks_mut(rows))
+            .zip(self.spot.chunks_mut(rows))
+            .zip(self.variance.chunks_mut(rows))
+            .map(|((((path, step), date), spot), variance)| SpotRows {
+                path,
+                step,
+                date,
+                asset: asset.next().unwrap_or_default(),
+                spot,
+                variance,
+            })
+            .collect()
+    }
+
+    /// The columns, named as in `spot.csv`'s header.
+    pub fn into_table(self) -> Table {
+        let mut columns = vec![
+            ("path".to_string(), Column::Int(self.path)),
+            ("step".to_string(), Column::Int(self.step)),
+            ("date".to_string(), Column::Date(self.date)),
+        ];
+        if let Some(names) = self.asset_names {
+            columns.push((
+                "asset".to_string(),
+                Column::Category {
+                    codes: self.asset,
+                    names,
+                },
+            ));
+        }
+        columns.push(("spot".to_string(), Column::Float(self.spot)));
+        columns.push(("variance".to_string(), Column::Float(self.variance)));
+        Table { columns }
+    }
+}
+
+impl SpotRows<'_> {
+    /// Writes the rows of `chunk`, whose paths are this part's, with
+    /// `dates[k]` the date of step `k`.
+    pub fn fill(&mut self, chunk: &PathChunk, dates: &[i64]) {
+        let assets = chunk.assets();
+        let points = (chunk.steps() + 1).min(dates.len());
+        let per_path = points * assets;
+        for p in 0..chunk.paths() {
+            let id = (chunk.first_path() + p as u64) as i64;
+            let rows = p * per_path..(p + 1) * per_path;
+            self.path[rows.clone()].fill(id);
+            // Element by element: the slices are a few assets long, where
+            // `fill`/`copy_from_slice` would cost a library call each.
+            let (step, date) = (&mut self.step[rows.clone()], &mut self.date[rows.clone()]);
+            let (spot, variance) = (
+                &mut self.spot[rows.clone()],
+                &mut self.variance[rows.clone()],
+            );
+            for (k, &d) in dates.iter().enumerate().take(points) {
+                let (s, v) = (chunk.spot(p, k), chunk.variance(p, k));
+                for a in 0..assets {
+                    let i = k * assets + a;
+                    step[i] = k as i64;
+                    date[i] = d;
+                    spot[i] = s[a];
+                    variance[i] = v[a];
                 }
-                spot.push(s[a]);
-                variance.push(v[a]);
+            }
+            if !self.asset.is_empty() {
+                for (i, code) in self.asset[rows].iter_mut().enumerate() {
+                    *code = (i % assets) as u32;
+                }
             }
         }
     }
-    let mut columns = vec![
-        ("path".to_string(), Column::Int(path)),
-        ("step".to_string(), Column::Int(step)),
-        ("date".to_string(), Column::Date(date)),
-    ];
-    if let Some(names) = asset_names {
-        columns.push((
-            "asset".to_string(),
-            Column::Category {
-                codes: asset,
-                names: names.to_vec(),
-            },
-        ));
-    }
-    columns.push(("spot".to_string(), Column::Float(spot)));
-    columns.push(("variance".to_string(), Column::Float(variance)));
-    Table { columns }
 }
 
 /// Builds the `options.csv` rows of many chains as columns, in `layout`.
@@ -209,6 +321,20 @@ impl ChainColumns {
                 }
             }
         }
+    }
+
+    /// The columns of `chains` (path, step, rows), with `dates[k]` the date
+    /// of step `k`, as a table in `layout`.
+    pub fn of_chains(
+        layout: Layout,
+        chains: &[(u64, usize, Vec<ChainRow>)],
+        dates: &[i64],
+    ) -> Table {
+        let mut c = ChainColumns::new(layout);
+        for (path, k, rows) in chains {
+            c.push(*path, *k, dates[*k], rows);
+        }
+        c.into_table()
     }
 
     /// The columns, named as in `options.csv`'s header.

@@ -1,4 +1,4 @@
-//! Writers: tidy CSV output, the run manifest, and atomic (temp-then-rename)
+//! Writers: tidy CSV output, Parquet files, the run manifest, and atomic (temp-then-rename)
 //! files so an interrupted run never leaves a file that looks finished;
 //! the readers of `spot.csv` and `options.csv`; the number format of report
 //! tables.
@@ -7,6 +7,7 @@ mod atomic;
 pub mod chain_csv;
 pub mod columns;
 pub mod option_csv;
+pub mod parquet;
 pub mod spot_csv;
 mod table;
 

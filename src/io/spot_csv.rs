@@ -107,8 +107,14 @@ impl SpotPanel {
     /// Reads a single-asset `spot.csv`. Rows of one path must be contiguous;
     /// spots must be positive and finite; a missing `variance` column reads
     /// as NaN.
+    ///
+    /// A `.parquet` file (`simulate --format parquet`) reads the same way,
+    /// its rows numbered from 1 in errors.
     pub fn read(path: &std::path::Path) -> crate::Result<SpotPanel> {
         use crate::error::{Error, Location};
+        if super::parquet::is_parquet(path) {
+            return Self::read_parquet(path);
+        }
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
@@ -171,29 +177,105 @@ impl SpotPanel {
                 Some(c) => number(c, "variance", false)?,
                 None => f64::NAN,
             };
-            if panel.ids.last().map(String::as_str) != Some(&rec[cp]) {
-                if !seen.insert(rec[cp].to_string()) {
-                    return Err(Error::input(
-                        Location::file(path).line(line).field("path"),
-                        format!("rows of path {} are not contiguous", &rec[cp]),
-                    ));
-                }
-                panel.ids.push(rec[cp].to_string());
-                panel.spots.push(Vec::new());
-                panel.variances.push(Vec::new());
-            }
-            if panel.ids.len() == 1 {
-                if let Some(c) = cd {
-                    panel.dates.push(rec[c].to_string());
-                }
-            }
-            if let (Some(sp), Some(vs)) = (panel.spots.last_mut(), panel.variances.last_mut()) {
-                sp.push(s);
-                vs.push(v);
-            }
+            panel
+                .push_row(&mut seen, &rec[cp], || cd.map(|c| rec[c].to_string()), s, v)
+                .map_err(|m| Error::input(Location::file(path).line(line).field("path"), m))?;
         }
         if panel.spots.is_empty() {
             return Err(Error::input(Location::file(path).line(2), "no rows"));
+        }
+        Ok(panel)
+    }
+
+    /// Adds a row of path `id` (its rows must be contiguous: `seen` holds
+    /// the ids met so far); the first path's rows also give the dates.
+    fn push_row(
+        &mut self,
+        seen: &mut std::collections::HashSet<String>,
+        id: &str,
+        date: impl FnOnce() -> Option<String>,
+        spot: f64,
+        variance: f64,
+    ) -> std::result::Result<(), String> {
+        if self.ids.last().map(String::as_str) != Some(id) {
+            if !seen.insert(id.to_string()) {
+                return Err(format!("rows of path {id} are not contiguous"));
+            }
+            self.ids.push(id.to_string());
+            self.spots.push(Vec::new());
+            self.variances.push(Vec::new());
+        }
+        if self.ids.len() == 1 {
+            if let Some(d) = date() {
+                self.dates.push(d);
+            }
+        }
+        if let (Some(sp), Some(vs)) = (self.spots.last_mut(), self.variances.last_mut()) {
+            sp.push(spot);
+            vs.push(variance);
+        }
+        Ok(())
+    }
+
+    fn read_parquet(path: &std::path::Path) -> crate::Result<SpotPanel> {
+        use super::parquet::{Cell, ParquetCursor};
+        use crate::error::{Error, Location};
+        let mut cur = ParquetCursor::open(path)?;
+        if cur.column("asset").is_some() {
+            return Err(Error::input(
+                Location::file(path).field("asset"),
+                "multi-asset spot files are not supported here: give one asset's series",
+            ));
+        }
+        let col = |n: &str| {
+            cur.column(n).ok_or_else(|| {
+                Error::input(
+                    Location::file(path).field(n),
+                    format!("missing column `{n}`"),
+                )
+            })
+        };
+        let (cp, cs) = (col("path")?, col("spot")?);
+        let (cd, cv) = (cur.column("date"), cur.column("variance"));
+        let mut panel = SpotPanel {
+            ids: Vec::new(),
+            dates: Vec::new(),
+            spots: Vec::new(),
+            variances: Vec::new(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        while cur.advance()? {
+            let at = |name: &str| Location::file(path).row(cur.row()).field(name);
+            let number = |c: usize, name: &str, positive: bool| -> crate::Result<f64> {
+                let cell = cur.cell(c);
+                cell.number()
+                    .filter(|x| x.is_finite() && (!positive || *x > 0.0))
+                    .ok_or_else(|| {
+                        Error::input(
+                            at(name),
+                            format!(
+                                "`{}` is not a {}number",
+                                cell.to_text(),
+                                if positive { "positive " } else { "finite " }
+                            ),
+                        )
+                    })
+            };
+            let s = number(cs, "spot", true)?;
+            let v = match cv {
+                Some(c) => number(c, "variance", false)?,
+                None => f64::NAN,
+            };
+            let id = match cur.cell(cp) {
+                Cell::Missing => return Err(Error::input(at("path"), "missing path")),
+                c => c.to_text(),
+            };
+            panel
+                .push_row(&mut seen, &id, || cd.map(|c| cur.cell(c).to_text()), s, v)
+                .map_err(|m| Error::input(at("path"), m))?;
+        }
+        if panel.spots.is_empty() {
+            return Err(Error::input(Location::file(path), "no rows"));
         }
         Ok(panel)
     }
@@ -212,6 +294,10 @@ impl SpotPanel {
 pub fn is_spot_csv(path: &std::path::Path) -> crate::Result<bool> {
     use crate::error::Error;
     use std::io::BufRead;
+    if super::parquet::is_parquet(path) {
+        let cur = super::parquet::ParquetCursor::open(path)?;
+        return Ok(cur.column("path").is_some() && cur.column("spot").is_some());
+    }
     let file = std::fs::File::open(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,

@@ -664,6 +664,72 @@ pub fn hedge_pnl(pnl: &[f64], realised_vol: &[f64], implied_vol: f64) -> Result<
     })
 }
 
+/// The noise-aware scorecard: for each statistic, the percentile of the real
+/// value in the synthetic spread (dots), over the band where it matches
+/// (two-sided p ≥ 0.05: percentiles 2.5–97.5 %).
+pub fn spread(spread: &crate::facts::spread::Spread) -> Result<String> {
+    let rows = &spread.rows;
+    let n = rows.len();
+    let height = 120 + 26 * n as u32;
+    svg((900, height), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "Real value's percentile in the model's spread ({} series of {} days): {} of {} match",
+                    spread.series,
+                    spread.series_len,
+                    spread.matched,
+                    n
+                ),
+                ("sans-serif", 18),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(240)
+            .build_cartesian_2d(0.0..100.0, -0.5..(n as f64 - 0.5))
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc("percentile of the real value among the synthetic series (%)")
+            .y_labels(n)
+            .y_label_formatter(&|y| {
+                let i = y.round();
+                if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                    rows[n - 1 - i as usize].statistic.clone()
+                } else {
+                    String::new()
+                }
+            })
+            .disable_y_mesh()
+            .draw()
+            .map_err(plot_err)?;
+        chart
+            .draw_series([Rectangle::new(
+                [(2.5, -0.5), (97.5, n as f64 - 0.5)],
+                REF.mix(0.12).filled(),
+            )])
+            .map_err(plot_err)?
+            .label("matches (p ≥ 0.05)")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], REF.mix(0.3).filled()));
+        for (i, r) in rows.iter().enumerate() {
+            if !r.percentile.is_finite() {
+                continue;
+            }
+            let colour = if r.matches { REAL } else { SYNTH };
+            let y = (n - 1 - i) as f64;
+            chart
+                .draw_series([Circle::new((100.0 * r.percentile, y), 5, colour.filled())])
+                .map_err(plot_err)?;
+        }
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), u32>>())
+            .map_err(plot_err)?
+            .label("real value, not matched")
+            .legend(|(x, y)| Circle::new((x + 10, y), 4, SYNTH.filled()));
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::normal_quantile;

@@ -209,7 +209,7 @@ impl ChainSpec {
 
     /// Whether step `k` carries a chain.
     pub fn at_step(&self, k: usize) -> bool {
-        k % self.every == 0
+        k.is_multiple_of(self.every)
     }
 
     /// Resolves the automatic strike step from the initial spot.

@@ -8,9 +8,11 @@
 //! dividend yield.
 
 pub mod arbitrage;
+pub mod batch;
 pub mod black;
 pub mod calibrate;
 pub mod chain;
+pub mod fastmath;
 pub mod heston;
 pub mod implied_vol;
 

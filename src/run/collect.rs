@@ -4,10 +4,11 @@
 //! DataFrames from these without going through text.
 
 use super::job::{GeneratorVisitor, SimulationJob};
-use crate::error::Result;
-use crate::io::columns::{date_ns, spot_table, ChainColumns, Table};
+use crate::error::{Error, Result};
+use crate::io::columns::{ChainColumns, SpotColumns, Table};
 use crate::run::manifest::RunManifest;
 use crate::sim::PathGenerator;
+use std::sync::Mutex;
 
 /// A simulated market in memory.
 #[derive(Debug, Clone)]
@@ -53,28 +54,41 @@ impl GeneratorVisitor for Collect<'_> {
         asset_names: Option<Vec<String>>,
     ) -> Result<(Table, Option<Table>)> {
         let job = self.job;
-        let dates: Vec<i64> = (0..=job.grid.steps())
-            .map(|k| date_ns(job.calendar.date_at(job.grid.time(k))))
-            .collect();
+        let dates = job.dates_ns();
         let layout = job.options.as_ref().map(|(spec, _)| spec.layout());
-        let mut spot = Table::default();
+        // The spot rows are written in place by the workers, each into its
+        // chunk's part of the final columns (taken once, under a lock held
+        // only for the take).
+        let (first, paths) = job.path_range();
+        let paths = usize::try_from(paths)
+            .map_err(|_| Error::parameter("paths", job.paths, "too many to hold in memory"))?;
+        let chunk_paths = job.chunk_paths();
+        let mut spot = SpotColumns::new(paths, job.grid.steps(), generator.assets(), asset_names)?;
+        let parts: Vec<Mutex<Option<_>>> = spot
+            .split(chunk_paths)
+            .into_iter()
+            .map(|p| Mutex::new(Some(p)))
+            .collect();
         let mut options = layout.map(|l| ChainColumns::new(l).into_table());
         let mut done = 0u64;
         job.drive(
             generator,
             |chunk, chains| {
-                let s = spot_table(chunk, &dates, asset_names.as_deref());
-                let o = layout.map(|l| {
-                    let mut c = ChainColumns::new(l);
-                    for (path, k, rows) in chains {
-                        c.push(*path, *k, dates[*k], rows);
-                    }
-                    c.into_table()
-                });
-                (chunk.paths() as u64, s, o)
+                let part = parts
+                    .get(((chunk.first_path() - first) / chunk_paths as u64) as usize)
+                    .and_then(|m| m.lock().unwrap_or_else(|e| e.into_inner()).take());
+                let Some(mut rows) = part else {
+                    return Err(Error::Internal(format!(
+                        "chunk at path {} has no rows or was driven twice",
+                        chunk.first_path()
+                    )));
+                };
+                rows.fill(chunk, &dates);
+                let o = layout.map(|l| ChainColumns::of_chains(l, chains, &dates));
+                Ok((chunk.paths() as u64, o))
             },
-            |(n, s, o)| {
-                spot.append(s);
+            |item| {
+                let (n, o) = item?;
                 if let (Some(all), Some(o)) = (options.as_mut(), o) {
                     all.append(o);
                 }
@@ -83,6 +97,8 @@ impl GeneratorVisitor for Collect<'_> {
                 Ok(())
             },
         )?;
+        drop(parts);
+        let spot = spot.into_table();
         Ok((spot, options))
     }
 }

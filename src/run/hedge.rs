@@ -10,6 +10,7 @@
 use crate::error::{Error, Location, Result};
 use crate::hedge::{HedgeOutcome, HedgePath, HedgeSpec, PnlSummary};
 use crate::io::chain_csv::{ChainReader, COLUMNS};
+use crate::io::parquet::market_file;
 use crate::io::spot_csv::SpotPanel;
 use crate::io::table_number as num;
 use crate::io::write_atomic;
@@ -184,8 +185,8 @@ pub fn hedge(opts: &HedgeOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Resul
             "must be positive",
         ));
     }
-    let panel = SpotPanel::read(&opts.market.join("spot.csv"))?;
-    let options_path = opts.market.join("options.csv");
+    let panel = SpotPanel::read(&market_file(&opts.market, "spot"))?;
+    let options_path = market_file(&opts.market, "options");
     let size = std::fs::metadata(&options_path)
         .map(|m| m.len())
         .unwrap_or(0);
@@ -331,7 +332,7 @@ pub fn hedge(opts: &HedgeOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Resul
         let spot = &panel.spots[p];
         if spot.len() <= last {
             return Err(Error::input(
-                Location::file(opts.market.join("spot.csv")).field("step"),
+                Location::file(market_file(&opts.market, "spot")).field("step"),
                 format!("path {} ends before the expiry", panel.ids[p]),
             ));
         }

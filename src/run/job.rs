@@ -3,17 +3,19 @@
 
 use super::chains::ChainModel;
 use super::models::ModelSpec;
-use super::params::{DateArg, ModelKind, SimulateParams};
+use super::params::{DateArg, ModelKind, OutputFormat, Shard, SimulateParams};
 use crate::deep::pricing::term_table::FitProgress;
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::io::chain_csv::{self, Layout};
+use crate::io::columns::{date_ns, ChainColumns, SpotColumns};
+use crate::io::parquet::ParquetFile;
 use crate::io::spot_csv::SpotCsvFormat;
 use crate::io::{write_atomic, AtomicFile};
 use crate::market::PathChunk;
 use crate::market::{parse_iso_date, TRADING_DAYS_PER_YEAR};
 use crate::market::{BusinessCalendar, TimeGrid};
 use crate::pricing::{ChainRow, ChainSpec};
-use crate::run::manifest::{FileEntry, OptionsEntry, RunManifest};
+use crate::run::manifest::{FileEntry, OptionsEntry, RunManifest, ShardEntry};
 use crate::sim::{CorrelatedGbm, Drift, Driver, Garch, Gbm, Heston, HestonScheme, PathGenerator};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
@@ -25,8 +27,14 @@ pub struct SimulationJob {
     pub model: ModelSpec,
     /// Time grid.
     pub grid: TimeGrid,
-    /// Number of paths.
+    /// Number of paths of the whole run.
     pub paths: u64,
+    /// The part of the run this job writes (all of it when `None`).
+    pub shard: Option<Shard>,
+    /// Format of the files written by [`Self::write_to_dir`].
+    pub format: OutputFormat,
+    /// Whether [`Self::write_to_dir`] may replace a different run's files.
+    pub overwrite: bool,
     /// Seed.
     pub seed: u64,
     /// Calendar for the `date` column.
@@ -81,11 +89,23 @@ impl SimulateParams {
             }
             ModelSpec::Gbm { .. } | ModelSpec::Heston { .. } => {}
         }
+        if let Some(shard) = self.shard {
+            if shard.paths(paths).1 == 0 {
+                return Err(Error::parameter(
+                    "shard",
+                    shard,
+                    format!("holds no path of a {paths}-path run: use at most {paths} shards"),
+                ));
+            }
+        }
         let options = self.resolve_options(&spec, fit_progress)?;
         Ok(SimulationJob {
             model: spec,
             grid,
             paths,
+            shard: self.shard,
+            format: self.format.unwrap_or_default(),
+            overwrite: self.overwrite,
             seed: self.seed.unwrap_or(42),
             calendar,
             options,
@@ -96,8 +116,8 @@ impl SimulateParams {
 /// What a finished run wrote.
 #[derive(Debug, Clone)]
 pub struct RunOutput {
-    /// Path of `spot.csv`.
-    pub spot_csv: PathBuf,
+    /// Path of `spot.csv` or `spot.parquet`.
+    pub spot_file: PathBuf,
     /// Path of `run.json`.
     pub run_json: PathBuf,
     /// The manifest written.
@@ -105,6 +125,53 @@ pub struct RunOutput {
 }
 
 impl SimulationJob {
+    /// The paths this job simulates, as (first, number): all of them, or
+    /// its shard's.
+    pub fn path_range(&self) -> (u64, u64) {
+        match self.shard {
+            Some(shard) => shard.paths(self.paths),
+            None => (0, self.paths),
+        }
+    }
+
+    /// The date of every step, as nanoseconds since 1970-01-01 (the typed
+    /// columns' dates).
+    pub(super) fn dates_ns(&self) -> Vec<i64> {
+        (0..=self.grid.steps())
+            .map(|k| date_ns(self.calendar.date_at(self.grid.time(k))))
+            .collect()
+    }
+
+    /// Refuses an output directory that holds a different run: its
+    /// `run.json` records another command line (other parameters, seed,
+    /// format or shard), unless [`Self::overwrite`] is set. The same
+    /// command may always rerun into its own directory.
+    pub fn check_out_dir(&self, out_dir: &Path) -> Result<()> {
+        let run_json = out_dir.join("run.json");
+        if self.overwrite || !run_json.exists() {
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(&run_json).map_err(|source| Error::Read {
+            path: run_json.clone(),
+            source,
+        })?;
+        let theirs = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_owned));
+        let ours = self.command_line();
+        match theirs {
+            Some(theirs) if theirs == ours => Ok(()),
+            theirs => Err(Error::input(
+                Location::file(&run_json).field("command"),
+                format!(
+                    "{} already holds a different run ({}); write to another directory, delete it, or pass --overwrite (overwrite=True in Python)",
+                    out_dir.display(),
+                    theirs.map_or("an unreadable run.json".to_string(), |c| format!("`{c}`"))
+                ),
+            )),
+        }
+    }
+
     /// Simulates the job into `out_dir` (created if needed). `progress` is
     /// called with the number of paths completed so far, in order.
     ///
@@ -116,16 +183,24 @@ impl SimulationJob {
         out_dir: &Path,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<RunOutput> {
+        self.check_out_dir(out_dir)?;
         std::fs::create_dir_all(out_dir).map_err(|source| Error::Write {
             path: out_dir.to_path_buf(),
             source,
         })?;
         let run_json = out_dir.join("run.json");
-        // run.json marks a complete run: remove it first. A stale options.csv
-        // would not belong to this run's paths: remove it too.
+        // run.json marks a complete run: remove it first. Files of the
+        // other format, or chains this run does not write, would not belong
+        // to this run's paths: remove them too.
         let mut stale = vec![run_json.clone()];
-        if self.options.is_none() {
-            stale.push(out_dir.join("options.csv"));
+        for format in [OutputFormat::Csv, OutputFormat::Parquet] {
+            let ext = format.extension();
+            if format != self.format {
+                stale.push(out_dir.join(format!("spot.{ext}")));
+            }
+            if format != self.format || self.options.is_none() {
+                stale.push(out_dir.join(format!("options.{ext}")));
+            }
         }
         for path in stale {
             match std::fs::remove_file(&path) {
@@ -134,19 +209,26 @@ impl SimulationJob {
                 Err(source) => return Err(Error::Write { path, source }),
             }
         }
-        let spot_csv = out_dir.join("spot.csv");
-        let (rows, option_rows) = self.dispatch(CsvFiles {
-            job: self,
-            target: &spot_csv,
-            progress,
-        })?;
+        let spot_file = out_dir.join(format!("spot.{}", self.format.extension()));
+        let (rows, option_rows) = match self.format {
+            OutputFormat::Csv => self.dispatch(CsvFiles {
+                job: self,
+                target: &spot_file,
+                progress,
+            })?,
+            OutputFormat::Parquet => self.dispatch(ParquetFiles {
+                job: self,
+                target: &spot_file,
+                progress,
+            })?,
+        };
         let manifest = self.manifest(rows, option_rows);
         let mut json = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| Error::Internal(format!("serialising run.json: {e}")))?;
         json.push(b'\n');
         write_atomic(&run_json, &json)?;
         Ok(RunOutput {
-            spot_csv,
+            spot_file,
             run_json,
             manifest,
         })
@@ -166,18 +248,28 @@ impl SimulationJob {
             seed: self.seed,
             rng: RunManifest::rng_name(),
             paths: self.paths,
+            shard: self.shard.map(|shard| {
+                let (first_path, paths) = shard.paths(self.paths);
+                ShardEntry {
+                    index: shard.index,
+                    count: shard.count,
+                    first_path,
+                    paths,
+                }
+            }),
+            format: self.format,
             grid: self.grid,
             start: self.calendar.start().to_string(),
             calendar: RunManifest::CALENDAR,
             model: self.model.clone(),
             files: std::iter::once(FileEntry {
-                name: "spot.csv".into(),
+                name: format!("spot.{}", self.format.extension()),
                 rows,
                 columns: columns.iter().map(|c| c.to_string()).collect(),
             })
             .chain(self.options.as_ref().map(|(spec, _)| {
                 FileEntry {
-                    name: "options.csv".into(),
+                    name: format!("options.{}", self.format.extension()),
                     rows: option_rows,
                     columns: spec
                         .layout()
@@ -225,21 +317,12 @@ impl SimulationJob {
         }
     }
 
-    /// Runs `generator` through the driver with this job's seed and paths,
-    /// pricing each path's chains on the worker threads: `format` turns a
-    /// chunk and its chains (path, step, rows) into a `T` on the workers,
-    /// `consume` takes the `T`s in path order. Memory stays flat: with
-    /// chains, a chunk holds as many paths as keep it near
-    /// `OPTIONS_PER_CHUNK` options (one path at least). Output does not
-    /// depend on the chunk size.
-    pub(super) fn drive<G: PathGenerator, T: Send>(
-        &self,
-        generator: &G,
-        format: impl Fn(&PathChunk, &[(u64, usize, Vec<ChainRow>)]) -> T + Sync,
-        mut consume: impl FnMut(T) -> Result<()> + Send,
-    ) -> Result<()> {
+    /// Paths per chunk of the driver: with chains, as many as keep a chunk
+    /// near `OPTIONS_PER_CHUNK` options (one path at least); without, the
+    /// driver's default.
+    pub(super) fn chunk_paths(&self) -> usize {
         const OPTIONS_PER_CHUNK: usize = 50_000;
-        let chunk_paths = match &self.options {
+        let n = match &self.options {
             // Nested chains cost about a second each: one path per chunk,
             // so the progress bar moves path by path (the nested sample of
             // each chain runs on all threads).
@@ -250,12 +333,29 @@ impl SimulationJob {
             }
             None => Driver::DEFAULT_CHUNK_PATHS,
         };
+        n.clamp(1, Driver::DEFAULT_CHUNK_PATHS)
+    }
+
+    /// Runs `generator` through the driver with this job's seed and paths,
+    /// pricing each path's chains on the worker threads: `format` turns a
+    /// chunk and its chains (path, step, rows) into a `T` on the workers,
+    /// `consume` takes the `T`s in path order. Memory stays flat: a chunk
+    /// holds [`Self::chunk_paths`] paths. Output does not depend on the
+    /// chunk size.
+    pub(super) fn drive<G: PathGenerator, T: Send>(
+        &self,
+        generator: &G,
+        format: impl Fn(&PathChunk, &[(u64, usize, Vec<ChainRow>)]) -> T + Sync,
+        mut consume: impl FnMut(T) -> Result<()> + Send,
+    ) -> Result<()> {
         let dates: Vec<NaiveDate> = (0..=self.grid.steps())
             .map(|k| self.calendar.date_at(self.grid.time(k)))
             .collect();
-        let driver = Driver::new(self.seed, self.paths)
+        let (first, paths) = self.path_range();
+        let driver = Driver::new(self.seed, paths)
+            .first_path(first)
             .keep_state(self.options.is_some())
-            .chunk_paths(chunk_paths.min(Driver::DEFAULT_CHUNK_PATHS));
+            .chunk_paths(self.chunk_paths());
         driver.run(
             generator,
             self.grid.steps(),
@@ -293,6 +393,12 @@ impl SimulationJob {
             self.seed,
             self.calendar.start()
         );
+        if self.format != OutputFormat::Csv {
+            c.push_str(&format!(" --format {}", self.format.extension()));
+        }
+        if let Some(shard) = self.shard {
+            c.push_str(&format!(" --shard {shard}"));
+        }
         let join = |xs: Vec<f64>| {
             xs.iter()
                 .map(|x| x.to_string())
@@ -504,8 +610,67 @@ impl GeneratorVisitor for CsvFiles<'_> {
             f.commit()?;
         }
         Ok((
-            job.paths * (job.grid.steps() as u64 + 1) * generator.assets() as u64,
+            job.path_range().1 * (job.grid.steps() as u64 + 1) * generator.assets() as u64,
             option_rows,
         ))
+    }
+}
+
+/// Streams `spot.parquet` (and `options.parquet` with chains): the chunks'
+/// rows become typed columns on the worker threads and row groups on the
+/// consumer; returns the row counts of both.
+struct ParquetFiles<'a> {
+    job: &'a SimulationJob,
+    target: &'a Path,
+    progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl GeneratorVisitor for ParquetFiles<'_> {
+    type Output = (u64, u64);
+
+    fn visit<G: PathGenerator>(
+        self,
+        generator: &G,
+        asset_names: Option<Vec<String>>,
+    ) -> Result<(u64, u64)> {
+        let job = self.job;
+        let dates = job.dates_ns();
+        let schema =
+            SpotColumns::new(0, job.grid.steps(), generator.assets(), asset_names.clone())?;
+        let mut file = ParquetFile::create(self.target, &schema.into_table())?;
+        let layout = job.options.as_ref().map(|(spec, _)| spec.layout());
+        let mut options_file = match layout {
+            Some(l) => Some(ParquetFile::create(
+                &self.target.with_file_name("options.parquet"),
+                &ChainColumns::new(l).into_table(),
+            )?),
+            None => None,
+        };
+        let (mut done, mut rows, mut option_rows) = (0u64, 0u64, 0u64);
+        job.drive(
+            generator,
+            |chunk, chains| -> Result<_> {
+                let spot = SpotColumns::of_chunk(chunk, &dates, asset_names.clone())?;
+                let options = layout.map(|l| ChainColumns::of_chains(l, chains, &dates));
+                Ok((chunk.paths() as u64, spot.into_table(), options))
+            },
+            |item| {
+                let (n, spot, options) = item?;
+                rows += spot.rows() as u64;
+                file.write(spot)?;
+                if let (Some(f), Some(o)) = (options_file.as_mut(), options) {
+                    option_rows += o.rows() as u64;
+                    f.write(o)?;
+                }
+                done += n;
+                (self.progress)(done);
+                Ok(())
+            },
+        )?;
+        file.commit()?;
+        if let Some(f) = options_file {
+            f.commit()?;
+        }
+        Ok((rows, option_rows))
     }
 }

@@ -5,6 +5,7 @@ use crate::pricing::ChainSpec;
 use crate::rng::RNG_NAME;
 use crate::run::ChainModel;
 use crate::run::ModelSpec;
+use crate::run::OutputFormat;
 use serde::Serialize;
 
 /// Contents of `run.json`.
@@ -16,8 +17,13 @@ pub struct RunManifest {
     pub seed: u64,
     /// Random-number generator and stream derivation.
     pub rng: &'static str,
-    /// Number of paths.
+    /// Number of paths of the whole run.
     pub paths: u64,
+    /// The part of the run these files hold, when they are one shard of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardEntry>,
+    /// Format of the files (`csv` or `parquet`).
+    pub format: OutputFormat,
     /// Time grid (steps, dt in years).
     pub grid: TimeGrid,
     /// Date of step 0.
@@ -42,6 +48,19 @@ pub struct OptionsEntry {
     pub chains: ChainSpec,
     /// Pricing model conditioned on each path's state.
     pub model: ChainModel,
+}
+
+/// The shard of a run a directory holds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ShardEntry {
+    /// K of K/N, from 0.
+    pub index: u64,
+    /// N of K/N.
+    pub count: u64,
+    /// Index of the shard's first path in the whole run.
+    pub first_path: u64,
+    /// Number of paths in the shard.
+    pub paths: u64,
 }
 
 /// One output file.

@@ -30,6 +30,9 @@ pub use hedge::{hedge, HedgeOptions, HedgeReport};
 pub use job::RunOutput;
 pub use job::SimulationJob;
 pub use models::{GbmAsset, ModelSpec};
-pub use params::{ChainPricing, DateArg, ExpiryGrid, ModelKind, Numbers, Rows, SimulateParams};
+pub use params::{
+    ChainPricing, DateArg, ExpiryGrid, ModelKind, Numbers, OutputFormat, Rows, Shard,
+    SimulateParams,
+};
 pub use train::{train, TrainMetrics, TrainOptions, TrainOutput, TrainProgress};
 pub use validate::{write_report, ValidateOptions, ValidateReport};

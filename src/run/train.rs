@@ -30,6 +30,10 @@ pub struct TrainOptions {
     /// first is the target: validation, test, the output scale and the
     /// generation start come from it, the others add training examples.
     pub data: Vec<PathBuf>,
+    /// The price column of every history (`None`: `adj_close` if present,
+    /// else `close`); a wide file of several series (one column per
+    /// ticker) is read one column at a time.
+    pub column: Option<String>,
     /// The model directory written (created if missing); its last component
     /// names the model.
     pub out: PathBuf,
@@ -88,6 +92,7 @@ impl TrainOptions {
     pub fn new(data: Vec<PathBuf>, out: impl Into<PathBuf>) -> Self {
         TrainOptions {
             data,
+            column: None,
             out: out.into(),
             epochs: Self::DEFAULT_EPOCHS,
             patience: Self::DEFAULT_PATIENCE,
@@ -366,7 +371,7 @@ pub fn train(opts: &TrainOptions, mut progress: impl FnMut(TrainProgress)) -> Re
     let histories: Vec<SpotHistory> = opts
         .data
         .iter()
-        .map(|p| SpotHistory::from_csv(p, None))
+        .map(|p| SpotHistory::from_csv(p, opts.column.as_deref()))
         .collect::<Result<_>>()?;
     let (net, report) = deep::train(
         &histories,

@@ -14,6 +14,7 @@ use crate::facts::consistency::{
 use crate::facts::scorecard::{Scorecard, ScorecardConfig};
 use crate::facts::FactsConfig;
 use crate::io::chain_csv::ChainReader;
+use crate::io::parquet::market_file;
 use crate::io::spot_csv::{is_spot_csv, SpotPanel};
 use crate::io::table_number as num;
 use crate::io::write_atomic;
@@ -202,6 +203,54 @@ fn report_md(card: &Scorecard, real: &str, synthetic: &Path) -> String {
         "- Written by synthmarket {}\n",
         env!("CARGO_PKG_VERSION")
     );
+    let sp = &card.spread;
+    let _ = writeln!(s, "## Noise-aware scorecard\n");
+    let _ = writeln!(
+        s,
+        "Where the real value of each statistic falls among the same statistic of {} synthetic \
+         series of {} daily returns{}: its percentile, the two-sided rank p-value and \
+         z = (real − mean)/sd. A statistic **matches** when p ≥ 0.05. **{} of {} match; mean |z| {}.** \
+         (One model beats another when it matches more statistics and has the smaller mean |z|.)\n",
+        sp.series,
+        sp.series_len,
+        if sp.paths_shorter_than_real {
+            " (the paths are shorter than the real series, so the spread is that of shorter series: wider)"
+        } else {
+            ", the real series' length"
+        },
+        sp.matched,
+        sp.rows.len(),
+        num(sp.mean_abs_z)
+    );
+    if sp.series < 39 {
+        let _ = writeln!(
+            s,
+            "*With {} synthetic series the smallest attainable p is 2/{} ≥ 0.05: no statistic can fail. \
+             Simulate at least 39 series of the real length.*\n",
+            sp.series,
+            sp.series + 1
+        );
+    }
+    let _ = writeln!(
+        s,
+        "| statistic | real | synthetic mean | synthetic 5–95 % | percentile | p | z | matches |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    for r in &sp.rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} – {} | {:.1} % | {:.3} | {} | {} |",
+            r.statistic.replace('|', "\\|"),
+            num(r.real),
+            num(r.synthetic_mean),
+            num(r.synthetic_p05),
+            num(r.synthetic_p95),
+            100.0 * r.percentile,
+            r.p_value,
+            num(r.z),
+            if r.matches { "yes" } else { "**no**" }
+        );
+    }
     let _ = writeln!(s, "## Stylized facts\n");
     let _ = writeln!(
         s,
@@ -283,19 +332,23 @@ fn report_md(card: &Scorecard, real: &str, synthetic: &Path) -> String {
     s
 }
 
-const CHARTS: [(&str, &str); 6] = [
+const CHARTS: [(&str, &str); 7] = [
     ("returns_histogram.svg", "Return distribution (log density)"),
     ("qq.svg", "QQ plot against the normal"),
     ("acf.svg", "ACF of r and |r|"),
     ("leverage.svg", "Leverage profile"),
     ("kurtosis_horizons.svg", "Kurtosis across horizons"),
     ("paths_fan.svg", "Sample paths"),
+    (
+        "spread.svg",
+        "Noise-aware scorecard: percentiles of the real values",
+    ),
 ];
 
 /// Computes the scorecard of `opts.synthetic` against `opts.real` and
 /// writes the report directory `opts.report`: report.md, scorecard.json and
 /// the SVG charts (returns_histogram, qq, acf, leverage, kurtosis_horizons,
-/// paths_fan, and with chains smile). Everything is computed before
+/// paths_fan, spread, and with chains smile). Everything is computed before
 /// anything is written; nothing goes to stdout.
 pub fn write_report(opts: &ValidateOptions) -> Result<ValidateReport> {
     if !(opts.tail_fraction > 0.0 && opts.tail_fraction < 0.5) {
@@ -314,7 +367,7 @@ pub fn write_report(opts: &ValidateOptions) -> Result<ValidateReport> {
         let panel = SpotPanel::read(&opts.synthetic)?;
         let r = panel.log_returns();
         let dir = opts.synthetic.parent().unwrap_or(Path::new("."));
-        if dir.join("options.csv").exists() {
+        if market_file(dir, "options").exists() {
             let (c, svg) = chain_consistency(opts, &real.history, dir, &panel)?;
             consistency = Some(c);
             smile_svg = Some(svg);
@@ -345,6 +398,7 @@ pub fn write_report(opts: &ValidateOptions) -> Result<ValidateReport> {
         plot::leverage(&card)?,
         plot::kurtosis_horizons(&card)?,
         plot::path_fan(&spots, 10)?,
+        plot::spread(&card.spread)?,
     ];
     let mut md = report_md(&card, &real.description, &opts.synthetic);
     if let Some(c) = &consistency {
@@ -400,7 +454,7 @@ fn chain_consistency(
         "expiry",
         "vega",
     ];
-    let mut rdr = ChainReader::open(&dir.join("options.csv"), &names, None)?;
+    let mut rdr = ChainReader::open(&market_file(dir, "options"), &names, None)?;
     let index: std::collections::HashMap<&str, usize> = panel
         .ids
         .iter()

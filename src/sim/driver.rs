@@ -14,6 +14,9 @@ use std::sync::mpsc::sync_channel;
 #[derive(Debug, Clone, Copy)]
 pub struct Driver {
     seed: u64,
+    /// Index of the first path simulated (a shard of a larger run starts
+    /// past 0).
+    first_path: u64,
     paths: u64,
     chunk_paths: usize,
     /// Whether chunks carry the generator's pricing state
@@ -29,10 +32,19 @@ impl Driver {
     pub fn new(seed: u64, paths: u64) -> Self {
         Driver {
             seed,
+            first_path: 0,
             paths,
             chunk_paths: Self::DEFAULT_CHUNK_PATHS,
             keep_state: false,
         }
+    }
+
+    /// Simulates paths `first..first + paths` instead of `0..paths`: a
+    /// shard of a larger run, bit for bit the same paths (path `i` draws
+    /// only from the stream `(seed, i)`).
+    pub fn first_path(mut self, first: u64) -> Self {
+        self.first_path = first;
+        self
     }
 
     /// Sets the number of paths per chunk (at least 1).
@@ -96,9 +108,9 @@ impl Driver {
                     .map_init(
                         || PathChunk::new(0, chunk as usize, steps, assets).with_state(state_len),
                         |buf, c| {
-                            let first = c * chunk;
-                            let n = chunk.min(self.paths - first) as usize;
-                            buf.reset(first, n);
+                            let offset = c * chunk;
+                            let n = chunk.min(self.paths - offset) as usize;
+                            buf.reset(self.first_path + offset, n);
                             generator.fill_chunk(self.seed, buf);
                             map(buf)
                         },

@@ -210,6 +210,7 @@ fn calibrate_writes_a_config_that_simulate_accepts_and_flags_override_it() {
         "2",
         "--out",
         out.to_str().unwrap(),
+        "--overwrite",
         "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -22,4 +22,5 @@ mod history;
 mod implied_vol;
 mod reproducibility;
 mod risk_neutral;
+mod scale;
 mod scorecard;
