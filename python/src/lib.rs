@@ -617,7 +617,7 @@ fn calibrate_heston<'py>(py: Python<'py>, input: PathBuf) -> PyResult<Bound<'py,
 /// `out`, as `synthmarket train`; returns (metrics.json text, the printed
 /// summary).
 #[pyfunction]
-#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None))]
+#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None, init=None))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -628,9 +628,11 @@ fn train(
     hidden: Option<Vec<usize>>,
     eval_paths: Option<u64>,
     column: Option<String>,
+    init: Option<PathBuf>,
 ) -> PyResult<(String, String)> {
     let mut opts = synthmarket::run::TrainOptions::new(data, out);
     opts.column = column;
+    opts.init = init;
     if let Some(e) = epochs {
         opts.epochs = e;
     }

@@ -127,6 +127,7 @@ def train(
     hidden: Optional["list[int]"] = None,
     eval_paths: Optional[int] = None,
     column: Optional[str] = None,
+    init: Optional[PathLike] = None,
 ) -> Dict[str, Any]: ...
 def validate(
     real: PathLike,

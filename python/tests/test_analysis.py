@@ -80,6 +80,18 @@ def test_calibrate_heston_matches_the_cli(root, run_cli):
     assert f"RMSE {fit['rmse_vol_points']:.6f} vol points" in out.stdout
 
 
+def test_train_fine_tunes_a_short_history_from_a_model_as_the_cli(root, tmp_path, run_cli):
+    lines = (root / "data" / "sp500_daily.csv").read_text().splitlines()
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(lines[:1] + lines[-401:]) + "\n")
+    with pytest.raises(sm.SynthmarketError, match="--init"):
+        sm.train(short, tmp_path / "cold")
+    metrics = sm.train(short, tmp_path / "py", init=root / "models" / "sp500", eval_paths=10)
+    assert metrics["scorecards"] == [] and "too short" in metrics["summary"]
+    run_cli("train", "--data", short, "--init", root / "models" / "sp500", "--out", tmp_path / "cli", "--eval-paths", "10")
+    assert (tmp_path / "py" / "model.safetensors").read_bytes() == (tmp_path / "cli" / "model.safetensors").read_bytes()
+
+
 def test_train_writes_a_model_that_simulate_uses(root, tmp_path, run_cli):
     metrics = sm.train(root / "data" / "sp500_daily.csv", tmp_path / "model", epochs=5, eval_paths=10)
     assert metrics["report"]["epochs_run"] <= 5 and "summary" in metrics

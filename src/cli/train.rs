@@ -24,6 +24,12 @@ Output (--out DIR): config.json, model.safetensors, metrics.json (losses per
 epoch, held-out NLL beside GJR-GARCH-t's, test-period scorecards of the deep
 model and the baselines) and MODEL_CARD.md.
 
+A history needs at least 1,000 daily returns to train from scratch. A
+shorter one (250 returns or more) is learnt by fine-tuning a trained model:
+--init models/sp500 starts from the shipped S&P 500 model's weights, and early
+stopping keeps them if no epoch does better on the validation part. A test
+part under 100 returns gets no stylized-fact scorecards, only the held-out NLL.
+
 Option chains of the model's paths need its pricing table: run
 `synthmarket fit-pricing --model DIR` once after training (about an hour
 on 2 cores); without it `simulate --options` fits one in memory each time.
@@ -31,7 +37,8 @@ on 2 cores); without it `simulate --options` fits one in memory each time.
 Example:
   synthmarket train --data data/sp500_daily.csv --data data/nasdaq_daily.csv --out models/mine
   synthmarket simulate --model deep --model-path models/mine --paths 100 --out runs/deep
-  synthmarket fit-pricing --model models/mine";
+  synthmarket fit-pricing --model models/mine
+  synthmarket train --data local_index.csv --init models/sp500 --out models/local";
 
 /// `synthmarket train`.
 #[derive(Debug, Args)]
@@ -77,6 +84,9 @@ pub struct TrainCmd {
     /// Paths simulated per model for the test-period scorecards
     #[arg(long, default_value_t = TrainOptions::DEFAULT_EVAL_PATHS)]
     eval_paths: u64,
+    /// Start from a trained model directory (fine-tuning, e.g. --init models/sp500) instead of random weights; needed for histories of 250 to 1,000 returns
+    #[arg(long, value_name = "DIR")]
+    init: Option<PathBuf>,
 }
 
 /// The default of `--hidden` as the flag takes it:
@@ -101,6 +111,7 @@ impl TrainCmd {
             test_fraction: self.test_fraction,
             refit: !self.no_refit,
             eval_paths: self.eval_paths,
+            init: self.init.clone(),
             command_line: Some(std::env::args().collect::<Vec<_>>().join(" ")),
         }
     }

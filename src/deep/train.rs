@@ -18,6 +18,16 @@ use serde::Serialize;
 /// (left out of the loss).
 const WARMUP: usize = 50;
 
+/// Fewest daily returns a history may have: below this, even a fine-tuned
+/// model has under 125 training days after the warm-up and a validation
+/// part of a few weeks, too little to tell a better fit from noise.
+pub const MIN_RETURNS: usize = 250;
+
+/// Fewest daily returns for training from scratch (without
+/// [`TrainOptions::init`]): 70 % of 1,000 leaves 650 training days after
+/// the warm-up for the 1,500-odd weights of the default network.
+pub const MIN_RETURNS_COLD: usize = 1000;
+
 /// Training settings.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -44,6 +54,11 @@ pub struct TrainOptions {
     /// Refit on training and validation together for the selected number
     /// of epochs.
     pub refit: bool,
+    /// Start from this trained model's weights and innovation law (fine-
+    /// tuning) instead of a random initialisation; its hidden widths must
+    /// be [`Self::hidden`]. Lets a history of [`MIN_RETURNS`] to
+    /// [`MIN_RETURNS_COLD`] returns be learnt.
+    pub init: Option<MixtureNet>,
 }
 
 impl Default for TrainOptions {
@@ -60,6 +75,7 @@ impl Default for TrainOptions {
             test_fraction: 0.15,
             seed: 42,
             refit: true,
+            init: None,
         }
     }
 }
@@ -210,6 +226,25 @@ fn init_layers(
     Ok((layers, shape))
 }
 
+/// A trained network's layers and innovation law as training variables
+/// (the start of a fine-tuning run).
+fn from_net(net: &MixtureNet, dev: &Device) -> candle_core::Result<(Vec<(Var, Var)>, Var)> {
+    let f32s = |v: &[f64]| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
+    let layers = net
+        .layers()
+        .iter()
+        .map(|(w, b)| {
+            let (n_out, n_in) = (b.len(), w.len() / b.len().max(1));
+            Ok((
+                Var::from_tensor(&Tensor::from_vec(f32s(w), (n_out, n_in), dev)?)?,
+                Var::from_tensor(&Tensor::from_vec(f32s(b), n_out, dev)?)?,
+            ))
+        })
+        .collect::<candle_core::Result<Vec<_>>>()?;
+    let shape = Var::from_tensor(&Tensor::from_vec(f32s(net.shape()), 4 * K, dev)?)?;
+    Ok((layers, shape))
+}
+
 type Weights = (Vec<(Vec<f64>, Vec<f64>)>, Vec<f64>);
 
 fn snapshot(layers: &[(Var, Var)], shape: &Var) -> candle_core::Result<Weights> {
@@ -287,18 +322,59 @@ pub fn train(
             "must be positive",
         ));
     }
+    if let Some(init) = &opts.init {
+        if init.config().hidden != opts.hidden {
+            return Err(Error::parameter(
+                "hidden",
+                format!("{:?}", opts.hidden),
+                format!(
+                    "the model to start from ({}) has hidden widths {:?}; fine-tuning keeps its architecture",
+                    init.dir().map_or_else(|| "the shipped model".to_string(), |d| d.display().to_string()),
+                    init.config().hidden
+                ),
+            ));
+        }
+    }
+    // Without a model to start from the network needs a longer history; the
+    // minimum parts scale with it (cold: 550 training and 100 validation
+    // returns at 1,000; fine-tuning: 175 and 38 at 250).
+    let (min_returns, min_train, min_val) = if opts.init.is_some() {
+        (MIN_RETURNS, WARMUP + 125, 38)
+    } else {
+        (MIN_RETURNS_COLD, WARMUP + 500, 100)
+    };
     let mut parts = Vec::new();
     for h in histories {
         let r = h.log_returns();
         let n = r.len();
-        let n_test = (n as f64 * opts.test_fraction).round() as usize;
-        let n_val = (n as f64 * opts.val_fraction).round() as usize;
-        let n_train = n - n_val - n_test;
-        if n_train < WARMUP + 500 || n_val < 100 {
+        if n < min_returns {
+            let hint = if n >= MIN_RETURNS {
+                format!("; from {MIN_RETURNS} returns up a trained model can be fine-tuned on it (--init DIR, e.g. --init models/sp500)")
+            } else {
+                String::new()
+            };
             return Err(Error::parameter(
                 "data",
                 h.source().display(),
-                format!("{n} returns leave {n_train} for training and {n_val} for validation; need 550 and 100"),
+                format!(
+                    "{n} daily returns (column {}); training {} needs at least {min_returns}{hint}",
+                    h.column(),
+                    if opts.init.is_some() {
+                        "from a model"
+                    } else {
+                        "from scratch"
+                    }
+                ),
+            ));
+        }
+        let n_test = (n as f64 * opts.test_fraction).round() as usize;
+        let n_val = (n as f64 * opts.val_fraction).round() as usize;
+        let n_train = n - n_val - n_test;
+        if n_train < min_train || n_val < min_val {
+            return Err(Error::parameter(
+                "data",
+                h.source().display(),
+                format!("{n} returns leave {n_train} for training and {n_val} for validation; need {min_train} and {min_val} (lower --val-fraction/--test-fraction)"),
             ));
         }
         parts.push((r, n_train, n_val));
@@ -473,7 +549,11 @@ fn fit(
     dev: &Device,
     mut score: impl FnMut(usize, f64, &Weights) -> f64,
 ) -> Result<(Weights, usize, usize)> {
-    let (layers, shape) = init_layers(dims, opts.seed, dev).map_err(candle_err)?;
+    let (layers, shape) = match &opts.init {
+        Some(net) => from_net(net, dev),
+        None => init_layers(dims, opts.seed, dev),
+    }
+    .map_err(candle_err)?;
     let vars: Vec<Var> = layers
         .iter()
         .flat_map(|(w, b)| [w.clone(), b.clone()])

@@ -179,11 +179,14 @@ fn waiting_times(r: &[f64], theta: f64) -> (f64, f64) {
     (median(up), median(down))
 }
 
+/// Fewest returns the fact battery takes.
+pub const MIN_RETURNS: usize = 100;
+
 impl Facts {
-    /// The facts of daily log returns `r` (at least 100).
+    /// The facts of daily log returns `r` (at least [`MIN_RETURNS`]).
     pub fn of_returns(r: &[f64], cfg: &FactsConfig) -> Result<Facts> {
         let n = r.len();
-        if n < 100 {
+        if n < MIN_RETURNS {
             return Err(Error::parameter(
                 "returns",
                 n,

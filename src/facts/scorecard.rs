@@ -24,6 +24,10 @@ use crate::error::{Error, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 
+/// Fewest real returns a scorecard takes: the discriminator needs five
+/// folds of five windows of at least five days.
+pub const MIN_REAL_RETURNS: usize = 125;
+
 /// Settings of the scorecard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScorecardConfig {

@@ -58,6 +58,10 @@ pub struct TrainOptions {
     pub refit: bool,
     /// Paths simulated per model for the test-period scorecards.
     pub eval_paths: u64,
+    /// A trained model directory to start from (fine-tuning) instead of a
+    /// random initialisation: its hidden widths must equal [`Self::hidden`];
+    /// histories of 250 to 1,000 returns can only be learnt this way.
+    pub init: Option<PathBuf>,
     /// The command that started the run, quoted in `MODEL_CARD.md` (the CLI
     /// gives its command line); `None`: the card quotes none.
     pub command_line: Option<String>,
@@ -104,6 +108,7 @@ impl TrainOptions {
             test_fraction: Self::DEFAULT_TEST_FRACTION,
             refit: Self::DEFAULT_REFIT,
             eval_paths: Self::DEFAULT_EVAL_PATHS,
+            init: None,
             command_line: None,
         }
     }
@@ -115,9 +120,10 @@ impl TrainOptions {
             .map_or_else(|| "model".to_string(), |n| n.to_string_lossy().into_owned())
     }
 
-    /// The settings [`deep::train`] takes.
+    /// The settings [`deep::train`] takes (without the model to start from).
     fn deep_options(&self) -> deep::TrainOptions {
         deep::TrainOptions {
+            init: None,
             name: self.model_name(),
             hidden: self.hidden.clone(),
             epochs: self.epochs,
@@ -132,6 +138,10 @@ impl TrainOptions {
         }
     }
 }
+
+/// Fewest test-period returns for the scorecards: the fact battery's 100
+/// and the discriminator's 125.
+pub const MIN_TEST_RETURNS: usize = crate::facts::scorecard::MIN_REAL_RETURNS;
 
 /// What [`train()`] tells its progress callback.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -322,6 +332,10 @@ impl TrainMetrics {
         s
     }
 
+    /// What the summary and the model card say when the test period is too
+    /// short for the scorecards.
+    pub const TOO_SHORT: &'static str = "too short for the stylized-fact scorecards (they need 125 returns); only the NLLs above score this model";
+
     /// The summary `synthmarket train` prints: epochs, NLLs beside
     /// GJR-GARCH-t's, the comparison table and the checks.
     pub fn summary(&self) -> String {
@@ -341,8 +355,12 @@ impl TrainMetrics {
             self.test_nll_garch,
             if self.test_nll_deep < self.test_nll_garch { "deep is better" } else { "GJR-GARCH-t is better" }
         );
-        let _ = writeln!(s, "test period {}:\n{}", self.test_period, self.table());
-        let _ = writeln!(s, "checks:\n{}", self.checks_text());
+        if self.scorecards.is_empty() {
+            let _ = writeln!(s, "test period {}: {}", self.test_period, Self::TOO_SHORT);
+        } else {
+            let _ = writeln!(s, "test period {}:\n{}", self.test_period, self.table());
+            let _ = writeln!(s, "checks:\n{}", self.checks_text());
+        }
         s
     }
 }
@@ -373,9 +391,13 @@ pub fn train(opts: &TrainOptions, mut progress: impl FnMut(TrainProgress)) -> Re
         .iter()
         .map(|p| SpotHistory::from_csv(p, opts.column.as_deref()))
         .collect::<Result<_>>()?;
+    let deep_opts = deep::TrainOptions {
+        init: opts.init.as_deref().map(MixtureNet::load).transpose()?,
+        ..opts.deep_options()
+    };
     let (net, report) = deep::train(
         &histories,
-        &opts.deep_options(),
+        &deep_opts,
         |epoch, train_nll, validation_nll| {
             progress(TrainProgress::Epoch {
                 epoch,
@@ -488,7 +510,12 @@ fn evaluate(
         -0.78,
     )?;
     let (seed, paths) = (opts.seed, opts.eval_paths);
-    let scorecards = vec![
+    // A test period too short for the fact battery gets no scorecards (the
+    // summary and the model card say so); the held-out NLLs remain.
+    let scorecards = if test.len() < MIN_TEST_RETURNS {
+        Vec::new()
+    } else {
+        vec![
         score(
             "deep",
             format!("{} (this model), from the state on {}", net.config().name, dates[test_from]),
@@ -514,7 +541,8 @@ fn evaluate(
             ),
             simulate_returns(&Heston::new(heston, HestonScheme::Qe, &grid), seed, paths, steps)?,
         )?,
-    ];
+        ]
+    };
     Ok(TrainMetrics {
         test_nll_deep,
         test_nll_garch,
@@ -593,6 +621,13 @@ fn model_card(net: &MixtureNet, m: &TrainMetrics, opts: &TrainOptions) -> String
             .as_ref()
             .map_or_else(String::new, |line| format!("\n`{line}`\n")),
     );
+    if let Some(init) = &opts.init {
+        let _ = writeln!(
+            s,
+            "Fine-tuned: both runs start from the weights and innovation law of {} instead of a random initialisation (epoch 0 of the selection run is that model on this history's validation part; if no epoch beats it, its weights are kept).\n",
+            init.display()
+        );
+    }
     let _ = writeln!(s, "## Held-out scores\n");
     let _ = writeln!(
         s,
@@ -607,20 +642,29 @@ fn model_card(net: &MixtureNet, m: &TrainMetrics, opts: &TrainOptions) -> String
             "GJR-GARCH-t predicts the test period better than the deep model."
         }
     );
-    let _ = writeln!(
-        s,
-        "Scorecards on the test period ({} paths per model of the test period's length, each model started from the test period's first day; real = the test period; memorization audit against the training part):\n",
-        opts.eval_paths
-    );
-    s.push_str(&m.table());
-    for e in &m.scorecards {
-        let _ = writeln!(s, "\n- **{}**: {}", e.model, e.description);
+    if m.scorecards.is_empty() {
+        let _ = writeln!(
+            s,
+            "Test period {}: {}",
+            m.test_period,
+            TrainMetrics::TOO_SHORT
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Scorecards on the test period ({} paths per model of the test period's length, each model started from the test period's first day; real = the test period; memorization audit against the training part):\n",
+            opts.eval_paths
+        );
+        s.push_str(&m.table());
+        for e in &m.scorecards {
+            let _ = writeln!(s, "\n- **{}**: {}", e.model, e.description);
+        }
+        let _ = writeln!(
+            s,
+            "\nChecks against the baselines (computed from the table):\n\n{}\nRead the tail and kurtosis rows with their noise in mind: the real figures come from one test period, and the spread of each statistic across synthetic paths is in metrics.json (`statistics`, `synthetic_sd`).",
+            m.checks_text()
+        );
     }
-    let _ = writeln!(
-        s,
-        "\nChecks against the baselines (computed from the table):\n\n{}\nRead the tail and kurtosis rows with their noise in mind: the real figures come from one test period, and the spread of each statistic across synthetic paths is in metrics.json (`statistics`, `synthetic_sd`).",
-        m.checks_text()
-    );
     let _ = writeln!(s, "\n## Intended use and limits\n");
     let _ = writeln!(
         s,

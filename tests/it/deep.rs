@@ -272,9 +272,116 @@ fn train_takes_a_short_history_and_refuses_a_tiny_one_by_name() {
     assert_eq!(o.status.code(), Some(2));
     let err = crate::common::stderr(&o);
     assert!(
-        err.contains("tiny.csv") && err.contains("199 returns"),
+        err.contains("tiny.csv")
+            && err.contains("199 daily returns")
+            && err.contains("at least 1000"),
         "{err}"
     );
+}
+
+/// Issue 36, point 5: a history of 250 to 1,000 returns is learnt by
+/// fine-tuning a trained model (`--init`). On the last 400 days of the S&P
+/// 500 file (60 test returns: too few for the scorecards, which the summary
+/// says) the run starts from the shipped model's weights and early stopping
+/// never keeps weights worse than that start; on the last 1,100 days the
+/// start of a fine-tuning run (epoch 0, scored on the validation part)
+/// predicts far better than a random initialisation on the same days. Without --init the
+/// error points to it; under 250 returns even --init is refused, naming the
+/// file and the count; a model of other hidden widths is refused naming
+/// both.
+#[test]
+fn train_fine_tunes_a_short_history_from_a_model_and_refuses_under_250() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(data("sp500_daily.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let write = |name: &str, rows: usize| {
+        let path = dir.path().join(name);
+        let body = [&lines[..1], &lines[lines.len() - rows..]]
+            .concat()
+            .join("\n");
+        std::fs::write(&path, body + "\n").unwrap();
+        path
+    };
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sp500");
+    let short = write("short.csv", 401);
+    let out = dir.path().join("tuned");
+    let train = |data: &std::path::Path, init: Option<&std::path::Path>, extra: &[&str]| {
+        let mut args = vec![
+            "train".to_string(),
+            "--data".into(),
+            data.to_str().unwrap().into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+            "-q".into(),
+        ];
+        if let Some(i) = init {
+            args.extend(["--init".into(), i.to_str().unwrap().into()]);
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        crate::common::run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = train(&short, None, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = crate::common::stderr(&o);
+    assert!(
+        err.contains("short.csv") && err.contains("400 daily returns") && err.contains("--init"),
+        "{err}"
+    );
+
+    let o = train(&short, Some(&shipped), &[]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("60 returns): too short for the stylized-fact scorecards"),
+        "{stdout}"
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let history = metrics["report"]["history"].as_array().unwrap();
+    let val = |i: usize| history[i][2].as_f64().unwrap();
+    let start = val(0);
+    let best = history
+        .iter()
+        .map(|h| h[2].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert!(best <= start, "kept {best}, start {start}");
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.contains("Fine-tuned: both runs start from"), "{card}");
+
+    // The start of a fine-tuning run against a cold start, both scored at
+    // epoch 0 on the same validation days (the last 1,100 days' split).
+    let long = write("long.csv", 1101);
+    let epoch0 = |init: Option<&std::path::Path>| {
+        let o = train(&long, init, &["--epochs", "1", "--eval-paths", "20"]);
+        assert!(o.status.success(), "{}", crate::common::stderr(&o));
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap())
+                .unwrap();
+        m["report"]["history"][0][2].as_f64().unwrap()
+    };
+    let (tuned, cold) = (epoch0(Some(&shipped)), epoch0(None));
+    // NLL per day of daily log returns: the shipped model's start is a
+    // volatility model already; the random start is a near-Gaussian law at
+    // the training volatility.
+    assert!(
+        tuned < cold - 0.05,
+        "fine-tuning start {tuned}, cold start {cold}"
+    );
+
+    let tiny = write("tiny.csv", 200);
+    let o = train(&tiny, Some(&shipped), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = crate::common::stderr(&o);
+    assert!(
+        err.contains("tiny.csv")
+            && err.contains("199 daily returns")
+            && err.contains("at least 250"),
+        "{err}"
+    );
+    let o = train(&short, Some(&shipped), &["--hidden", "16"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = crate::common::stderr(&o);
+    assert!(err.contains("hidden") && err.contains("[32, 32]"), "{err}");
 }
 
 /// Issue 36, point 4's input: `train --column` reads one stock of the wide
