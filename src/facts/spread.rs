@@ -17,7 +17,9 @@
 //! * a **z-score**, `(real − mean)/sd` of the synthetic values.
 //!
 //! A model *matches* a statistic when p ≥ 0.05. Model A *beats* model B
-//! when A matches more statistics and has the smaller mean |z|.
+//! when A matches at least as many statistics and has the smaller mean |z|
+//! ([`Spread::beats`]; "at least as many" so that two models matching
+//! every statistic are told apart by |z|).
 
 use super::{Facts, FactsConfig};
 use crate::error::{Error, Result};
@@ -282,6 +284,14 @@ impl Spread {
     }
 }
 
+impl Spread {
+    /// Whether this model beats `other` on the same real series: it
+    /// matches at least as many statistics and has the smaller mean |z|.
+    pub fn beats(&self, other: &Spread) -> bool {
+        self.matched >= other.matched && self.mean_abs_z < other.mean_abs_z
+    }
+}
+
 /// The empirical `q`-quantile of sorted values (linear interpolation).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -333,6 +343,28 @@ fn row(name: &str, real: f64, mut values: Vec<f64>) -> SpreadRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scored(matched: usize, mean_abs_z: f64) -> Spread {
+        Spread {
+            series_len: 100,
+            series: 40,
+            paths_shorter_than_real: false,
+            rows: Vec::new(),
+            matched,
+            mean_abs_z,
+        }
+    }
+
+    /// Issue 36's criterion: more or as many matches and a smaller mean |z|
+    /// beat; a tie on both, fewer matches or a larger |z| do not.
+    #[test]
+    fn beats_needs_at_least_as_many_matches_and_a_smaller_mean_z() {
+        assert!(scored(21, 0.5).beats(&scored(21, 0.6)));
+        assert!(scored(21, 0.5).beats(&scored(19, 0.6)));
+        assert!(!scored(20, 0.4).beats(&scored(21, 0.6)));
+        assert!(!scored(21, 0.7).beats(&scored(20, 0.6)));
+        assert!(!scored(21, 0.5).beats(&scored(21, 0.5)));
+    }
 
     #[test]
     fn the_rank_p_value_is_uniform_under_the_null_and_small_in_the_tail() {

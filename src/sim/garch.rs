@@ -144,6 +144,22 @@ pub fn log_likelihood(p: &GarchParams, returns: &[f64]) -> (f64, f64) {
     (ll, s2)
 }
 
+/// The conditional variances of the returns under `p`: element t is the
+/// variance of day t given the days before it (from the backcast, as in
+/// [`log_likelihood`]); one more element follows the last return.
+pub fn filtered_variances(p: &GarchParams, returns: &[f64]) -> Vec<f64> {
+    let mut s2 = backcast(returns.iter().map(|r| r - p.mu));
+    let mut out = Vec::with_capacity(returns.len() + 1);
+    out.push(s2);
+    for &r in returns {
+        let e = r - p.mu;
+        let a = if e < 0.0 { p.alpha + p.gamma } else { p.alpha };
+        s2 = p.omega + a * e * e + p.beta * s2;
+        out.push(s2);
+    }
+    out
+}
+
 /// Maximum-likelihood estimate with standard errors.
 #[derive(Debug, Clone, Serialize)]
 pub struct GarchEstimate {

@@ -119,6 +119,50 @@ impl HestonParams {
     }
 }
 
+impl HestonParams {
+    /// Heston matched to a history of daily log returns by moments (the
+    /// baseline `train` scores the deep model against on each history; the
+    /// option-surface calibration is `calibrate heston`). With `garch` the
+    /// GJR-GARCH-t fitted to the same returns:
+    ///
+    /// * θ = v0 = 252 × the sample variance;
+    /// * κ = −252 ln(persistence) of the GARCH fit (the same half-life of a
+    ///   variance shock);
+    /// * ξ from the excess kurtosis k of the daily returns: a daily return is
+    ///   √(v·dt)·Z, so k = 3 Var(v)/θ² and the stationary CIR law has Var(v) =
+    ///   θξ²/(2κ) (Cox, Ingersoll & Ross 1985), giving ξ = √(2κθk/3) (at least
+    ///   1e-3 when k ≤ 0);
+    /// * ρ = the correlation of each day's return with the change of the GARCH
+    ///   conditional variance it causes (the daily analogue of corr(dW, dW_v));
+    ///   for Gaussian innovations and a pure leverage GJR (α = 0) it is −0.71.
+    pub fn moments_fit(
+        returns: &[f64],
+        garch: &super::GarchParams,
+        s0: f64,
+        drift: Drift,
+    ) -> Result<HestonParams> {
+        let (mean, var) = crate::stats::mean_var(returns);
+        let theta = 252.0 * var;
+        let kappa = -252.0 * garch.persistence().ln();
+        let n = returns.len() as f64;
+        let m4 = returns.iter().map(|r| (r - mean).powi(4)).sum::<f64>() / n;
+        let excess = m4 / (var * var) - 3.0;
+        let xi = (2.0 * kappa * theta * excess / 3.0).max(1e-6).sqrt();
+        let v = super::garch::filtered_variances(garch, returns);
+        let dv: Vec<f64> = v.windows(2).map(|w| w[1] - w[0]).collect();
+        let rho = crate::stats::pearson(returns, &dv).clamp(-0.99, 0.99);
+        HestonParams::new(
+            s0,
+            drift,
+            theta,
+            kappa,
+            theta,
+            xi,
+            if rho.is_finite() { rho } else { 0.0 },
+        )
+    }
+}
+
 /// Discretisation scheme for Heston.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]

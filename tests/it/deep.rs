@@ -260,6 +260,22 @@ fn train_takes_a_short_history_and_refuses_a_tiny_one_by_name() {
         .as_u64()
         .unwrap();
     assert!((5..20).contains(&window), "discriminator window {window}");
+    // Every model is also placed in the noise-aware scorecard of the test
+    // period (21 statistics), and the summary's checks say whether the deep
+    // model beats GJR-GARCH-t and Heston under it.
+    for card in metrics["scorecards"].as_array().unwrap() {
+        assert_eq!(
+            card["spread"]["rows"].as_array().unwrap().len(),
+            21,
+            "{}",
+            card["model"]
+        );
+    }
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("under the noise-aware criterion"),
+        "{stdout}"
+    );
 
     let tiny = write("tiny.csv", 200);
     let o = crate::common::run(&[
