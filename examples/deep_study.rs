@@ -54,6 +54,15 @@ fn main() {
     let seed: u64 = args.get(4).map_or(9, |s| s.parse().unwrap());
     let net = MixtureNet::load(std::path::Path::new(model)).unwrap();
     println!("law {:?}", net.innovation_law());
+    {
+        let (w, _) = net.layers().last().unwrap();
+        let row: Vec<f64> = w[10..20].to_vec();
+        println!(
+            "skip ln-sigma weights on ln-variance features {:?} 2*sum {:.3}",
+            [row[0], row[2], row[4], row[6], row[8]].map(|v| (v * 1000.0).round() / 1000.0),
+            2.0 * (row[0] + row[2] + row[4] + row[6] + row[8])
+        );
+    }
     let h = SpotHistory::from_csv(data, column).unwrap();
     let real = h.log_returns();
     let steps = real.len();
