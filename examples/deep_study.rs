@@ -8,21 +8,7 @@ use synthmarket::market::{PathChunk, SpotHistory, TimeGrid};
 use synthmarket::sim::{Driver, PathGenerator};
 
 fn sim<G: PathGenerator>(g: &G, seed: u64, paths: u64, steps: usize) -> Vec<Vec<f64>> {
-    Driver::new(seed, paths)
-        .collect(g, steps, |c: &PathChunk| {
-            (0..c.paths())
-                .map(|p| {
-                    let s: Vec<f64> = c.spot_series(p, 0).collect();
-                    s.windows(2)
-                        .map(|w| (w[1] / w[0]).ln())
-                        .collect::<Vec<f64>>()
-                })
-                .collect::<Vec<_>>()
-        })
-        .unwrap()
-        .into_iter()
-        .flatten()
-        .collect()
+    synthmarket::run::train::simulate_returns(g, seed, paths, steps).unwrap()
 }
 
 fn sim_vol<G: PathGenerator>(g: &G, seed: u64, paths: u64, steps: usize) -> Vec<f64> {

@@ -513,8 +513,9 @@ pub fn train(opts: &TrainOptions, mut progress: impl FnMut(TrainProgress)) -> Re
     })
 }
 
-/// Daily log returns of `paths` paths of `g` over `steps` steps.
-fn simulate_returns<G: PathGenerator>(
+/// Daily log returns of `paths` paths of `g` over `steps` steps (one
+/// vector per path), as the test-period scorecards use them.
+pub fn simulate_returns<G: PathGenerator>(
     g: &G,
     seed: u64,
     paths: u64,

@@ -221,6 +221,18 @@ fn a_broken_model_directory_is_a_clear_error() {
     fails_naming("config.json");
 }
 
+/// The S&P 500 file's header and last `rows` rows, written as `dir/name`.
+fn sp500_tail(dir: &std::path::Path, name: &str, rows: usize) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(data("sp500_daily.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let path = dir.join(name);
+    let body = [&lines[..1], &lines[lines.len() - rows..]]
+        .concat()
+        .join("\n");
+    std::fs::write(&path, body + "\n").unwrap();
+    path
+}
+
 /// Issue 36, point 5: `train` takes a history of about 1,000 returns (the
 /// last 1,100 days of the S&P 500 file): the test-period scorecard's
 /// discriminator and memorization audit shrink their windows to what the
@@ -230,16 +242,7 @@ fn a_broken_model_directory_is_a_clear_error() {
 #[test]
 fn train_takes_a_short_history_and_refuses_a_tiny_one_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(data("sp500_daily.csv")).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let write = |name: &str, rows: usize| {
-        let path = dir.path().join(name);
-        let body = [&lines[..1], &lines[lines.len() - rows..]]
-            .concat()
-            .join("\n");
-        std::fs::write(&path, body + "\n").unwrap();
-        path
-    };
+    let write = |name: &str, rows: usize| sp500_tail(dir.path(), name, rows);
     let short = write("short.csv", 1101);
     let out = dir.path().join("model");
     let o = crate::common::run(&[
@@ -301,23 +304,14 @@ fn train_takes_a_short_history_and_refuses_a_tiny_one_by_name() {
 /// says) the run starts from the shipped model's weights and early stopping
 /// never keeps weights worse than that start; on the last 1,100 days the
 /// start of a fine-tuning run (epoch 0, scored on the validation part)
-/// predicts far better than a random initialisation on the same days. Without --init the
-/// error points to it; under 250 returns even --init is refused, naming the
+/// predicts far better than a random initialisation on the same days.
+/// Without --init the error points to it; under 250 returns even --init is refused, naming the
 /// file and the count; a model of other hidden widths is refused naming
 /// both.
 #[test]
 fn train_fine_tunes_a_short_history_from_a_model_and_refuses_under_250() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(data("sp500_daily.csv")).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let write = |name: &str, rows: usize| {
-        let path = dir.path().join(name);
-        let body = [&lines[..1], &lines[lines.len() - rows..]]
-            .concat()
-            .join("\n");
-        std::fs::write(&path, body + "\n").unwrap();
-        path
-    };
+    let write = |name: &str, rows: usize| sp500_tail(dir.path(), name, rows);
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sp500");
     let short = write("short.csv", 401);
     let out = dir.path().join("tuned");
