@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod models;
 pub mod params;
 pub mod train;
+mod train_metrics;
 pub mod validate;
 
 pub use calibrate::{calibrate_heston_file, HestonSurfaceFit};
