@@ -9,6 +9,7 @@ mod pricing;
 mod report;
 mod scale;
 mod sim;
+mod start;
 
 use criterion::Criterion;
 use std::path::PathBuf;
@@ -23,9 +24,11 @@ fn main() {
     market::benches(&mut c);
     pricing::benches(&mut c);
     scale::benches(&mut c);
+    start::benches(&mut c);
     c.final_summary();
     report::print(&out, started, sim::RATIOS);
     report::print(&out, started, pricing::RATIOS);
     report::print(&out, started, market::RATIOS);
     report::print(&out, started, scale::RATIOS);
+    report::print(&out, started, start::RATIOS);
 }

@@ -53,6 +53,8 @@
 //! * Analysis: [`facts`] (stylized facts, distances, discriminator,
 //!   memorization audit, scorecard), [`hedge`] (delta-hedge harness),
 //!   [`plot`] (SVG charts).
+//! * Forecast evaluation: [`forecast`] — VaR backtests, PIT tests and the
+//!   CRPS of predictive laws against realised values; it knows no model.
 //! * [`io`] — rows to CSV (spot, option files, chains) with atomic writes.
 //! * [`pricing`] — generic pricing: Black–Scholes–Merton and greeks,
 //!   implied vol, Heston Fourier prices, the chain builder over the
@@ -116,6 +118,7 @@
 pub mod deep;
 pub mod error;
 pub mod facts;
+pub mod forecast;
 pub mod hedge;
 pub mod io;
 pub mod market;

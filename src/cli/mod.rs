@@ -1,6 +1,7 @@
 //! The command-line interface: one file per subcommand, each parsing its
 //! flags, calling the library and writing the result.
 
+mod backtest;
 mod calibrate;
 mod check_arbitrage;
 mod demo;
@@ -72,6 +73,8 @@ pub enum Command {
     FitPricing(fit_pricing::FitPricingCmd),
     /// Sell an option from a simulated market's chain and delta-hedge it on every path; P&L distribution and charts
     Hedge(hedge::HedgeCmd),
+    /// Backtest the models as forecasters against the history that followed: VaR, PIT, CRPS, interval coverage
+    Backtest(Box<backtest::BacktestCmd>),
     /// Score a synthetic market against a real history: facts, distances, discriminator, memorization audit, charts
     Validate(validate::ValidateCmd),
 }
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::CheckArbitrage(cmd) => check_arbitrage::run(cmd),
         Command::Facts(cmd) => facts::run(cmd),
         Command::Validate(cmd) => validate::run(cmd),
+        Command::Backtest(cmd) => backtest::run(*cmd, cli.quiet),
         Command::Hedge(cmd) => hedge::run(cmd, cli.quiet),
         Command::Train(cmd) => train::run(cmd, cli.quiet),
         Command::FitPricing(cmd) => fit_pricing::run(cmd, cli.quiet),

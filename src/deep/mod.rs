@@ -38,4 +38,4 @@ pub(crate) use generator::DEEP_NAME;
 pub use model::{DeepConfig, Mixture, MixtureNet, Scratch};
 pub use pricing::{NestedPricer, TermTable};
 pub use shipped::{shipped_pricing, SHIPPED_MODEL};
-pub use train::{save, train, TrainOptions, TrainReport, MIN_RETURNS, MIN_RETURNS_COLD};
+pub use train::{save, train, TrainOptions, TrainReport, MIN_RETURNS, MIN_RETURNS_COLD, WARMUP};

@@ -15,8 +15,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 /// Days at the start of each series whose features are still warming up
-/// (left out of the loss).
-const WARMUP: usize = 50;
+/// (left out of the loss); a run that starts from a real date needs at
+/// least this many returns before it.
+pub const WARMUP: usize = 50;
 
 /// Fewest daily returns a history may have: below this, even a fine-tuned
 /// model has under 125 training days after the warm-up and a validation

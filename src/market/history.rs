@@ -171,6 +171,54 @@ impl SpotHistory {
         false
     }
 
+    /// The history up to and including `date` (same file name and column),
+    /// for fitting on the past only; an error naming the file and `field`
+    /// when fewer than two prices remain.
+    pub fn until(&self, date: NaiveDate, field: &str) -> Result<SpotHistory> {
+        let n = self.dates.partition_point(|d| *d <= date);
+        if n < 2 {
+            return Err(Error::input(
+                Location::file(&self.source).field(field),
+                format!(
+                    "{date} leaves {n} price(s) of this history (it starts on {}): at least 2 are needed",
+                    self.dates[0]
+                ),
+            ));
+        }
+        Ok(SpotHistory {
+            source: self.source.clone(),
+            column: self.column.clone(),
+            dates: self.dates[..n].to_vec(),
+            prices: self.prices[..n].to_vec(),
+        })
+    }
+
+    /// The index of `date` among the dates; an error naming the file,
+    /// `field` and the nearest trading days when it is not one of them.
+    pub fn index_of(&self, date: NaiveDate, field: &str) -> Result<usize> {
+        match self.dates.binary_search(&date) {
+            Ok(i) => Ok(i),
+            Err(i) => {
+                let (first, last) = (self.dates[0], self.dates[self.dates.len() - 1]);
+                let message = if date < first {
+                    format!("{date} is before the history's first day {first}")
+                } else if date > last {
+                    format!("{date} is after the history's last day {last}")
+                } else {
+                    format!(
+                        "{date} is not a trading day of the history (the nearest are {} and {})",
+                        self.dates[i - 1],
+                        self.dates[i]
+                    )
+                };
+                Err(Error::input(
+                    Location::file(&self.source).field(field),
+                    message,
+                ))
+            }
+        }
+    }
+
     /// Log returns `ln(P_t / P_{t-1})`, one fewer than prices.
     pub fn log_returns(&self) -> Vec<f64> {
         self.prices.windows(2).map(|w| (w[1] / w[0]).ln()).collect()

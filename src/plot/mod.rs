@@ -9,6 +9,8 @@ use crate::facts::scorecard::Scorecard;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+pub mod forecast;
+
 /// Colour of the real series.
 const REAL: RGBColor = RGBColor(20, 20, 20);
 /// Colour of the synthetic series.

@@ -41,6 +41,8 @@ pub struct SimulationJob {
     pub calendar: BusinessCalendar,
     /// Option chains to write beside the paths, and how to price them.
     pub options: Option<(ChainSpec, ChainModel)>,
+    /// The real history and date the run starts from, when it does.
+    pub history_start: Option<super::start::HistoryStart>,
 }
 
 impl SimulateParams {
@@ -65,9 +67,25 @@ impl SimulateParams {
             self.steps.unwrap_or(252),
             self.dt.unwrap_or(1.0 / TRADING_DAYS_PER_YEAR),
         )?;
-        let start = match &self.start {
-            Some(DateArg(s)) => parse_iso_date(s).map_err(|m| Error::parameter("start", s, m))?,
-            None => NaiveDate::from_ymd_opt(2025, 1, 2).expect("valid constant date"),
+        let from = match &self.from {
+            Some(DateArg(s)) => {
+                Some(parse_iso_date(s).map_err(|m| Error::parameter("from", s, m))?)
+            }
+            None => None,
+        };
+        let start = match (&self.start, from) {
+            (Some(_), Some(_)) => {
+                return Err(Error::parameter(
+                    "start",
+                    "given",
+                    "--from sets the date of step 0: drop --start",
+                ))
+            }
+            (Some(DateArg(s)), None) => {
+                parse_iso_date(s).map_err(|m| Error::parameter("start", s, m))?
+            }
+            (None, Some(d)) => d,
+            (None, None) => NaiveDate::from_ymd_opt(2025, 1, 2).expect("valid constant date"),
         };
         let calendar = BusinessCalendar::new(start)?;
 
@@ -77,6 +95,48 @@ impl SimulateParams {
             ModelKind::Garch => self.resolve_garch()?,
             ModelKind::Deep => self.resolve_deep()?,
         };
+        let (spec, history_start) =
+            match (&self.history, from) {
+                (Some(history), Some(from)) => {
+                    let (spec, h) = super::start::condition(
+                        spec,
+                        super::start::StartRequest {
+                            history,
+                            column: self.column.as_deref(),
+                            from,
+                            vix: self.vix.as_deref(),
+                            s0_given: self.s0.is_some(),
+                            sigma_given: self.sigma.is_some(),
+                            v0_given: self.v0.is_some(),
+                        },
+                    )?;
+                    (spec, Some(h))
+                }
+                (None, None) => {
+                    if self.column.is_some() || self.vix.is_some() {
+                        return Err(Error::parameter(
+                        if self.column.is_some() { "column" } else { "vix" },
+                        "given",
+                        "needs --history FILE and --from DATE (a run that starts from a real date)",
+                    ));
+                    }
+                    (spec, None)
+                }
+                (Some(_), None) => {
+                    return Err(Error::parameter(
+                        "from",
+                        "(missing)",
+                        "--history needs --from DATE: the date whose close is step 0",
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(Error::parameter(
+                        "history",
+                        "(missing)",
+                        "--from needs --history FILE: the price history the run starts from",
+                    ))
+                }
+            };
         // The daily models are checked here, before any output is written
         // (their generators are built only when the run streams).
         match &spec {
@@ -109,6 +169,7 @@ impl SimulateParams {
             seed: self.seed.unwrap_or(42),
             calendar,
             options,
+            history_start,
         })
     }
 }
@@ -285,6 +346,7 @@ impl SimulationJob {
                 model: model.clone(),
             }),
             command: self.command_line(),
+            history_start: self.history_start.clone(),
         }
     }
 
@@ -463,6 +525,16 @@ impl SimulationJob {
                 c.push_str(&format!(" --model deep --s0 {s0}"));
                 if !model_path.starts_with("shipped:") {
                     c.push_str(&format!(" --model-path {model_path}"));
+                }
+                // The deep state is the history's: name it (the other
+                // models' starting state is in their explicit flags).
+                if let Some(h) = &self.history_start {
+                    c.push_str(&format!(
+                        " --history {} --column {} --from {}",
+                        h.file.display(),
+                        h.column,
+                        h.date
+                    ));
                 }
             }
             ModelSpec::Heston { params, scheme } => {

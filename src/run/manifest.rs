@@ -39,6 +39,10 @@ pub struct RunManifest {
     pub files: Vec<FileEntry>,
     /// An equivalent command line.
     pub command: String,
+    /// The real history and date the run starts from (`--history`,
+    /// `--from`): file, hash, date, close and starting state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_start: Option<crate::run::start::HistoryStart>,
 }
 
 /// The option chains of a run.

@@ -11,6 +11,7 @@
 //! [`TrainOptions`] and call [`train()`]; [`calibrate_heston_file`] fits
 //! Heston to an option file's surface.
 
+pub mod backtest;
 pub mod calibrate;
 pub mod chains;
 pub mod collect;
@@ -19,10 +20,12 @@ pub mod job;
 pub mod manifest;
 pub mod models;
 pub mod params;
+pub mod start;
 pub mod train;
 mod train_metrics;
 pub mod validate;
 
+pub use backtest::{backtest, BacktestOptions, BacktestProgress, BacktestReport};
 pub use calibrate::{calibrate_heston_file, HestonSurfaceFit};
 pub use chains::ChainModel;
 pub use chains::{DEFAULT_VARIANCE_PREMIUM, GARCH_TABLE_PATHS};
@@ -35,5 +38,5 @@ pub use params::{
     ChainPricing, DateArg, ExpiryGrid, ModelKind, Numbers, OutputFormat, Rows, Shard,
     SimulateParams,
 };
-pub use train::{train, TrainMetrics, TrainOptions, TrainOutput, TrainProgress};
+pub use train::{train, train_histories, TrainMetrics, TrainOptions, TrainOutput, TrainProgress};
 pub use validate::{write_report, ValidateOptions, ValidateReport};

@@ -135,6 +135,19 @@ pub struct SimulateParams {
     #[serde(default)]
     pub overwrite: bool,
 
+    /// Start from a real date: the price history whose state at the close of --from starts every model (deep: its features warmed up on the history; garch: the filtered conditional variance; heston: v0 from --vix, else a GJR-GARCH-t filtered variance; gbm: sigma from the last 63 returns unless --sigma). Step 0 is that date, at the real close (--s0 rescales); no data after it is read
+    #[arg(long, value_name = "FILE", help_heading = "Start from a real date")]
+    pub history: Option<std::path::PathBuf>,
+    /// The history's price column [default: adj_close if present, else close]
+    #[arg(long, help_heading = "Start from a real date")]
+    pub column: Option<String>,
+    /// The date (YYYY-MM-DD, a trading day of --history) whose close is step 0
+    #[arg(long, value_name = "DATE", help_heading = "Start from a real date")]
+    pub from: Option<DateArg>,
+    /// Heston: a VIX history (date, close); v0 = (VIX on --from / 100)²
+    #[arg(long, value_name = "FILE", help_heading = "Start from a real date")]
+    pub vix: Option<std::path::PathBuf>,
+
     /// Initial spot; a list gives one per asset (GBM) [default: 100]
     #[arg(long, allow_hyphen_values = true, help_heading = "Spot and drift")]
     pub s0: Option<Numbers>,
@@ -392,6 +405,10 @@ impl SimulateParams {
             format: self.format.or(file.format),
             shard: self.shard.or(file.shard),
             overwrite: self.overwrite || file.overwrite,
+            history: self.history.or(file.history),
+            column: self.column.or(file.column),
+            from: self.from.or(file.from),
+            vix: self.vix.or(file.vix),
             s0: self.s0.or(file.s0),
             mu,
             rate,

@@ -184,27 +184,34 @@ pub struct TrainOutput {
 /// the model directory [`TrainOptions::out`]. `progress` hears of each
 /// epoch, then of the start of the evaluation. Nothing goes to stdout; one
 /// `tracing` info line follows training.
-pub fn train(opts: &TrainOptions, mut progress: impl FnMut(TrainProgress)) -> Result<TrainOutput> {
+pub fn train(opts: &TrainOptions, progress: impl FnMut(TrainProgress)) -> Result<TrainOutput> {
     let histories: Vec<SpotHistory> = opts
         .data
         .iter()
         .map(|p| SpotHistory::from_csv(p, opts.column.as_deref()))
         .collect::<Result<_>>()?;
+    train_histories(&histories, opts, progress)
+}
+
+/// [`train()`] on histories already in memory (the first is the target;
+/// [`TrainOptions::data`] and [`TrainOptions::column`] are not read): what
+/// `synthmarket backtest` uses to train on the days up to `--train-to` only.
+pub fn train_histories(
+    histories: &[SpotHistory],
+    opts: &TrainOptions,
+    mut progress: impl FnMut(TrainProgress),
+) -> Result<TrainOutput> {
     let deep_opts = deep::TrainOptions {
         init: opts.init.as_deref().map(MixtureNet::load).transpose()?,
         ..opts.deep_options()
     };
-    let (net, report) = deep::train(
-        &histories,
-        &deep_opts,
-        |epoch, train_nll, validation_nll| {
-            progress(TrainProgress::Epoch {
-                epoch,
-                train_nll,
-                validation_nll,
-            });
-        },
-    )?;
+    let (net, report) = deep::train(histories, &deep_opts, |epoch, train_nll, validation_nll| {
+        progress(TrainProgress::Epoch {
+            epoch,
+            train_nll,
+            validation_nll,
+        });
+    })?;
     progress(TrainProgress::Evaluating);
     tracing::info!(
         "trained {} epochs in {:.1} s (best: epoch {})",

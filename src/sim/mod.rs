@@ -16,7 +16,8 @@ mod simd;
 pub use driver::Driver;
 pub(crate) use garch::GARCH_NAME;
 pub use garch::{
-    log_likelihood as garch_log_likelihood, Garch, GarchEstimate, GarchParams, GarchState,
+    filtered_variances, log_likelihood as garch_log_likelihood, Garch, GarchEstimate, GarchParams,
+    GarchState,
 };
 pub(crate) use gbm::check_spot;
 pub use gbm::{CorrelatedGbm, CorrelationMatrix, Drift, Gbm, GbmEstimate, GbmParams};

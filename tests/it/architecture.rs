@@ -65,6 +65,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("sim", 5),
     ("facts", 5),
     ("hedge", 5),
+    ("forecast", 5),
     ("deep", 6),
     ("plot", 6),
     ("run", 7),

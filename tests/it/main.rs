@@ -4,6 +4,7 @@
 
 mod arbitrage;
 mod architecture;
+mod backtest;
 mod black;
 mod bsm_reference;
 mod calibrate_heston;

@@ -1,0 +1,74 @@
+//! Issue 44: a run that starts from a real date (`--history --from`) against
+//! the same run from the model's default state. The warm-up (reading the
+//! history, filtering the state through it) is done once when the job is
+//! resolved, not per path, so the conditioned run should be within 5 % of
+//! the plain one: target ratio 0.95. Each iteration resolves the job and
+//! writes it (spot only), so the warm-up is inside the measured time.
+
+use crate::report::Ratio;
+use criterion::{Criterion, Throughput};
+use std::hint::black_box;
+use std::path::PathBuf;
+use synthmarket::run::params::DateArg;
+use synthmarket::run::{ModelKind, SimulateParams};
+
+/// Paths per iteration (63 steps: a quarter of trading days).
+const PATHS: u64 = 1_000;
+const STEPS: usize = 63;
+
+pub const RATIOS: &[Ratio] = &[
+    Ratio {
+        label: "deep run from 2008-09-12 vs from its default state",
+        numerator: "start/deep_from_history",
+        denominator: "start/deep_default",
+        elements: (1.0, 1.0),
+        target: 0.95,
+    },
+    Ratio {
+        label: "GJR-GARCH run from 2008-09-12 vs its default state",
+        numerator: "start/garch_from_history",
+        denominator: "start/garch_default",
+        elements: (1.0, 1.0),
+        target: 0.95,
+    },
+];
+
+pub fn benches(c: &mut Criterion) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let history = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sp500_daily.csv"));
+    let mut g = c.benchmark_group("start");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(1));
+    for (name, model) in [("deep", ModelKind::Deep), ("garch", ModelKind::Garch)] {
+        for conditioned in [false, true] {
+            let params = SimulateParams {
+                model: Some(model),
+                paths: Some(PATHS),
+                steps: Some(STEPS),
+                history: conditioned.then(|| history.clone()),
+                from: conditioned.then(|| DateArg("2008-09-12".into())),
+                overwrite: true,
+                ..Default::default()
+            };
+            let id = if conditioned {
+                format!("{name}_from_history")
+            } else {
+                format!("{name}_default")
+            };
+            let out = dir.path().join(&id);
+            g.bench_function(&id, |b| {
+                b.iter(|| {
+                    pool.install(|| {
+                        let job = params.resolve().unwrap();
+                        black_box(job.write_to_dir(&out, &|_| {}).unwrap())
+                    })
+                })
+            });
+        }
+    }
+    g.finish();
+}

@@ -1,0 +1,259 @@
+//! Runs that start from a real date (`simulate --history FILE --from DATE`):
+//! every model starts in the state the real history implies at the close of
+//! DATE, using no data after it.
+//!
+//! * **deep**: its features run through the history's returns up to DATE
+//!   (from the neutral start, as in training; at least
+//!   [`crate::deep::WARMUP`] returns, the warm-up training leaves out).
+//! * **GJR-GARCH**: the conditional variance of the next day filtered
+//!   through the returns up to DATE with the run's parameters.
+//! * **Heston**: `v0` = (VIX on DATE / 100)² with `--vix FILE` (the
+//!   market's own 30-day variance, risk-neutral); otherwise the GJR-GARCH-t
+//!   variance filtered through the history with parameters fitted by
+//!   maximum likelihood on the returns up to DATE, × 252 (Heston's variance
+//!   is latent: the GARCH filter is the tool's estimate of it from returns
+//!   alone, as in the backtest).
+//! * **GBM**: σ = the realised volatility of the last [`TRAILING_DAYS`]
+//!   returns up to DATE, unless `--sigma` is given.
+//!
+//! Step 0 is DATE, with the real close as spot unless `--s0` rescales it.
+
+use super::models::ModelSpec;
+use crate::deep::FeatureState;
+use crate::error::{Error, Location, Result};
+use crate::market::{SpotHistory, TRADING_DAYS_PER_YEAR};
+use crate::sim::{filtered_variances, GarchEstimate, GbmParams, HestonParams};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Returns in GBM's trailing realised volatility (three months).
+pub const TRAILING_DAYS: usize = 63;
+
+/// Where a run started from, as `run.json` records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryStart {
+    /// The history file.
+    pub file: PathBuf,
+    /// Its price column.
+    pub column: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// The date of step 0.
+    pub date: NaiveDate,
+    /// The real close on that date.
+    pub close: f64,
+    /// Returns of the history up to the date (none later is read).
+    pub returns_used: usize,
+    /// The starting state, in words (what was set and from what).
+    pub state: String,
+    /// The VIX on the date, when `--vix` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vix: Option<f64>,
+}
+
+/// The inputs of a start from history.
+#[derive(Debug, Clone, Copy)]
+pub struct StartRequest<'a> {
+    /// The history file.
+    pub history: &'a Path,
+    /// Its price column (`None`: `adj_close`, else `close`).
+    pub column: Option<&'a str>,
+    /// The date of step 0.
+    pub from: NaiveDate,
+    /// A VIX history (date, close) for Heston's `v0`.
+    pub vix: Option<&'a Path>,
+    /// Whether `--s0` was given (else the close is the spot).
+    pub s0_given: bool,
+    /// Whether `--sigma` was given (GBM keeps it).
+    pub sigma_given: bool,
+    /// Whether `--v0` was given (a conflict: the history sets it).
+    pub v0_given: bool,
+}
+
+/// SHA-256 of a file, hex.
+fn sha256(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Sets `spec`'s starting state from the history at the close of
+/// `req.from`, and says what it did.
+pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, HistoryStart)> {
+    let full = SpotHistory::from_csv(req.history, req.column)?;
+    let i = full.index_of(req.from, "from")?;
+    let past = full.until(req.from, "from")?;
+    let r = past.log_returns();
+    let close = full.prices()[i];
+    let at = || Location::file(req.history).field("from");
+    let need = |days: usize, what: &str| -> Result<()> {
+        if r.len() < days {
+            return Err(Error::input(
+                at(),
+                format!(
+                    "{} leaves {} returns before it (the history starts on {}): {what} needs at least {days}",
+                    req.from,
+                    r.len(),
+                    full.dates()[0]
+                ),
+            ));
+        }
+        Ok(())
+    };
+    let vix = match req.vix {
+        None => None,
+        Some(file) => {
+            let h = SpotHistory::from_csv(file, None)?;
+            let j = h.index_of(req.from, "from")?;
+            Some(h.prices()[j])
+        }
+    };
+    if vix.is_some() && !matches!(spec, ModelSpec::Heston { .. }) {
+        return Err(Error::parameter(
+            "vix",
+            req.vix.map_or(String::new(), |p| p.display().to_string()),
+            "only Heston starts from the VIX (its v0); the other models read their state from the price history",
+        ));
+    }
+    let s0 = |given: f64| if req.s0_given { given } else { close };
+    let (spec, state) = match spec {
+        ModelSpec::Gbm {
+            mut assets,
+            correlation,
+        } => {
+            if assets.len() > 1 {
+                return Err(Error::parameter(
+                    "history",
+                    req.history.display(),
+                    "a multi-asset GBM run cannot start from one price history",
+                ));
+            }
+            let p = assets[0].params;
+            let sigma = if req.sigma_given {
+                p.sigma()
+            } else {
+                need(TRAILING_DAYS, "GBM's trailing realised volatility")?;
+                let tail = &r[r.len() - TRAILING_DAYS..];
+                let (_, var) = crate::stats::mean_var(tail);
+                (var * TRADING_DAYS_PER_YEAR * TRAILING_DAYS as f64 / (TRAILING_DAYS - 1) as f64)
+                    .sqrt()
+            };
+            assets[0].params = GbmParams::new(s0(p.s0()), p.drift(), sigma)?;
+            let state = if req.sigma_given {
+                format!("sigma {sigma} as given")
+            } else {
+                format!("sigma {sigma:.6}: realised volatility of the last {TRAILING_DAYS} returns")
+            };
+            (
+                ModelSpec::Gbm {
+                    assets,
+                    correlation,
+                },
+                state,
+            )
+        }
+        ModelSpec::Garch { params, s0: s, v0 } => {
+            if v0.is_some() {
+                return Err(conflict("v0"));
+            }
+            need(1, "the GARCH filter")?;
+            let s2 = *filtered_variances(&params, &r)
+                .last()
+                .ok_or_else(|| Error::Internal("empty filter".into()))?;
+            let v = s2 * TRADING_DAYS_PER_YEAR;
+            (
+                ModelSpec::Garch {
+                    params,
+                    s0: s0(s),
+                    v0: Some(v),
+                },
+                format!(
+                    "v0 {v:.6} (annualised): the run's GJR-GARCH-t variance filtered through {} returns",
+                    r.len()
+                ),
+            )
+        }
+        ModelSpec::Heston { params, scheme } => {
+            if req.v0_given {
+                return Err(conflict("v0"));
+            }
+            let (v, state) = match vix {
+                Some(x) => {
+                    let v = (x / 100.0) * (x / 100.0);
+                    (v, format!("v0 {v:.6} = (VIX {x} / 100)² on {}", req.from))
+                }
+                None => {
+                    need(
+                        super::backtest::MIN_TRAIN_DAYS,
+                        "the GJR-GARCH-t fit that filters Heston's variance",
+                    )?;
+                    let fit = GarchEstimate::fit_returns(&r)?;
+                    let v = fit.last_variance * TRADING_DAYS_PER_YEAR;
+                    (
+                        v,
+                        format!(
+                            "v0 {v:.6}: GJR-GARCH-t (fitted on the {} returns up to the date) filtered variance × 252",
+                            r.len()
+                        ),
+                    )
+                }
+            };
+            let p = HestonParams::new(
+                s0(params.s0()),
+                params.drift(),
+                v,
+                params.kappa(),
+                params.theta(),
+                params.xi(),
+                params.rho(),
+            )?;
+            (ModelSpec::Heston { params: p, scheme }, state)
+        }
+        ModelSpec::Deep {
+            model_path,
+            net,
+            s0: s,
+        } => {
+            need(crate::deep::WARMUP, "the deep model's feature warm-up")?;
+            let scale = net.config().scale;
+            let z: Vec<f64> = r.iter().map(|x| x / scale).collect();
+            let net = Box::new(net.with_initial_state(&FeatureState::after(&z)));
+            (
+                ModelSpec::Deep {
+                    model_path,
+                    net,
+                    s0: s0(s),
+                },
+                format!("features run through {} returns", r.len()),
+            )
+        }
+    };
+    Ok((
+        spec,
+        HistoryStart {
+            file: req.history.to_path_buf(),
+            column: past.column().to_string(),
+            sha256: sha256(req.history)?,
+            date: req.from,
+            close,
+            returns_used: r.len(),
+            state,
+            vix,
+        },
+    ))
+}
+
+fn conflict(flag: &str) -> Error {
+    Error::parameter(
+        flag,
+        "given",
+        format!("--from sets the starting state from the history: drop --{flag}"),
+    )
+}
