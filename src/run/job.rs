@@ -87,8 +87,6 @@ impl SimulateParams {
             (None, Some(d)) => d,
             (None, None) => NaiveDate::from_ymd_opt(2025, 1, 2).expect("valid constant date"),
         };
-        let calendar = BusinessCalendar::new(start)?;
-
         let spec = match model {
             ModelKind::Gbm => self.resolve_gbm()?,
             ModelKind::Heston => self.resolve_heston()?,
@@ -137,6 +135,9 @@ impl SimulateParams {
                     ))
                 }
             };
+        // After the history's checks, so a --from that is not a trading day
+        // is named as such.
+        let calendar = BusinessCalendar::new(start)?;
         // The daily models are checked here, before any output is written
         // (their generators are built only when the run streams).
         match &spec {

@@ -196,3 +196,83 @@ fn backtest_command_writes_the_report_and_refuses_look_ahead() {
     );
     assert!(!bad.exists());
 }
+
+/// `simulate --history --from`: step 0 is the date at the real close, the
+/// GJR-GARCH variance is the filter's through the returns up to the date
+/// (none later), run.json says so; a date that is not a trading day, a
+/// warm-up too short, or --from with --v0 exit 2 and write nothing.
+#[test]
+fn simulate_starts_from_a_real_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let hist = data("sp500_daily.csv");
+    let out = dir.path().join("garch");
+    let o = common::run(&[
+        "simulate",
+        "--model",
+        "garch",
+        "--history",
+        hist.to_str().unwrap(),
+        "--from",
+        "2008-09-12",
+        "--paths",
+        "3",
+        "--steps",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let h = SpotHistory::from_csv(&hist, None).unwrap();
+    let date = NaiveDate::from_ymd_opt(2008, 9, 12).unwrap();
+    let past = h.until(date, "from").unwrap();
+    let close = *past.prices().last().unwrap();
+    let spot = std::fs::read_to_string(out.join("spot.csv")).unwrap();
+    let row: Vec<&str> = spot.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[..3], ["0", "0", "2008-09-12"]);
+    assert_eq!(row[3].parse::<f64>().unwrap(), close);
+    // The run's default GJR-GARCH parameters, filtered through the past only.
+    let p = GarchParams::new(3.6728e-4, 1.3158e-6, 0.0, 0.18144, 0.89870, 7.5058).unwrap();
+    let s2 = *synthmarket::sim::filtered_variances(&p, &past.log_returns())
+        .last()
+        .unwrap();
+    let v: f64 = row[4].parse().unwrap();
+    assert!(
+        (v / (252.0 * s2) - 1.0).abs() < 1e-12,
+        "{v} vs {}",
+        252.0 * s2
+    );
+    let manifest = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(manifest.contains("\"history_start\"") && manifest.contains("\"sha256\""));
+
+    for (args, needle) in [
+        (
+            vec!["--model", "deep", "--from", "2008-09-13"],
+            "not a trading day",
+        ),
+        (
+            vec!["--model", "deep", "--from", "1999-02-01"],
+            "needs at least 50",
+        ),
+        (
+            vec!["--model", "garch", "--from", "2008-09-12", "--v0", "0.04"],
+            "drop --v0",
+        ),
+        (
+            vec!["--model", "gbm", "--from", "2030-01-02"],
+            "after the history's last day",
+        ),
+    ] {
+        let bad = dir.path().join("bad");
+        let mut line = vec!["simulate", "--history", hist.to_str().unwrap()];
+        line.extend(args);
+        line.extend(["--out", bad.to_str().unwrap()]);
+        let o = common::run(&line);
+        assert_eq!(o.status.code(), Some(2), "{line:?}");
+        assert!(
+            common::stderr(&o).contains(needle),
+            "{}",
+            common::stderr(&o)
+        );
+        assert!(!bad.exists());
+    }
+}
