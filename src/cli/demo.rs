@@ -20,7 +20,10 @@ const AFTER_HELP: &str = "Runs, on the shipped defaults and the bundled S&P 500 
      risk premium, the IV30 index against the real VIX) and the static-arbitrage
      certifier on every chain (as `check-arbitrage` does for one file);
   3. hedge: sell the second listed at-the-money call and delta-hedge it
-     weekly on every path of each market.
+     weekly on every path of each market;
+  4. simulate from a real date: the deep model's futures from the S&P 500's
+     state at the close of 2008-09-12 (the Friday before Lehman's
+     bankruptcy), 63 trading days, drawn as a fan with what happened.
 Each step is printed as the command that does it, so the demo doubles as a
 tutorial. Output (OUT = --out):
   OUT/sp500_daily.csv, OUT/vix_daily.csv the real histories used
@@ -28,7 +31,8 @@ tutorial. Output (OUT = --out):
   OUT/{deep,heston,garch}/options.csv    the chains (path, step, date, expiry, strike, type, price, iv, greeks)
   OUT/*/run.json                         everything needed to reproduce the run
   OUT/*/report/                          report.md, scorecard.json and SVG charts
-  OUT/{deep,heston,garch}/hedge/         hedged P&L per path, report and chart";
+  OUT/{deep,heston,garch}/hedge/         hedged P&L per path, report and chart
+  OUT/from-2008/spot.csv, fan.svg        futures from 2008-09-12 and the realised path";
 
 /// `synthmarket demo`.
 #[derive(Debug, Args)]
@@ -213,6 +217,8 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
         rows.push((name, card, hedge));
     }
 
+    from_a_real_date(out, &real, &paths, &seed, quiet)?;
+
     println!("\nScorecard against the real S&P 500, 1999-2018 (distances: 0 = identical; lower is better):");
     println!(
         "{:<8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -244,6 +250,95 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
         out.display(),
         started.elapsed().as_secs_f64(),
         out.join("heston").display()
+    );
+    Ok(())
+}
+
+/// The date the demo's conditioned run starts from: the Friday before
+/// Lehman Brothers filed for bankruptcy.
+const FROM: &str = "2008-09-12";
+
+/// Trading days simulated from [`FROM`] (a quarter).
+const FROM_STEPS: usize = 63;
+
+/// Step 4: the deep model's futures from the real state on [`FROM`], and a
+/// fan chart with the realised closes drawn over it.
+fn from_a_real_date(out: &Path, real: &Path, paths: &str, seed: &str, quiet: bool) -> Result<()> {
+    use synthmarket::io::spot_csv::SpotPanel;
+    use synthmarket::market::{parse_iso_date, SpotHistory};
+    use synthmarket::plot::forecast::{fan, Fan};
+    let dir = out.join("from-2008");
+    let steps = FROM_STEPS.to_string();
+    let mut line = args(
+        &[
+            "simulate",
+            "--model",
+            "deep",
+            "--from",
+            FROM,
+            "--paths",
+            paths,
+            "--steps",
+            &steps,
+            "--seed",
+            seed,
+            "--overwrite",
+        ],
+        &[("--history", real), ("--out", &dir)],
+    );
+    if quiet {
+        line.push("-q".into());
+    }
+    match command(&line)? {
+        Command::Simulate(c) => crate::cli::simulate::run(*c, quiet)?,
+        _ => return Err(Error::Internal("demo: expected a simulate line".into())),
+    }
+    let panel = SpotPanel::read(&dir.join("spot.csv"))?;
+    let history = SpotHistory::from_csv(real, None)?;
+    let date = parse_iso_date(FROM).map_err(|m| Error::parameter("from", FROM, m))?;
+    let i = history.index_of(date, "from")?;
+    let prices = history.prices();
+    let end = (i + FROM_STEPS).min(prices.len() - 1);
+    let quantiles: Vec<[f64; 5]> = (1..=FROM_STEPS)
+        .map(|k| {
+            let mut v: Vec<f64> = panel.spots.iter().map(|s| s[k]).collect();
+            v.sort_by(f64::total_cmp);
+            let q = |p: f64| v[((p * (v.len() - 1) as f64).round() as usize).min(v.len() - 1)];
+            [q(0.05), q(0.25), q(0.5), q(0.75), q(0.95)]
+        })
+        .collect();
+    let last = quantiles[FROM_STEPS - 1];
+    let realised: Vec<(usize, f64)> = (i.saturating_sub(FROM_STEPS)..=end)
+        .map(|t| (t, prices[t]))
+        .collect();
+    let svg = fan(
+        &format!(
+            "Deep model from the S&P 500 on {FROM}: {} futures (5-95 %, 25-75 %, median) and what happened",
+            panel.spots.len()
+        ),
+        &realised,
+        &[Fan {
+            origin: i,
+            quantiles,
+        }],
+        &|x| history.dates()[x.min(prices.len() - 1)].to_string(),
+    )?;
+    write_atomic(dir.join("fan.svg"), svg.as_bytes())?;
+    let below = panel
+        .spots
+        .iter()
+        .filter(|s| s[FROM_STEPS] <= prices[end])
+        .count();
+    println!(
+        "  -> after {FROM_STEPS} days: realised close {} (from {}); the model's 5-95 % range {}-{}, median {}; the realised close is at the {:.1} % point of the {} futures; {}",
+        num(prices[end]),
+        num(prices[i]),
+        num(last[0]),
+        num(last[4]),
+        num(last[2]),
+        100.0 * below as f64 / panel.spots.len() as f64,
+        panel.spots.len(),
+        dir.join("fan.svg").display()
     );
     Ok(())
 }

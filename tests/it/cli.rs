@@ -608,6 +608,18 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
             "{picture}"
         );
     }
+    // Step 4: futures from 2008-09-12 with the realised path drawn over
+    // them; the README's picture is this chart (same first line).
+    let fan = out.join("from-2008").join("fan.svg");
+    assert!(read(&fan).contains("2008-09-12"));
+    assert!(
+        text.contains("after 63 days: realised close 873.5900"),
+        "{text}"
+    );
+    let shipped =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img/deep_from_2008.svg");
+    assert!(readme.contains("docs/img/deep_from_2008.svg"));
+    assert_eq!(read(&shipped).lines().next(), read(&fan).lines().next());
     // validate's chain checks: parity to rounding and IV30 tracking the
     // conditional vol (corr > 0.9) for all three; GARCH chains carry
     // λ = 1.38, so implied variance exceeds realised on average; the
