@@ -653,6 +653,77 @@ fn train(
     Ok((metrics, output.summary))
 }
 
+/// Backtests models as forecasters, as `synthmarket backtest`: writes the
+/// report directory and returns backtest.json's text.
+#[pyfunction]
+#[pyo3(signature = (data, train_to, report, models, column=None, every=None, horizons=None, draws=None, seed=None, model_path=None))]
+#[allow(clippy::too_many_arguments)]
+fn backtest(
+    py: Python<'_>,
+    data: PathBuf,
+    train_to: String,
+    report: PathBuf,
+    models: Vec<String>,
+    column: Option<String>,
+    every: Option<usize>,
+    horizons: Option<Vec<usize>>,
+    draws: Option<u64>,
+    seed: Option<u64>,
+    model_path: Option<PathBuf>,
+) -> PyResult<String> {
+    use synthmarket::run::backtest::BacktestOptions;
+    use synthmarket::run::ModelKind;
+    let date = synthmarket::market::parse_iso_date(&train_to)
+        .map_err(|m| to_py(synthmarket::Error::parameter("train_to", &train_to, m)))?;
+    let mut opts = BacktestOptions::new(data, date, report);
+    opts.models = Vec::new();
+    for m in &models {
+        let add: &[ModelKind] = match m.as_str() {
+            "gbm" => &[ModelKind::Gbm],
+            "heston" => &[ModelKind::Heston],
+            "garch" => &[ModelKind::Garch],
+            "deep" => &[ModelKind::Deep],
+            "all" => &[
+                ModelKind::Gbm,
+                ModelKind::Heston,
+                ModelKind::Garch,
+                ModelKind::Deep,
+            ],
+            other => {
+                return Err(to_py(synthmarket::Error::parameter(
+                    "models",
+                    other,
+                    "each model is one of gbm, heston, garch, deep, all",
+                )))
+            }
+        };
+        for k in add {
+            if !opts.models.contains(k) {
+                opts.models.push(*k);
+            }
+        }
+    }
+    opts.column = column;
+    opts.model_path = model_path;
+    if let Some(e) = every {
+        opts.every = e;
+    }
+    if let Some(h) = horizons {
+        opts.horizons = h;
+    }
+    if let Some(d) = draws {
+        opts.draws = d;
+    }
+    if let Some(s) = seed {
+        opts.seed = s;
+    }
+    let out = py
+        .detach(|| synthmarket::run::backtest::backtest(&opts, |_| {}))
+        .map_err(to_py)?;
+    serde_json::to_string(&out)
+        .map_err(|e| SynthmarketIOError::new_err(format!("serialising the backtest: {e}")))
+}
+
 /// The compiled module.
 #[pymodule]
 fn _synthmarket(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -674,5 +745,6 @@ fn _synthmarket(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(calibrate_garch, m)?)?;
     m.add_function(wrap_pyfunction!(calibrate_heston, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest, m)?)?;
     Ok(())
 }

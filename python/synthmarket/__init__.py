@@ -41,6 +41,7 @@ __all__ = [
     "SynthmarketIOError",
     "Market",
     "simulate",
+    "backtest",
     "load",
     "bs_price",
     "bs_greeks",
@@ -239,7 +240,11 @@ def simulate(
         list for several assets), ``assets``, ``correlation`` (list of rows);
         Heston ``v0``, ``kappa``, ``theta``, ``xi``, ``rho``, ``scheme``;
         GJR-GARCH ``mean``, ``omega``, ``alpha``, ``gamma``, ``beta``, ``nu``;
-        deep ``model_path``; chains ``months``, ``strikes``, ``strike_step``,
+        deep ``model_path``; a real start: ``history`` (a price file),
+        ``start`` ("YYYY-MM-DD", a trading day of it: every model starts in
+        the state the history implies at that close, the close as spot),
+        ``column``, ``vix`` (Heston's v0 from the VIX file);
+        chains ``months``, ``strikes``, ``strike_step``,
         ``expiries`` ("listed"/"tenors"), ``tenors``, ``moneyness``,
         ``chain_every``, ``chain_layout``, ``variance_premium``,
         ``chain_pricing``, ``nested_paths``. Units and defaults as in
@@ -255,6 +260,13 @@ def simulate(
     SynthmarketError
         For a bad parameter, with the CLI's message.
     """
+    if params.get("history") is not None:
+        # With a history, ``start`` is the real date the run starts from
+        # (the CLI's --from).
+        if "start" in params:
+            params["from"] = params.pop("start")
+        if "from_" in params:
+            params["from"] = params.pop("from_")
     text = _params_json(model, paths, steps, seed, options, params)
     if out is not None:
         _native.simulate_to_dir(text, os.fspath(out), threads)
@@ -482,6 +494,44 @@ def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[i
 
 
 # ---------------------------------------------------------------- analysis
+
+
+def backtest(data: PathLike, train_to: str, report: Optional[PathLike] = None, *, models=("all",),
+             column: Optional[str] = None, every: Optional[int] = None, horizons: Optional[list] = None,
+             draws: Optional[int] = None, seed: Optional[int] = None,
+             model_path: Optional[PathLike] = None) -> pd.DataFrame:
+    """Backtests the models as forecasters, as ``synthmarket backtest``:
+    each is fitted (the deep model trained) on ``data`` up to ``train_to``
+    ("YYYY-MM-DD") and forecasts every later day from the real history
+    before it. ``models``: any of "gbm", "heston", "garch", "deep", "all".
+
+    Returns one row per model (the columns of ``backtest.csv``: VaR
+    exceedances and Kupiec / Christoffersen / conditional-coverage
+    p-values at 1 % and 5 %, PIT KS and Berkowitz p-values, mean CRPS in
+    percent log return and its ratio to GBM's, 90 % coverage and PIT KS
+    p-value per horizon); ``.attrs["one_day"]`` is a DataFrame per model and
+    test day (return, VaRs, PIT, CRPS) and ``.attrs["report"]`` the whole
+    backtest.json. With ``report`` the report directory (with charts) is
+    kept there, otherwise it is written to a temporary directory and removed.
+    """
+    if isinstance(models, str):
+        models = [models]
+    tmp = None
+    if report is None:
+        tmp = Path(tempfile.mkdtemp(prefix="synthmarket-backtest-"))
+        report = tmp / "report"
+    try:
+        text = _native.backtest(os.fspath(data), str(train_to), os.fspath(report), list(models), column, every,
+                                None if horizons is None else list(horizons), draws, seed,
+                                None if model_path is None else os.fspath(model_path))
+        frame = pd.read_csv(Path(report) / "backtest.csv")
+        frame.attrs["one_day"] = pd.read_csv(Path(report) / "one_day.csv", parse_dates=["date"])
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    frame.attrs["report"] = json.loads(text)
+    return frame
+
 
 
 def _market_dir(market, tmp: list) -> Path:

@@ -129,6 +129,19 @@ def train(
     column: Optional[str] = None,
     init: Optional[PathLike] = None,
 ) -> Dict[str, Any]: ...
+def backtest(
+    data: PathLike,
+    train_to: str,
+    report: Optional[PathLike] = None,
+    *,
+    models: Union[str, "tuple[str, ...]", "list[str]"] = ("all",),
+    column: Optional[str] = None,
+    every: Optional[int] = None,
+    horizons: Optional["list[int]"] = None,
+    draws: Optional[int] = None,
+    seed: Optional[int] = None,
+    model_path: Optional[PathLike] = None,
+) -> pd.DataFrame: ...
 def validate(
     real: PathLike,
     synthetic: Union[Market, PathLike],

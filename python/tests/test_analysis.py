@@ -101,3 +101,25 @@ def test_train_writes_a_model_that_simulate_uses(root, tmp_path, run_cli):
     assert (tmp_path / "model" / "model.safetensors").read_bytes() == (tmp_path / "cli" / "model.safetensors").read_bytes()
     m = sm.simulate(model="deep", paths=3, steps=10, model_path=tmp_path / "model")
     assert len(m.spot) == 33
+
+
+def test_backtest_and_a_simulation_from_a_real_date_as_the_cli(root, run_cli, tmp_path):
+    """backtest() returns backtest.csv's rows (the CLI's numbers: the GJR-GARCH-t
+    fit reproduces arch's 12 and 46 exceedances on the S&P 500, 2015-2018) and
+    simulate(history=, start=) starts at the real close of that date."""
+    data = root / "data" / "sp500_daily.csv"
+    frame = sm.backtest(data, "2014-12-31", tmp_path / "py", models=["gbm", "garch"], draws=500)
+    assert list(frame["model"]) == ["GBM", "GJR-GARCH-t"]
+    garch = frame.set_index("model").loc["GJR-GARCH-t"]
+    assert (garch["var1_exceedances"], garch["var5_exceedances"]) == (12, 46)
+    assert len(frame.attrs["one_day"]) == 2 * 1006
+    run_cli("backtest", "--data", data, "--model", "gbm,garch", "--train-to", "2014-12-31", "--draws", "500",
+            "--report", tmp_path / "cli")
+    assert (tmp_path / "py" / "backtest.csv").read_text() == (tmp_path / "cli" / "backtest.csv").read_text()
+
+    m = sm.simulate("deep", paths=5, steps=10, history=data, start="2008-09-12")
+    first = m.spot[m.spot["step"] == 0]
+    assert (first["spot"] == 1251.699951).all()
+    assert m.manifest["history_start"]["date"] == "2008-09-12"
+    with pytest.raises(sm.SynthmarketError, match="not a trading day"):
+        sm.simulate("deep", paths=5, steps=10, history=data, start="2008-09-13")
