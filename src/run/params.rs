@@ -144,7 +144,7 @@ pub struct SimulateParams {
     /// The date (YYYY-MM-DD, a trading day of --history) whose close is step 0
     #[arg(long, value_name = "DATE", help_heading = "Start from a real date")]
     pub from: Option<DateArg>,
-    /// Heston: a VIX history (date, close); v0 = (VIX on --from / 100)²
+    /// Heston: a VIX history (date, close); v0 = (VIX on --from / 100)², and run.json sets the model's 30-day at-the-money implied vol at step 0 beside the VIX
     #[arg(long, value_name = "FILE", help_heading = "Start from a real date")]
     pub vix: Option<std::path::PathBuf>,
 

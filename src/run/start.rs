@@ -50,6 +50,34 @@ pub struct HistoryStart {
     /// The VIX on the date, when `--vix` was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vix: Option<f64>,
+    /// With `--vix`: the model's at-the-money (forward) implied vol at
+    /// step 0 for 21 trading days (the VIX's 30 calendar days), in percent
+    /// like the VIX, to read beside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_iv30: Option<f64>,
+}
+
+/// Trading days of the VIX's 30 calendar days.
+const VIX_DAYS: f64 = 21.0;
+
+/// Heston's at-the-money-forward implied vol for [`VIX_DAYS`] from `p`'s
+/// state, in percent (the rate and dividend of a risk-neutral drift, else 0).
+fn heston_iv30(p: &HestonParams) -> Result<f64> {
+    use crate::market::{MarketState, OptionSpec, OptionType};
+    use crate::pricing::{implied_vol, HestonPricer};
+    let (rate, dividend) = match p.drift() {
+        crate::sim::Drift::RiskNeutral { rate, dividend } => (rate, dividend),
+        crate::sim::Drift::RealWorld { .. } => (0.0, 0.0),
+    };
+    let t = VIX_DAYS / TRADING_DAYS_PER_YEAR;
+    let state = MarketState::new(p.s0(), rate, dividend)?;
+    let forward = p.s0() * ((rate - dividend) * t).exp();
+    let pricer = HestonPricer::new(p.kappa(), p.theta(), p.xi(), p.rho())?;
+    let (call, _) = pricer.slice(p.v0(), t).calls_and_puts(&[forward], &state)?[0];
+    let spec = OptionSpec::new(OptionType::Call, forward, t)?;
+    implied_vol(call, &spec, &state)
+        .map(|v| 100.0 * v)
+        .map_err(|e| Error::Internal(format!("the 30-day implied vol at step 0: {e}")))
 }
 
 /// The inputs of a start from history.
@@ -123,6 +151,7 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
         ));
     }
     let s0 = |given: f64| if req.s0_given { given } else { close };
+    let mut model_iv30 = None;
     let (spec, state) = match spec {
         ModelSpec::Gbm {
             mut assets,
@@ -184,7 +213,7 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
             if req.v0_given {
                 return Err(conflict("v0"));
             }
-            let (v, state) = match vix {
+            let (v, mut state) = match vix {
                 Some(x) => {
                     let v = (x / 100.0) * (x / 100.0);
                     (v, format!("v0 {v:.6} = (VIX {x} / 100)² on {}", req.from))
@@ -214,6 +243,13 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
                 params.xi(),
                 params.rho(),
             )?;
+            if let Some(x) = vix {
+                model_iv30 = Some(heston_iv30(&p)?);
+                state = format!(
+                    "{state}; the model's 30-day at-the-money implied vol at step 0 {:.2} beside the VIX {x}",
+                    model_iv30.unwrap_or(f64::NAN)
+                );
+            }
             (ModelSpec::Heston { params: p, scheme }, state)
         }
         ModelSpec::Deep {
@@ -246,6 +282,7 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
             returns_used: r.len(),
             state,
             vix,
+            model_iv30,
         },
     ))
 }

@@ -244,6 +244,46 @@ fn simulate_starts_from_a_real_date() {
     let manifest = std::fs::read_to_string(out.join("run.json")).unwrap();
     assert!(manifest.contains("\"history_start\"") && manifest.contains("\"sha256\""));
 
+    // Heston from the VIX: v0 = (VIX/100)² on the date, and the model's
+    // 30-day ATM implied vol beside it. Under Heston the fair variance over
+    // T is θ + (v0 − θ)(1 − e^{−κT})/(κT) (Gatheral, The Volatility Surface,
+    // ch. 2); with ξ > 0 and ρ < 0 the ATM vol sits below that
+    // variance-swap vol, and above √v0 here since v0 < θ.
+    let vix_out = dir.path().join("vix");
+    let vix = data("vix_daily.csv");
+    let o = common::run(&[
+        "simulate",
+        "--model",
+        "heston",
+        "--history",
+        hist.to_str().unwrap(),
+        "--from",
+        "2014-09-12",
+        "--vix",
+        vix.to_str().unwrap(),
+        "--paths",
+        "2",
+        "--steps",
+        "2",
+        "--out",
+        vix_out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vix_out.join("run.json")).unwrap()).unwrap();
+    let start = &m["history_start"];
+    assert_eq!(start["vix"].as_f64(), Some(13.31));
+    let v0 = m["model"]["v0"].as_f64().unwrap_or(f64::NAN);
+    assert!((v0 - 0.1331f64.powi(2)).abs() < 1e-15, "{m}");
+    let (kappa, theta, t) = (2.0f64, 0.04, 21.0 / 252.0);
+    let swap =
+        (theta + (0.1331f64.powi(2) - theta) * (1.0 - (-kappa * t).exp()) / (kappa * t)).sqrt();
+    let iv = start["model_iv30"].as_f64().unwrap() / 100.0;
+    assert!(
+        0.1331 < iv && iv < swap,
+        "IV30 {iv}, variance-swap vol {swap}"
+    );
+
     for (args, needle) in [
         (
             vec!["--model", "deep", "--from", "2008-09-13"],
