@@ -3,7 +3,8 @@
 //! `backtest.json` (everything), `one_day.csv` (per model and test day) and
 //! per model a fan chart, a PIT histogram and the exceedance timeline.
 
-use super::{BacktestReport, ModelBacktest, INTERVAL, VAR_LEVELS};
+use super::outcome::{BacktestReport, ModelBacktest};
+use super::score::{INTERVAL, VAR_LEVELS};
 use crate::error::{Error, Result};
 use crate::io::{table_number, write_atomic};
 use crate::market::SpotHistory;
