@@ -44,12 +44,14 @@
 pub mod calibration;
 pub mod coverage;
 pub mod law;
+pub mod sample;
 pub mod special;
 mod student;
 
 pub use calibration::{berkowitz, berkowitz_fit, kolmogorov_sf, ks_uniform, BerkowitzFit};
 pub use coverage::{christoffersen_independence, conditional_coverage, kupiec, transitions};
-pub use law::{OneDayLaw, Sample};
+pub use law::OneDayLaw;
+pub use sample::Sample;
 pub use special::{chi2_sf, norm_ppf};
 
 /// A likelihood-ratio (or other) test: its statistic and p-value.
