@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use synthmarket::run::params::DateArg;
 use synthmarket::run::{ModelKind, SimulateParams};
 
-/// Paths per iteration (63 steps: a quarter of trading days).
+/// Paths per iteration, of the default 252 steps (a plain `simulate` run).
 const PATHS: u64 = 1_000;
-const STEPS: usize = 63;
+const STEPS: usize = 252;
 
 pub const RATIOS: &[Ratio] = &[
     Ratio {

@@ -37,9 +37,10 @@ impl SpotHistory {
     ) -> Result<Self> {
         let source = source.as_ref();
         let at = |line: u64| Location::file(source).line(line);
+        // Headers are trimmed by the reader; fields below, only the two used.
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
-            .trim(csv::Trim::All)
+            .trim(csv::Trim::Headers)
             .from_reader(reader);
         let headers = rdr.headers().map_err(|e| csv_error(source, e))?.clone();
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
@@ -83,20 +84,27 @@ impl SpotHistory {
 
         let mut dates: Vec<NaiveDate> = Vec::new();
         let mut prices = Vec::new();
-        let mut record = csv::StringRecord::new();
+        // Byte records: only the two fields used are checked for UTF-8 (a
+        // history is read whole on every `--history` run; this halves it).
+        let mut record = csv::ByteRecord::new();
         let mut prev_line = 1;
         loop {
-            match rdr.read_record(&mut record) {
+            match rdr.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => return Err(csv_error(source, e)),
             }
             let line = record.position().map_or(prev_line + 1, |p| p.line());
             prev_line = line;
-            let date_str = &record[date_col];
+            let field = |i: usize, name: &str| {
+                std::str::from_utf8(record.get(i).unwrap_or_default())
+                    .map(str::trim)
+                    .map_err(|_| Error::input(at(line).field(name), "not valid UTF-8".to_string()))
+            };
+            let date_str = field(date_col, "date")?;
             let date =
                 parse_iso_date(date_str).map_err(|m| Error::input(at(line).field("date"), m))?;
-            let raw = &record[price_col];
+            let raw = field(price_col, &price_name)?;
             let price = parse_price(raw, || at(line).field(price_name.clone()))?;
             check_row(dates.last().copied(), date, price, || at(line), &price_name)?;
             dates.push(date);

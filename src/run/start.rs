@@ -99,23 +99,24 @@ pub struct StartRequest<'a> {
     pub v0_given: bool,
 }
 
-/// SHA-256 of a file, hex.
-fn sha256(path: &Path) -> Result<String> {
+/// SHA-256 of some bytes, hex.
+fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(sha2::Sha256::digest(&bytes)
+    sha2::Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect()
 }
 
 /// Sets `spec`'s starting state from the history at the close of
 /// `req.from`, and says what it did.
 pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, HistoryStart)> {
-    let full = SpotHistory::from_csv(req.history, req.column)?;
+    // Read once: the bytes parsed are the bytes hashed for run.json.
+    let bytes = std::fs::read(req.history).map_err(|source| Error::Read {
+        path: req.history.to_path_buf(),
+        source,
+    })?;
+    let full = SpotHistory::from_reader(bytes.as_slice(), req.history, req.column)?;
     let i = full.index_of(req.from, "from")?;
     let past = full.until(req.from, "from")?;
     let r = past.log_returns();
@@ -276,7 +277,7 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
         HistoryStart {
             file: req.history.to_path_buf(),
             column: past.column().to_string(),
-            sha256: sha256(req.history)?,
+            sha256: sha256(&bytes),
             date: req.from,
             close,
             returns_used: r.len(),

@@ -115,6 +115,29 @@ fn rejects_bad_prices() {
 }
 
 #[test]
+fn fields_are_trimmed_and_non_utf8_is_named() {
+    // Spaces around the fields the loader uses are ignored; the date digits
+    // convert to the same calendar day as chrono's parser (leap day kept).
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "padded.csv",
+        " date , close ,note\n 2020-02-28 , 1.5 ,a\n2020-02-29,2,b\n",
+    );
+    let h = SpotHistory::from_csv(&path, None).unwrap();
+    assert_eq!(h.dates()[1].to_string(), "2020-02-29");
+    assert_eq!(h.prices(), &[1.5, 2.0]);
+    has(
+        &reject("date,close\n2021-02-29,1\n2021-03-01,2\n", None),
+        &["line 2", "not a valid calendar date"],
+    );
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, b"date,close\n2020-01-02,1\n2020-01-03,\xff\n").unwrap();
+    let msg = SpotHistory::from_csv(&path, None).unwrap_err().to_string();
+    has(&msg, &["bad.csv", "line 3", "field `close`", "UTF-8"]);
+}
+
+#[test]
 fn rejects_too_few_rows_and_ragged_rows() {
     has(
         &reject("date,close\n", None),
