@@ -19,6 +19,8 @@ pub mod consistency;
 pub mod discriminator;
 pub mod distances;
 pub mod memorization;
+mod panel;
+pub use panel::{panel_facts, spearman, PanelFacts};
 pub mod scorecard;
 pub mod spread;
 

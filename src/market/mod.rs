@@ -6,10 +6,12 @@ mod calendar;
 mod grid;
 mod history;
 mod option;
+mod panel;
 mod paths;
 
 pub use calendar::{parse_iso_date, BusinessCalendar, TRADING_DAYS_PER_YEAR};
 pub use grid::TimeGrid;
 pub use history::SpotHistory;
 pub use option::{MarketState, OptionSpec, OptionType};
+pub use panel::PanelHistory;
 pub use paths::PathChunk;

@@ -21,6 +21,8 @@ mod heston_pricing;
 mod heston_reference;
 mod history;
 mod implied_vol;
+mod panel;
+mod panel_facts;
 mod reproducibility;
 mod risk_neutral;
 mod scale;
