@@ -34,7 +34,16 @@ Option chains of the model's paths need its pricing table: run
 `synthmarket fit-pricing --model DIR` once after training (about an hour
 on 2 cores); without it `simulate --options` fits one in memory each time.
 
+A market of many stocks and their index (--index): --data is a wide panel
+(date, then one price column per stock) and --index the index on the same
+dates. Each stock is beta times the index plus a residual with its own deep
+model, whose volatility also follows the market's; a Student-t copula joins
+the innovations. Trains in well under a minute for 20 stocks; the model
+card scores the cross-section (correlations, eigenvalues, correlation in
+calm and volatile regimes) on 20 synthetic panels as long as the history.
+
 Example:
+  synthmarket train --data data/sp500_20stocks_1990_2018.csv --index data/sp500_index_1990_2018.csv --out models/my-panel
   synthmarket train --data data/sp500_daily.csv --data data/nasdaq_daily.csv --out models/mine
   synthmarket simulate --model deep --model-path models/mine --paths 100 --out runs/deep
   synthmarket fit-pricing --model models/mine
@@ -84,6 +93,9 @@ pub struct TrainCmd {
     /// Paths simulated per model for the test-period scorecards
     #[arg(long, default_value_t = TrainOptions::DEFAULT_EVAL_PATHS)]
     eval_paths: u64,
+    /// Train a market: --data is a wide panel (date, then one price column per stock) and this file is their index on the same dates; writes a market model (panel.json and one net per asset under nets/)
+    #[arg(long, value_name = "FILE")]
+    index: Option<PathBuf>,
     /// Start from a trained model directory (fine-tuning, e.g. --init models/sp500) instead of random weights; needed for histories of 250 to 1,000 returns
     #[arg(long, value_name = "DIR")]
     init: Option<PathBuf>,
@@ -117,7 +129,41 @@ impl TrainCmd {
     }
 }
 
+fn run_panel(cmd: TrainCmd, index: PathBuf, quiet: bool) -> Result<()> {
+    use synthmarket::deep::panel::PanelProgress;
+    let bar = ProgressBar::new(0);
+    if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("training {bar:30} net {pos}/{len} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut done = 0u64;
+    let result = synthmarket::run::train_panel(&cmd.options(), &index, |p| match p {
+        PanelProgress::Net { of, name, .. } => {
+            bar.set_length(of as u64);
+            bar.set_position(done);
+            done += 1;
+            bar.set_message(name.to_string());
+        }
+        PanelProgress::Copula => bar.set_message("copula, variance targets, evaluation"),
+        _ => {}
+    });
+    bar.finish_and_clear();
+    let output = result?;
+    print!("{}", output.summary);
+    println!(
+        "wrote {}/{{panel.json, nets/, metrics.json, MODEL_CARD.md}}",
+        output.out.display()
+    );
+    Ok(())
+}
+
 pub fn run(cmd: TrainCmd, quiet: bool) -> Result<()> {
+    if let Some(index) = cmd.index.clone() {
+        return run_panel(cmd, index, quiet);
+    }
     let bar = ProgressBar::new(cmd.epochs as u64);
     if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(ProgressDrawTarget::hidden());

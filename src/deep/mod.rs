@@ -28,6 +28,7 @@
 mod features;
 mod generator;
 mod model;
+pub mod panel;
 pub mod pricing;
 mod shipped;
 mod train;

@@ -149,6 +149,13 @@ impl SpotHistory {
         })
     }
 
+    /// The same history under another column name (a derived series, e.g.
+    /// a stock's residual to its index, named in messages and model cards).
+    pub fn renamed(mut self, column: impl Into<String>) -> Self {
+        self.column = column.into();
+        self
+    }
+
     /// The file the history was read from.
     pub fn source(&self) -> &Path {
         &self.source

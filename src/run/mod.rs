@@ -23,6 +23,7 @@ pub mod params;
 pub mod start;
 pub mod train;
 mod train_metrics;
+pub mod train_panel;
 pub mod validate;
 
 pub use backtest::{backtest, BacktestOptions, BacktestProgress, BacktestReport};
@@ -39,4 +40,5 @@ pub use params::{
     SimulateParams,
 };
 pub use train::{train, train_histories, TrainMetrics, TrainOptions, TrainOutput, TrainProgress};
+pub use train_panel::{train_panel, PanelMetrics, PanelTrainOutput};
 pub use validate::{write_report, ValidateOptions, ValidateReport};

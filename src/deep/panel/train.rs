@@ -1,0 +1,454 @@
+//! Training a market model: betas, one deep net per residual and one for
+//! the index, then the copula of their innovations.
+
+use super::copula::{CopulaFit, TCopula};
+use super::{law_of, net_dir, CopulaConfig, PanelConfig, PanelModel, INDEX_NAME, PANEL_FORMAT};
+use crate::deep::features::FeatureState;
+use crate::deep::model::{MixtureNet, Scratch};
+use crate::deep::{train, TrainOptions, TrainReport, WARMUP};
+use crate::error::{Error, Result};
+use crate::market::{PanelHistory, SpotHistory};
+use serde::Serialize;
+
+/// What training a market model measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelTrainReport {
+    /// Asset names (stocks, then `index`).
+    pub assets: Vec<String>,
+    /// Each stock's beta.
+    pub betas: Vec<f64>,
+    /// Each net's training report (assets' order).
+    pub nets: Vec<TrainReport>,
+    /// Returns used for the betas and the copula (the training and
+    /// validation parts; the test part is never seen).
+    pub fit_returns: usize,
+    /// Copula degrees of freedom chosen.
+    pub copula_nu: f64,
+    /// (ν, log-likelihood) of the copula per ν tried.
+    pub copula_profile: Vec<(f64, f64)>,
+    /// Log-likelihood of the independence copula is 0; this is the chosen
+    /// copula's per day (nats).
+    pub copula_ll_per_day: f64,
+    /// Each stock's exponent γ of the market scale of its residual.
+    pub market_gamma: Vec<f64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// What [`train_panel`] reports while it works.
+#[derive(Debug, Clone, Copy)]
+pub enum PanelProgress<'a> {
+    /// Net `i` of `of` (named `name`) starts training.
+    Net {
+        /// Position.
+        i: usize,
+        /// Number of nets.
+        of: usize,
+        /// Asset name.
+        name: &'a str,
+    },
+    /// Epoch of the current net.
+    Epoch {
+        /// Epoch.
+        epoch: usize,
+        /// Training NLL.
+        train_nll: f64,
+        /// Validation NLL.
+        validation_nll: f64,
+    },
+    /// Fitting the copula.
+    Copula,
+}
+
+/// OLS slope of `y` on `x`.
+fn ols_beta(y: &[f64], x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+    }
+    sxy / sxx
+}
+
+/// The innovations' tail probabilities `(F(ε_t), 1 − F(ε_t))` of `net` on
+/// the daily log returns `r`, for days `from..to` (each conditioned on all
+/// earlier days).
+fn innovation_tails(net: &MixtureNet, r: &[f64], from: usize, to: usize) -> Vec<(f64, f64)> {
+    let law = law_of(net);
+    let scale = net.config().scale;
+    let mut state = FeatureState::default();
+    let mut scratch = Scratch::default();
+    let mut out = Vec::with_capacity(to - from);
+    for (t, x) in r[..to].iter().enumerate() {
+        let z = x / scale;
+        if t >= from {
+            let (mu, sigma) = net.conditional_with(&state, &mut scratch);
+            let eps = z / sigma - mu;
+            out.push((law.cdf(eps), law.sf(eps)));
+        }
+        state.update(z);
+    }
+    out
+}
+
+/// The index net's conditional daily variance of each day's return given
+/// the days before it, `σ_t² var(ε) scale²` (return units²).
+pub(crate) fn conditional_variances(net: &MixtureNet, r: &[f64]) -> Vec<f64> {
+    let scale = net.config().scale;
+    let law_var = net.innovation_law().variance() * scale * scale;
+    let mut state = FeatureState::default();
+    let mut scratch = Scratch::default();
+    r.iter()
+        .map(|x| {
+            let sigma = net.conditional_with(&state, &mut scratch).1;
+            state.update(x / scale);
+            sigma * sigma * law_var
+        })
+        .collect()
+}
+
+/// The range [min, max] of the net's conditional scale σ_t over days
+/// `from..to` of the returns `r`.
+fn sigma_range(net: &MixtureNet, r: &[f64], from: usize, to: usize) -> [f64; 2] {
+    let scale = net.config().scale;
+    let mut state = FeatureState::default();
+    let mut scratch = Scratch::default();
+    let mut range = [f64::INFINITY, 0.0f64];
+    for (t, x) in r[..to].iter().enumerate() {
+        if t >= from {
+            let sigma = net.conditional_with(&state, &mut scratch).1;
+            range = [range[0].min(sigma), range[1].max(sigma)];
+        }
+        state.update(x / scale);
+    }
+    range
+}
+
+/// Paths of a net's own simulation for [`variance_target`].
+const TARGET_PATHS: u64 = 16;
+
+/// The factor that puts the median, over [`TARGET_PATHS`] simulated paths
+/// as long as `r`, of the standard deviation of a net's daily returns on
+/// the standard deviation of `r` (its training returns): variance targeting
+/// (Engle & Mezrich, "GARCH for groups", Risk 9, 1996), applied to the
+/// output only, so the net's recursion and its clustering are untouched.
+/// Why: a net fitted by likelihood one day ahead need not have the
+/// history's unconditional variance when it runs free on its own draws
+/// (the S&P 500 index net of the shipped panel runs 28 % too volatile), and
+/// in a market the ratio of index to residual variance sets every
+/// correlation.
+fn variance_target(net: &MixtureNet, r: &[f64], seed: u64) -> Result<f64> {
+    use crate::sim::{Driver, PathGenerator};
+    let grid = crate::market::TimeGrid::new(r.len(), 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
+    let gen = crate::deep::DeepGenerator::new(net.clone(), Some(1.0), &grid)?;
+    let mut sds: Vec<f64> = Driver::new(crate::rng::splitmix64(seed ^ 0x7a26), TARGET_PATHS)
+        .collect(&gen, r.len(), |chunk| {
+            (0..chunk.paths())
+                .map(|p| {
+                    let s: Vec<f64> = chunk.spot_series(p, 0).collect();
+                    let lr: Vec<f64> = s.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+                    sd(&lr)
+                })
+                .collect::<Vec<_>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
+    debug_assert_eq!(gen.assets(), 1);
+    sds.sort_by(f64::total_cmp);
+    let median = 0.5 * (sds[sds.len() / 2 - 1] + sds[sds.len() / 2]);
+    let c = sd(r) / median;
+    if c.is_finite() && c > 0.0 {
+        Ok(c)
+    } else {
+        Err(Error::Internal(format!("variance target {c}")))
+    }
+}
+
+/// Population standard deviation.
+fn sd(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt()
+}
+
+/// Per stock, the median over [`TARGET_PATHS`] market paths of `steps` days
+/// of the standard deviation of its simulated residual `r_i − β_i r_m`.
+/// The residual's output factor multiplies it exactly (the recursions do
+/// not see the factor), so one pass sets the factor.
+fn residual_sds(model: &PanelModel, steps: usize, seed: u64) -> Result<Vec<f64>> {
+    use crate::sim::Driver;
+    let grid = crate::market::TimeGrid::new(steps, 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
+    let gen = super::PanelGenerator::new(model.clone(), &grid)?;
+    let d = model.nets.len();
+    let betas = &model.config.betas;
+    let per_path: Vec<Vec<f64>> = Driver::new(crate::rng::splitmix64(seed ^ 0x9a3e1), TARGET_PATHS)
+        .collect(&gen, steps, |chunk| {
+            (0..chunk.paths())
+                .map(|p| {
+                    let lr = |a: usize| -> Vec<f64> {
+                        let s: Vec<f64> = chunk.spot_series(p, a).collect();
+                        s.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
+                    };
+                    let rm = lr(d - 1);
+                    (0..d - 1)
+                        .map(|j| {
+                            let e: Vec<f64> = lr(j)
+                                .iter()
+                                .zip(&rm)
+                                .map(|(x, y)| x - betas[j] * y)
+                                .collect();
+                            sd(&e)
+                        })
+                        .collect::<Vec<f64>>()
+                })
+                .collect::<Vec<_>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok((0..d - 1)
+        .map(|j| {
+            let mut v: Vec<f64> = per_path.iter().map(|p| p[j]).collect();
+            v.sort_by(f64::total_cmp);
+            0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
+        })
+        .collect())
+}
+
+/// Largest exponent of the market scale: residual volatility rising faster
+/// than the square of the market's is not seen in the data and would let
+/// the residuals run away with the index.
+pub const MAX_GAMMA: f64 = 1.5;
+
+/// The exponent γ with which a residual's volatility follows the market's:
+/// the OLS slope of `ln |e_t|` on `½ ln v_m,t` (days `from..to`, zero
+/// residuals skipped), clamped to [0, [`MAX_GAMMA`]]. Under
+/// `e_t = (v_m,t / v̄)^{γ/2} h_t ε_t` with `ln |ε_t|` independent of the
+/// market state, that slope is γ plus the co-movement of the residual's
+/// own clustering `h_t` with the market; both belong to the market scale.
+fn market_gamma(e: &[f64], ln_vm: &[f64], centre: f64, from: usize, to: usize) -> f64 {
+    let pts: Vec<(f64, f64)> = (from..to)
+        .filter(|&t| e[t] != 0.0)
+        .map(|t| (0.5 * (ln_vm[t] - centre), e[t].abs().ln()))
+        .collect();
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (x, y) in &pts {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+    }
+    let g = sxy / sxx;
+    if g.is_finite() {
+        g.clamp(0.0, MAX_GAMMA)
+    } else {
+        0.0
+    }
+}
+
+/// Trains a market model of `panel`'s stocks and `index` (observed on the
+/// panel's dates) with the deep training options `opts` for every net
+/// (its name is the model's). Each stock's residual `e_i = r_i − β_i r_m` is
+/// a history of its own (`exp` of its running sum), trained like any
+/// series; betas and the copula use the training and validation days, as
+/// the nets do.
+pub fn train_panel(
+    panel: &PanelHistory,
+    index: &SpotHistory,
+    opts: &TrainOptions,
+    mut progress: impl FnMut(PanelProgress<'_>),
+) -> Result<(PanelModel, PanelTrainReport)> {
+    let started = std::time::Instant::now();
+    panel.check_same_dates(index)?;
+    if opts.init.is_some() {
+        return Err(Error::parameter(
+            "init",
+            "(given)",
+            "a market model trains every net from scratch; --init applies to one series",
+        ));
+    }
+    let rm = index.log_returns();
+    let n = rm.len();
+    let fit_end = n - (n as f64 * opts.test_fraction).round() as usize;
+    let names: Vec<String> = panel
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .chain([INDEX_NAME.to_string()])
+        .collect();
+    let stocks: Vec<Vec<f64>> = panel.assets().iter().map(|a| a.log_returns()).collect();
+    let betas: Vec<f64> = stocks
+        .iter()
+        .map(|r| ols_beta(&r[..fit_end], &rm[..fit_end]))
+        .collect();
+    let m = names.len() - 1;
+    let opts_for = |name: &str| TrainOptions {
+        name: format!("{} {name}", opts.name),
+        ..opts.clone()
+    };
+    let mut nets = Vec::with_capacity(names.len());
+    let mut reports = Vec::with_capacity(names.len());
+    // The index first: the residuals are scaled by its variance state.
+    progress(PanelProgress::Net {
+        i: m,
+        of: names.len(),
+        name: INDEX_NAME,
+    });
+    let (index_net, index_report) = train(
+        std::slice::from_ref(index),
+        &opts_for(INDEX_NAME),
+        |epoch, t, v| {
+            progress(PanelProgress::Epoch {
+                epoch,
+                train_nll: t,
+                validation_nll: v,
+            })
+        },
+    )?;
+    let vm = conditional_variances(&index_net, &rm);
+    let ln_vm: Vec<f64> = vm.iter().map(|v| v.ln()).collect();
+    let market_ln_var = ln_vm[WARMUP..fit_end].iter().sum::<f64>() / (fit_end - WARMUP) as f64;
+    let mut gammas = Vec::with_capacity(m);
+    let mut histories = Vec::with_capacity(names.len());
+    for (i, ((r, b), a)) in stocks.iter().zip(&betas).zip(panel.assets()).enumerate() {
+        let e: Vec<f64> = r.iter().zip(&rm).map(|(ri, x)| ri - b * x).collect();
+        let gamma = market_gamma(&e, &ln_vm, market_ln_var, WARMUP, fit_end);
+        gammas.push(gamma);
+        // The residual over its market scale, as a price history on the
+        // panel's dates (its log returns are the scaled residuals), so it
+        // trains like any series.
+        let mut level = 0.0;
+        let prices = std::iter::once(1.0)
+            .chain(e.iter().zip(&ln_vm).map(|(x, l)| {
+                level += x * (-gamma * 0.5 * (l - market_ln_var)).exp();
+                level.exp()
+            }))
+            .collect();
+        let h = SpotHistory::new(panel.source(), panel.dates().to_vec(), prices)?
+            .renamed(format!("{} residual to the index", a.column()));
+        progress(PanelProgress::Net {
+            i,
+            of: names.len(),
+            name: &names[i],
+        });
+        let (net, report) = train(
+            std::slice::from_ref(&h),
+            &opts_for(&names[i]),
+            |epoch, t, v| {
+                progress(PanelProgress::Epoch {
+                    epoch,
+                    train_nll: t,
+                    validation_nll: v,
+                })
+            },
+        )?;
+        nets.push(net);
+        reports.push(report);
+        histories.push(h);
+    }
+    nets.push(index_net);
+    reports.push(index_report);
+    histories.push(index.clone());
+    progress(PanelProgress::Copula);
+    let tails: Vec<Vec<(f64, f64)>> = nets
+        .iter()
+        .zip(&histories)
+        .map(|(net, h)| innovation_tails(net, &h.log_returns(), WARMUP, fit_end))
+        .collect();
+    let sigma_range = nets
+        .iter()
+        .zip(&histories)
+        .map(|(net, h)| sigma_range(net, &h.log_returns(), WARMUP, fit_end))
+        .collect();
+    // The index's factor from its own paths; the residuals' from the
+    // market's paths (their scale moves with the index's state), below.
+    let mut output_scale = vec![1.0; names.len()];
+    output_scale[m] = variance_target(&nets[m], &rm[..fit_end], opts.seed)?;
+    let CopulaFit { copula, profile } = TCopula::fit(&tails, Some(m))?;
+    let ll = profile
+        .iter()
+        .find(|(nu, _)| *nu == copula.nu())
+        .map_or(f64::NAN, |p| p.1);
+    let last_prices = panel
+        .assets()
+        .iter()
+        .chain([index])
+        .map(|h| *h.prices().last().unwrap_or(&1.0))
+        .collect();
+    let data = vec![
+        format!(
+            "{} ({} stocks, {} to {})",
+            panel.source().display(),
+            panel.n_assets(),
+            panel.dates()[0],
+            panel.dates()[n]
+        ),
+        format!("{} ({}, the index)", index.source().display(), index.column()),
+        format!(
+            "betas and copula on returns 1 to {fit_end} ({} to {}); the last {} returns are the test part",
+            panel.dates()[1],
+            panel.dates()[fit_end],
+            n - fit_end
+        ),
+    ];
+    let config = PanelConfig {
+        format: PANEL_FORMAT,
+        kind: "panel".into(),
+        name: opts.name.clone(),
+        assets: names.clone(),
+        betas: betas.clone(),
+        last_prices,
+        nets: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| net_dir(i, n))
+            .collect(),
+        copula: CopulaConfig {
+            nu: copula.nu(),
+            correlation: copula.rows(),
+        },
+        data,
+        seed: opts.seed,
+        market_gamma: gammas.clone(),
+        market_ln_var,
+        sigma_range,
+        output_scale,
+    };
+    let mut model = PanelModel::from_parts(config, nets, None)?;
+    let real_sd: Vec<f64> = stocks
+        .iter()
+        .zip(&betas)
+        .map(|(r, b)| {
+            let e: Vec<f64> = r[..fit_end]
+                .iter()
+                .zip(&rm)
+                .map(|(x, y)| x - b * y)
+                .collect();
+            sd(&e)
+        })
+        .collect();
+    let sim_sd = residual_sds(&model, fit_end, opts.seed)?;
+    for (j, (real, sim)) in real_sd.iter().zip(&sim_sd).enumerate() {
+        let c = real / sim;
+        if !(c.is_finite() && c > 0.0) {
+            return Err(Error::Internal(format!("residual variance target {c}")));
+        }
+        model.config.output_scale[j] = c;
+    }
+    let report = PanelTrainReport {
+        assets: names,
+        betas,
+        nets: reports,
+        fit_returns: fit_end,
+        copula_nu: copula.nu(),
+        copula_profile: profile,
+        market_gamma: gammas,
+        copula_ll_per_day: ll / (fit_end - WARMUP) as f64,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok((model, report))
+}
