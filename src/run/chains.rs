@@ -170,6 +170,13 @@ impl SimulateParams {
             }
             return Ok(None);
         }
+        if let ModelSpec::Panel { model_path, .. } = model {
+            return Err(Error::parameter(
+                "options",
+                "true",
+                format!("option chains of a market model ({model_path}) are not priced yet: drop --options (issue 37 point 4)"),
+            ));
+        }
         let kind = self.expiries.unwrap_or(ExpiryGrid::Listed);
         let foreign: &[(&str, bool)] = match kind {
             ExpiryGrid::Listed => &chain_keys[4..6],
@@ -284,7 +291,7 @@ impl SimulateParams {
             ModelSpec::Gbm { assets, .. } if assets.len() == 1 => {
                 ChainModel::Black { rate, dividend }
             }
-            ModelSpec::Gbm { .. } => {
+            ModelSpec::Gbm { .. } | ModelSpec::Panel { .. } => {
                 return Err(Error::parameter(
                     "options",
                     "true",
@@ -333,6 +340,9 @@ impl SimulateParams {
             ModelSpec::Gbm { assets, .. } => assets[0].params.s0(),
             ModelSpec::Heston { params, .. } => params.s0(),
             ModelSpec::Garch { s0, .. } | ModelSpec::Deep { s0, .. } => *s0,
+            ModelSpec::Panel { .. } => {
+                return Err(Error::Internal("market chains refused above".into()))
+            }
         };
         Ok(Some((spec.with_initial_spot(s0), pricing)))
     }

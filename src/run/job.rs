@@ -145,7 +145,7 @@ impl SimulateParams {
                 crate::sim::check_spot("s0", *s0)?;
                 crate::sim::require_daily(crate::sim::GARCH_NAME, grid.dt())?;
             }
-            ModelSpec::Deep { .. } => {
+            ModelSpec::Deep { .. } | ModelSpec::Panel { .. } => {
                 crate::sim::require_daily(crate::deep::DEEP_NAME, grid.dt())?;
             }
             ModelSpec::Gbm { .. } | ModelSpec::Heston { .. } => {}
@@ -299,7 +299,8 @@ impl SimulationJob {
     /// The manifest of this job's output: `rows` spot rows and
     /// `option_rows` option rows.
     pub fn manifest(&self, rows: u64, option_rows: u64) -> RunManifest {
-        let multi = matches!(&self.model, ModelSpec::Gbm { assets, .. } if assets.len() > 1);
+        let multi = matches!(&self.model, ModelSpec::Gbm { assets, .. } if assets.len() > 1)
+            || matches!(&self.model, ModelSpec::Panel { .. });
         let columns: &[&str] = if multi {
             &["path", "step", "date", "asset", "spot", "variance"]
         } else {
@@ -376,6 +377,10 @@ impl SimulationJob {
             ModelSpec::Deep { net, s0, .. } => visitor.visit(
                 &crate::deep::DeepGenerator::new((**net).clone(), Some(*s0), &self.grid)?,
                 None,
+            ),
+            ModelSpec::Panel { model, .. } => visitor.visit(
+                &crate::deep::panel::PanelGenerator::new((**model).clone(), &self.grid)?,
+                Some(model.assets().to_vec()),
             ),
         }
     }
@@ -537,6 +542,9 @@ impl SimulationJob {
                         h.date
                     ));
                 }
+            }
+            ModelSpec::Panel { model_path, .. } => {
+                c.push_str(&format!(" --model deep --model-path {model_path}"));
             }
             ModelSpec::Heston { params, scheme } => {
                 c.push_str(&format!(

@@ -199,6 +199,24 @@ impl SimulateParams {
             }
         };
         crate::sim::check_spot("s0", s0)?;
+        if let Some(dir) = self
+            .model_path
+            .as_deref()
+            .filter(|d| crate::deep::panel::PanelModel::is_panel_dir(d))
+        {
+            if self.s0.is_some() {
+                return Err(Error::parameter(
+                    "s0",
+                    format!("{s0}"),
+                    "a market model starts every asset at its last training price (panel.json's last_prices); drop --s0",
+                ));
+            }
+            let model = crate::deep::panel::PanelModel::load(dir)?;
+            return Ok(ModelSpec::Panel {
+                model_path: dir.display().to_string(),
+                model: Box::new(model),
+            });
+        }
         let net = match &self.model_path {
             Some(dir) => crate::deep::MixtureNet::load(dir)?,
             None => crate::deep::MixtureNet::shipped()?,
@@ -279,6 +297,27 @@ pub enum ModelSpec {
         /// Initial spot.
         s0: f64,
     },
+    /// A market model (`--model deep --model-path DIR` with a
+    /// `panel.json`): many stocks and their index, daily.
+    Panel {
+        /// The model directory.
+        model_path: String,
+        /// The loaded model (recorded in run.json by its name and assets).
+        #[serde(rename = "panel", serialize_with = "ser_panel")]
+        model: Box<crate::deep::panel::PanelModel>,
+    },
+}
+
+fn ser_panel<S: serde::Serializer>(
+    m: &crate::deep::panel::PanelModel,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("panel", 3)?;
+    st.serialize_field("name", &m.config().name)?;
+    st.serialize_field("assets", m.assets())?;
+    st.serialize_field("s0", &m.config().last_prices)?;
+    st.end()
 }
 
 fn ser_model_name<S: serde::Serializer>(

@@ -151,6 +151,13 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
             "only Heston starts from the VIX (its v0); the other models read their state from the price history",
         ));
     }
+    if let ModelSpec::Panel { model_path, .. } = &spec {
+        return Err(Error::parameter(
+            "history",
+            req.history.display(),
+            format!("the market model {model_path} starts from its own end-of-training state; starting a market from a date of a panel history is not supported yet (drop --history/--from)"),
+        ));
+    }
     let s0 = |given: f64| if req.s0_given { given } else { close };
     let mut model_iv30 = None;
     let (spec, state) = match spec {
@@ -270,6 +277,9 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
                 },
                 format!("features run through {} returns", r.len()),
             )
+        }
+        ModelSpec::Panel { .. } => {
+            return Err(Error::Internal("market models refused above".into()))
         }
     };
     Ok((

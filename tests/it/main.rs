@@ -21,6 +21,7 @@ mod heston_pricing;
 mod heston_reference;
 mod history;
 mod implied_vol;
+mod market;
 mod panel;
 mod panel_facts;
 mod reproducibility;

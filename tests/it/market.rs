@@ -1,0 +1,248 @@
+//! The market model (issue 37): the shipped `models/sp500-panel` against
+//! the real S&P 500 panel, bit-identical paths at any thread count, a small
+//! market trained from scratch, and the runs and model files it refuses.
+
+use crate::common::{data, run, stderr};
+use std::path::{Path, PathBuf};
+use synthmarket::deep::panel::{PanelGenerator, PanelModel};
+use synthmarket::facts::{panel_fact_rows, panel_facts, spearman, PanelFacts};
+use synthmarket::market::{PanelHistory, PathChunk, SpotHistory, TimeGrid};
+use synthmarket::run::train_panel::simulate_panel_returns;
+use synthmarket::sim::Driver;
+
+fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sp500-panel")
+}
+
+fn real_facts() -> PanelFacts {
+    let panel = PanelHistory::from_csv(data("sp500_20stocks_1990_2018.csv")).unwrap();
+    let index = SpotHistory::from_csv(data("sp500_index_1990_2018.csv"), None).unwrap();
+    let stocks: Vec<Vec<f64>> = panel.assets().iter().map(|a| a.log_returns()).collect();
+    panel_facts(&stocks, &index.log_returns()).unwrap()
+}
+
+/// 20 synthetic panels as long as the real one (7,306 days), seed 42: the
+/// evaluation of the model card (`models/sp500-panel/MODEL_CARD.md`). The
+/// real value of each fact lies inside the 20 panels' range (a rank test
+/// at level 2/21 = 9.5 %) for the mean correlation, the top eigenvalue's
+/// share, the correlation of the most volatile decile, the median excess
+/// kurtosis and |r| autocorrelations, and the index's kurtosis; the betas
+/// keep their rank order (median Spearman ≥ 0.8). Not matched, and not
+/// asserted here (the book's market chapter measures them): the calm half's
+/// correlation (0.144 synthetic median against 0.175 real) and so the
+/// high/calm ratio.
+#[test]
+fn shipped_market_reproduces_the_real_cross_section() {
+    let model = PanelModel::load(&shipped()).unwrap();
+    let real = real_facts();
+    let days = 7306;
+    let grid = TimeGrid::new(days, 1.0 / 252.0).unwrap();
+    let gen = PanelGenerator::new(model, &grid).unwrap();
+    let sims = simulate_panel_returns(&gen, 42, 20, days).unwrap();
+    let syn: Vec<PanelFacts> = sims
+        .iter()
+        .map(|p| panel_facts(&p[..20], &p[20]).unwrap())
+        .collect();
+    let rows = panel_fact_rows(&real, &syn);
+    for name in [
+        "mean pairwise correlation",
+        "top eigenvalue share",
+        "correlation, high-vol decile",
+        "median excess kurtosis",
+        "median |r| ACF lag 1",
+        "median |r| ACF lag 50",
+        "index excess kurtosis",
+        "beta rank order (Spearman)",
+    ] {
+        let r = rows.iter().find(|r| r.name == name).unwrap();
+        assert!(r.matches, "{name}: {r:?}");
+    }
+    // Correlation rises with the index's volatility in every panel.
+    for f in &syn {
+        assert!(f.corr_high_vol > 1.5 * f.corr_calm, "{f:?}");
+        assert!(spearman(&f.betas, &real.betas) >= 0.8);
+    }
+}
+
+fn spots(paths: u64, chunk: usize, threads: usize) -> Vec<u64> {
+    let model = PanelModel::load(&shipped()).unwrap();
+    let grid = TimeGrid::new(60, 1.0 / 252.0).unwrap();
+    let gen = PanelGenerator::new(model, &grid).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        Driver::new(5, paths)
+            .chunk_paths(chunk)
+            .collect(&gen, 60, |c: &PathChunk| {
+                (0..c.paths())
+                    .flat_map(|p| {
+                        (0..21)
+                            .flat_map(|a| c.spot_series(p, a).map(f64::to_bits).collect::<Vec<_>>())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .concat()
+    })
+}
+
+#[test]
+fn market_paths_are_bit_identical_at_any_thread_count_and_chunking() {
+    let reference = spots(7, 7, 1);
+    assert_eq!(spots(7, 2, 3), reference);
+    assert_eq!(spots(7, 1, 4), reference);
+    // Path i does not depend on how many paths were asked for.
+    let fewer = spots(3, 3, 2);
+    assert_eq!(fewer[..], reference[..fewer.len()]);
+}
+
+/// Three stocks of the shipped panel over its first 1,400 days: the market
+/// trains, its betas are the OLS betas of the training and validation days
+/// (checked against the closed form cov/var computed here), it saves and
+/// loads back equal, and `simulate` writes 4 assets per step.
+#[test]
+fn a_small_market_trains_saves_and_simulates() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(data("sp500_20stocks_1990_2018.csv")).unwrap();
+    let idx = std::fs::read_to_string(data("sp500_index_1990_2018.csv")).unwrap();
+    let keep = |line: &str, cols: &[usize]| {
+        let f: Vec<&str> = line.split(',').collect();
+        cols.iter().map(|&c| f[c]).collect::<Vec<_>>().join(",")
+    };
+    let panel: Vec<String> = text
+        .lines()
+        .take(1401)
+        .map(|l| keep(l, &[0, 5, 10, 20]))
+        .collect();
+    let index: Vec<String> = idx.lines().take(1401).map(str::to_string).collect();
+    let pfile = crate::common::write(dir.path(), "panel.csv", &(panel.join("\n") + "\n"));
+    let ifile = crate::common::write(dir.path(), "index.csv", &(index.join("\n") + "\n"));
+    let out = dir.path().join("mkt");
+    let mut opts = synthmarket::run::TrainOptions::new(vec![pfile.clone()], &out);
+    opts.epochs = 3;
+    let trained = synthmarket::run::train_panel(&opts, &ifile, |_| {}).unwrap();
+    assert_eq!(trained.model.assets(), ["CVX", "KO", "XOM", "index"]);
+    let loaded = PanelModel::load(&out).unwrap();
+    assert_eq!(loaded.config(), trained.model.config());
+    // OLS betas on returns 1..fit_end (the test part, 15 %, excluded).
+    let p = PanelHistory::from_csv(&pfile).unwrap();
+    let rm = SpotHistory::from_csv(&ifile, None).unwrap().log_returns();
+    let n_returns = rm.len();
+    assert_eq!(n_returns, 1399);
+    let fit_end = n_returns - (n_returns as f64 * 0.15).round() as usize;
+    for (a, b) in p.assets().iter().zip(&loaded.config().betas) {
+        let r = a.log_returns();
+        let (x, y) = (&rm[..fit_end], &r[..fit_end]);
+        let n = fit_end as f64;
+        let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+        let cov: f64 = x.iter().zip(y).map(|(u, v)| (u - mx) * (v - my)).sum();
+        let var: f64 = x.iter().map(|u| (u - mx) * (u - mx)).sum();
+        assert!(
+            (cov / var - b).abs() < 1e-12,
+            "{}: {b} vs {}",
+            a.column(),
+            cov / var
+        );
+    }
+    let o = run(&[
+        "simulate",
+        "-q",
+        "--model",
+        "deep",
+        "--model-path",
+        out.to_str().unwrap(),
+        "--paths",
+        "2",
+        "--steps",
+        "5",
+        "--out",
+        dir.path().join("run").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let spot = std::fs::read_to_string(dir.path().join("run/spot.csv")).unwrap();
+    let mut lines = spot.lines();
+    assert_eq!(lines.next(), Some("path,step,date,asset,spot,variance"));
+    assert_eq!(lines.count(), 2 * 6 * 4);
+    assert!(spot.contains(",index,"));
+}
+
+#[test]
+fn market_runs_it_cannot_do_are_refused_before_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = shipped();
+    for extra in [
+        vec!["--options"],
+        vec!["--s0", "100"],
+        vec!["--history", "data/sp500_daily.csv", "--from", "2008-09-12"],
+    ] {
+        let out = dir.path().join("run");
+        let mut args = vec![
+            "simulate",
+            "-q",
+            "--model",
+            "deep",
+            "--model-path",
+            model.to_str().unwrap(),
+            "--paths",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra.iter().copied());
+        let o = crate::common::bin()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(!out.exists(), "{extra:?} left output");
+    }
+}
+
+/// A panel.json whose copula correlation is not positive definite is named
+/// with its file and field, exit 2.
+#[test]
+fn a_broken_panel_json_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("m");
+    let src = shipped();
+    for entry in walk(&src) {
+        let rel = entry.strip_prefix(&src).unwrap();
+        let to = copy.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    let path = copy.join("panel.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    json["copula"]["correlation"][0][1] = serde_json::json!(0.99);
+    json["copula"]["correlation"][1][0] = serde_json::json!(0.99);
+    json["copula"]["correlation"][0][2] = serde_json::json!(-0.99);
+    json["copula"]["correlation"][2][0] = serde_json::json!(-0.99);
+    json["copula"]["correlation"][1][2] = serde_json::json!(0.99);
+    json["copula"]["correlation"][2][1] = serde_json::json!(0.99);
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+    let err = PanelModel::load(&copy).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("panel.json") && msg.contains("positive definite"),
+        "{msg}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
