@@ -139,15 +139,17 @@ fn run_panel(cmd: TrainCmd, index: PathBuf, quiet: bool) -> Result<()> {
         ProgressStyle::with_template("training {bar:30} net {pos}/{len} {msg} [{elapsed}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut done = 0u64;
+    let mut step = String::new();
     let result = synthmarket::run::train_panel(&cmd.options(), &index, |p| match p {
-        PanelProgress::Net { of, name, .. } => {
+        PanelProgress::Net { i, of, name } => {
             bar.set_length(of as u64);
-            bar.set_position(done);
-            done += 1;
-            bar.set_message(name.to_string());
+            bar.set_position(i as u64);
+            bar.set_message(format!("{name}{step}"));
         }
-        PanelProgress::Copula => bar.set_message("copula, variance targets, evaluation"),
+        PanelProgress::Calibrating { k } => {
+            step = format!(" (market exponents x{k:.3})");
+        }
+        PanelProgress::Copula => bar.set_message(format!("copula and variance targets{step}")),
         _ => {}
     });
     bar.finish_and_clear();

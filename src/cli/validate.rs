@@ -94,6 +94,9 @@ pub struct ValidateCmd {
     /// Real vol index (date plus close in vol points, e.g. data/vix_daily.csv) to compare with the synthetic 30-day implied vol when the market has options.csv; --real supplies the index's returns over the same dates
     #[arg(long)]
     vix: Option<PathBuf>,
+    /// Real index on the panel's dates, for a market of many assets: when --synthetic has an asset column (a market model's spot.csv), --real is a wide panel (date, one column per stock) and this is its index
+    #[arg(long, value_name = "FILE")]
+    index: Option<PathBuf>,
 }
 
 impl ValidateCmd {
@@ -111,11 +114,52 @@ impl ValidateCmd {
             tail_fraction: self.tail_fraction,
             seed: self.seed,
             vix: self.vix.clone(),
+            index: self.index.clone(),
         }
     }
 }
 
 pub fn run(cmd: ValidateCmd) -> Result<()> {
+    if synthmarket::io::market_csv::has_asset_column(&cmd.synthetic)? {
+        let r = synthmarket::run::validate_panel::write_panel_report(&cmd.options())?;
+        println!("Real: {}", r.real_description);
+        println!(
+            "Synthetic: {} ({} panels × {} days)\n",
+            cmd.synthetic.display(),
+            r.synthetic_paths,
+            r.synthetic_days
+        );
+        println!(
+            "{:<38} {:>9} {:>9} {:>21} {:>6}  matches",
+            "statistic", "real", "median", "synthetic range", "p"
+        );
+        for f in r.facts.iter().chain(&r.extremes) {
+            println!(
+                "{:<38} {:>9.4} {:>9.4} [{:>9.4}, {:>9.4}] {:>6}  {}",
+                f.name,
+                f.real,
+                f.median,
+                f.min,
+                f.max,
+                if f.p.is_nan() {
+                    "-".to_string()
+                } else {
+                    format!("{:.3}", f.p)
+                },
+                if f.matches { "yes" } else { "NO" }
+            );
+        }
+        let m = &r.memorization;
+        println!(
+            "\nmemorisation audit of the cross-section: {} (Z_U {:.2}, {} replays of {} windows)",
+            if m.passed { "passed" } else { "FAILED" },
+            m.z_u,
+            m.replays,
+            m.synthetic_windows
+        );
+        println!("report: {}/report.md", cmd.report.display());
+        return Ok(());
+    }
     let ValidateReport {
         scorecard,
         real_description,

@@ -84,10 +84,11 @@ fn windows_of(series: &[Vec<f64>], l: usize) -> Vec<&[f64]> {
 }
 
 /// Distance from `w` to the nearest of `train` (all windows of length L
-/// starting at every offset of the training series).
-fn nearest(w: &[f64], train: &[f64], l: usize) -> f64 {
+/// starting at every `stride`-th offset of the training series: 1 for one
+/// series, the number of assets for a day-major panel).
+fn nearest(w: &[f64], train: &[f64], l: usize, stride: usize) -> f64 {
     let mut best = f64::INFINITY;
-    for start in 0..=train.len() - l {
+    for start in (0..=train.len() - l).step_by(stride) {
         let cand = &train[start..start + l];
         let mut d = 0.0;
         for (a, b) in w.iter().zip(cand) {
@@ -125,6 +126,59 @@ pub fn audit(
     synthetic: &[Vec<f64>],
     cfg: &MemorizationConfig,
 ) -> Result<MemorizationAudit> {
+    audit_strided(training, heldout, synthetic, cfg, 1)
+}
+
+/// The audit of a whole cross-section (issue 37): a window is `L`
+/// consecutive days of every asset, a point of ℝ^{L·d}. `training[a]`,
+/// `heldout[a]` are asset a's real daily log returns and `synthetic[p][a]`
+/// path p's; each asset is divided by its real training standard deviation
+/// (so a volatile stock does not dominate the distance) and the days are
+/// laid out day-major, `[r_1(t), …, r_d(t), r_1(t+1), …]`, so that windows
+/// start on day boundaries.
+pub fn audit_panel(
+    training: &[Vec<f64>],
+    heldout: &[Vec<f64>],
+    synthetic: &[Vec<Vec<f64>>],
+    cfg: &MemorizationConfig,
+) -> Result<MemorizationAudit> {
+    let d = training.len();
+    if d == 0 || heldout.len() != d || synthetic.iter().any(|p| p.len() != d) {
+        return Err(Error::parameter(
+            "assets",
+            d,
+            "every panel of the audit needs the same assets",
+        ));
+    }
+    let sd: Vec<f64> = training
+        .iter()
+        .map(|r| crate::stats::mean_var(r).1.sqrt().max(1e-12))
+        .collect();
+    let interleave = |series: &[Vec<f64>]| -> Vec<f64> {
+        let t = series.iter().map(Vec::len).min().unwrap_or(0);
+        (0..t)
+            .flat_map(|k| series.iter().zip(&sd).map(move |(s, v)| s[k] / v))
+            .collect()
+    };
+    let train = interleave(training);
+    let held = interleave(heldout);
+    let syn: Vec<Vec<f64>> = synthetic.iter().map(|p| interleave(p)).collect();
+    let wide = MemorizationConfig {
+        window: cfg.window * d,
+        ..cfg.clone()
+    };
+    let mut a = audit_strided(&train, &held, &syn, &wide, d)?;
+    a.window = cfg.window;
+    Ok(a)
+}
+
+fn audit_strided(
+    training: &[f64],
+    heldout: &[f64],
+    synthetic: &[Vec<f64>],
+    cfg: &MemorizationConfig,
+    stride: usize,
+) -> Result<MemorizationAudit> {
     let l = cfg.window;
     if l < 2 {
         return Err(Error::parameter("window", l, "must be at least 2 days"));
@@ -156,8 +210,14 @@ pub fn audit(
         syn.shuffle(&mut aux_rng(cfg.seed, 0x4D45_4D4F));
         syn.truncate(cfg.max_synthetic_windows);
     }
-    let d_held: Vec<f64> = held.par_iter().map(|w| nearest(w, training, l)).collect();
-    let d_syn: Vec<f64> = syn.par_iter().map(|w| nearest(w, training, l)).collect();
+    let d_held: Vec<f64> = held
+        .par_iter()
+        .map(|w| nearest(w, training, l, stride))
+        .collect();
+    let d_syn: Vec<f64> = syn
+        .par_iter()
+        .map(|w| nearest(w, training, l, stride))
+        .collect();
     let median_nn_heldout = median(d_held.clone());
     let q05 = {
         let mut s = d_held.clone();
@@ -169,7 +229,7 @@ pub fn audit(
     let z_u = mann_whitney_z(&d_syn, &d_held);
     Ok(MemorizationAudit {
         window: l,
-        training_windows: training.len() + 1 - l,
+        training_windows: (training.len() - l) / stride + 1,
         heldout_windows: held.len(),
         synthetic_windows: d_syn.len(),
         median_nn_heldout,
@@ -202,8 +262,37 @@ mod tests {
         use rand_distr::{Distribution, StandardNormal};
         let mut rng = aux_rng(1, 2);
         let train: Vec<f64> = (0..100).map(|_| StandardNormal.sample(&mut rng)).collect();
-        assert_eq!(nearest(&train[37..47], &train, 10), 0.0);
+        assert_eq!(nearest(&train[37..47], &train, 10, 1), 0.0);
         let off: Vec<f64> = train[37..47].iter().map(|x| x + 0.1).collect();
-        assert!((nearest(&off, &train, 10) - 0.1 * 10f64.sqrt()).abs() < 1e-12);
+        assert!((nearest(&off, &train, 10, 1) - 0.1 * 10f64.sqrt()).abs() < 1e-12);
+    }
+
+    /// A panel that replays its training cross-section is caught (every
+    /// window a replay, Z_U strongly negative); independent noise of the
+    /// same scale passes.
+    #[test]
+    fn panel_audit_catches_a_replayed_cross_section() {
+        use rand::Rng;
+        let mut rng = crate::rng::path_rng(3, 0);
+        let mut noise = |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|_| 0.01 * rng.sample::<f64, _>(rand_distr::StandardNormal))
+                .collect()
+        };
+        let training: Vec<Vec<f64>> = (0..3).map(|_| noise(1000)).collect();
+        let heldout: Vec<Vec<f64>> = (0..3).map(|_| noise(400)).collect();
+        let fresh: Vec<Vec<Vec<f64>>> = (0..2)
+            .map(|_| (0..3).map(|_| noise(600)).collect())
+            .collect();
+        let copy: Vec<Vec<Vec<f64>>> = vec![training.iter().map(|r| r[..600].to_vec()).collect()];
+        let cfg = MemorizationConfig {
+            window: 10,
+            ..MemorizationConfig::default()
+        };
+        let ok = audit_panel(&training, &heldout, &fresh, &cfg).unwrap();
+        assert!(ok.passed, "{ok:?}");
+        assert_eq!(ok.training_windows, 991);
+        let bad = audit_panel(&training, &heldout, &copy, &cfg).unwrap();
+        assert!(!bad.passed && bad.replays == 60, "{bad:?}");
     }
 }

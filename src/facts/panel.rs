@@ -174,6 +174,69 @@ pub fn panel_facts(stocks: &[Vec<f64>], index: &[f64]) -> Result<PanelFacts> {
     })
 }
 
+/// What the panel charts draw: the stocks' correlation matrix (row-major),
+/// its eigenvalues (descending), and per decile of the trailing 21-day
+/// index volatility (annualised, √252 × the daily sample sd) the decile's
+/// median volatility and the mean pairwise correlation on its days.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PanelShape {
+    /// Correlation matrix, row-major N×N.
+    pub correlation: Vec<f64>,
+    /// Eigenvalues, largest first.
+    pub eigenvalues: Vec<f64>,
+    /// The Marchenko–Pastur upper edge `(1 + √(N/T))²`.
+    pub mp_edge: f64,
+    /// (median annualised index volatility, mean pairwise correlation) per
+    /// volatility decile, calmest first.
+    pub corr_by_vol: Vec<(f64, f64)>,
+}
+
+/// The [`PanelShape`] of a panel (same inputs and checks as
+/// [`panel_facts`]).
+pub fn panel_shape(stocks: &[Vec<f64>], index: &[f64]) -> Result<PanelShape> {
+    validate(stocks, index)?;
+    let n = stocks.len();
+    let cols: Vec<&[f64]> = stocks.iter().map(Vec::as_slice).collect();
+    let corr = correlation_matrix(&cols)?;
+    let eig = SymmetricEigen::try_new(corr.clone(), f64::EPSILON, 10_000).ok_or_else(|| {
+        Error::Internal("the eigenvalues of the correlation matrix did not converge".into())
+    })?;
+    let mut eigenvalues: Vec<f64> = eig.eigenvalues.iter().copied().collect();
+    eigenvalues.sort_by(|a, b| b.total_cmp(a));
+    let w = VOL_WINDOW;
+    let mut vol: Vec<(f64, usize)> = (w - 1..index.len())
+        .map(|t| {
+            let (_, v) = mean_var(&index[t + 1 - w..=t]);
+            ((v * w as f64 / (w - 1) as f64 * 252.0).sqrt(), t)
+        })
+        .collect();
+    vol.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let bins = 10;
+    let corr_by_vol = (0..bins)
+        .map(|b| {
+            let part = &vol[b * vol.len() / bins..(b + 1) * vol.len() / bins];
+            let days: Vec<usize> = part.iter().map(|p| p.1).collect();
+            let sub: Vec<Vec<f64>> = cols
+                .iter()
+                .map(|c| days.iter().map(|&t| c[t]).collect())
+                .collect();
+            let mut sum = 0.0;
+            for i in 0..n {
+                for j in i + 1..n {
+                    sum += pearson(&sub[i], &sub[j]);
+                }
+            }
+            (part[part.len() / 2].0, sum / (n * (n - 1) / 2) as f64)
+        })
+        .collect();
+    Ok(PanelShape {
+        correlation: corr.transpose().iter().copied().collect(),
+        eigenvalues,
+        mp_edge: (1.0 + (n as f64 / index.len() as f64).sqrt()).powi(2),
+        corr_by_vol,
+    })
+}
+
 /// Spearman rank correlation of two equally long samples: the Pearson
 /// correlation of their ranks, tied values sharing the average of the ranks
 /// they span. In [−1, 1]; NaN when the lengths differ, there are fewer than

@@ -10,6 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub mod forecast;
+pub mod panel;
 
 /// Colour of the real series.
 const REAL: RGBColor = RGBColor(20, 20, 20);

@@ -25,6 +25,7 @@ pub mod train;
 mod train_metrics;
 pub mod train_panel;
 pub mod validate;
+pub mod validate_panel;
 
 pub use backtest::{backtest, BacktestOptions, BacktestProgress, BacktestReport};
 pub use calibrate::{calibrate_heston_file, HestonSurfaceFit};

@@ -60,6 +60,10 @@ pub struct ValidateOptions {
     /// compare with the synthetic 30-day implied vol when the market has
     /// chains; [`Self::real`] supplies its returns over the same dates.
     pub vix: Option<PathBuf>,
+    /// The real index on the panel's dates, for a panel validation (a
+    /// synthetic `spot.csv` with an `asset` column against a wide real
+    /// panel: see [`crate::run::validate_panel`]).
+    pub index: Option<PathBuf>,
 }
 
 impl ValidateOptions {
@@ -90,6 +94,7 @@ impl ValidateOptions {
             tail_fraction: Self::DEFAULT_TAIL_FRACTION,
             seed: Self::DEFAULT_SEED,
             vix: None,
+            index: None,
         }
     }
 }
@@ -358,6 +363,14 @@ pub fn write_report(opts: &ValidateOptions) -> Result<ValidateReport> {
             "must lie in (0, 0.5)",
         ));
     }
+    if crate::io::market_csv::has_asset_column(&opts.synthetic)? {
+        return Err(Error::parameter(
+            "synthetic",
+            opts.synthetic.display(),
+            "a multi-asset market (an asset column): validate it against a real panel with run::validate_panel::write_panel_report (the CLI does this itself)",
+        ));
+    }
+    refuse_index(opts)?;
     let started = std::time::Instant::now();
     let real = real_data(opts)?;
     let is_panel = is_spot_csv(&opts.synthetic)?;
@@ -431,6 +444,17 @@ pub fn write_report(opts: &ValidateOptions) -> Result<ValidateReport> {
         scorecard: card,
         real_description: real.description,
     })
+}
+
+fn refuse_index(opts: &ValidateOptions) -> Result<()> {
+    match &opts.index {
+        Some(p) => Err(Error::parameter(
+            "index",
+            p.display(),
+            "applies to a panel validation (a synthetic spot.csv with an asset column)",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The chains' cross-consistency (see [`crate::facts::consistency`]), read

@@ -22,15 +22,16 @@ fn real_facts() -> PanelFacts {
 }
 
 /// 20 synthetic panels as long as the real one (7,306 days), seed 42: the
-/// evaluation of the model card (`models/sp500-panel/MODEL_CARD.md`). The
-/// real value of each fact lies inside the 20 panels' range (a rank test
-/// at level 2/21 = 9.5 %) for the mean correlation, the top eigenvalue's
-/// share, the correlation of the most volatile decile, the median excess
-/// kurtosis and |r| autocorrelations, and the index's kurtosis; the betas
-/// keep their rank order (median Spearman ≥ 0.8). Not matched, and not
-/// asserted here (the book's market chapter measures them): the calm half's
-/// correlation (0.144 synthetic median against 0.175 real) and so the
-/// high/calm ratio.
+/// evaluation of the model card (`models/sp500-panel/MODEL_CARD.md`). Every
+/// fact's real value lies inside the 20 panels' range (a rank test at level
+/// 2/21 = 9.5 %): mean correlation, top eigenvalue share, eigenvalues above
+/// the Marchenko–Pastur edge, correlation in the most volatile decile and
+/// in the calm half, median excess kurtosis and |r| autocorrelations, the
+/// index's kurtosis; the betas keep their rank order (median Spearman ≥
+/// 0.8). The high/calm correlation ratio is a training target (the market
+/// exponents' multiplier is set by simulated moments on it, on the
+/// training days and other seeds), so its match is not a test of the
+/// model; the calm and volatile correlations separately still are.
 #[test]
 fn shipped_market_reproduces_the_real_cross_section() {
     let model = PanelModel::load(&shipped()).unwrap();
@@ -44,18 +45,9 @@ fn shipped_market_reproduces_the_real_cross_section() {
         .map(|p| panel_facts(&p[..20], &p[20]).unwrap())
         .collect();
     let rows = panel_fact_rows(&real, &syn);
-    for name in [
-        "mean pairwise correlation",
-        "top eigenvalue share",
-        "correlation, high-vol decile",
-        "median excess kurtosis",
-        "median |r| ACF lag 1",
-        "median |r| ACF lag 50",
-        "index excess kurtosis",
-        "beta rank order (Spearman)",
-    ] {
-        let r = rows.iter().find(|r| r.name == name).unwrap();
-        assert!(r.matches, "{name}: {r:?}");
+    assert_eq!(rows.len(), 11);
+    for r in &rows {
+        assert!(r.matches, "{r:?}");
     }
     // Correlation rises with the index's volatility in every panel.
     for f in &syn {
@@ -245,4 +237,101 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `validate` on a market: a wide real panel plus its index against a
+/// synthetic `spot.csv` with an asset column writes the panel report (the
+/// facts with verdicts, the extremes, the cross-section's memorisation
+/// audit, three charts); without `--index`, or with a ticker the synthetic
+/// market lacks, it stops with exit 2 and writes nothing.
+#[test]
+fn validate_reads_a_wide_panel_and_a_long_market() {
+    let dir = tempfile::tempdir().unwrap();
+    let market = dir.path().join("mkt");
+    crate::common::simulate_into(
+        &market,
+        &[
+            "--model",
+            "deep",
+            "--model-path",
+            shipped().to_str().unwrap(),
+            "--paths",
+            "6",
+            "--steps",
+            "400",
+        ],
+    );
+    let spot = market.join("spot.csv");
+    let real = data("sp500_20stocks_1990_2018.csv");
+    let index = data("sp500_index_1990_2018.csv");
+    let report = dir.path().join("report");
+    let args = |with_index: bool, real: &Path, report: &Path| {
+        let mut a: Vec<String> = vec![
+            "validate".into(),
+            "--real".into(),
+            real.display().to_string(),
+            "--synthetic".into(),
+            spot.display().to_string(),
+            "--report".into(),
+            report.display().to_string(),
+        ];
+        if with_index {
+            a.extend(["--index".into(), index.display().to_string()]);
+        }
+        a
+    };
+    let o = crate::common::bin()
+        .args(args(true, &real, &report))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = crate::common::stdout(&o);
+    assert!(
+        out.contains("mean pairwise correlation") && out.contains("memorisation audit"),
+        "{out}"
+    );
+    for f in [
+        "report.md",
+        "panel.json",
+        "correlation.svg",
+        "eigenvalues.svg",
+        "correlation_vs_vol.svg",
+    ] {
+        assert!(report.join(f).exists(), "{f}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("panel.json")).unwrap()).unwrap();
+    assert_eq!(json["synthetic_paths"], 6);
+    assert_eq!(json["synthetic_days"], 400);
+    assert_eq!(json["assets"].as_array().unwrap().len(), 21);
+    assert_eq!(json["memorization"]["replays"], 0);
+
+    let no_index = dir.path().join("r2");
+    let o = crate::common::bin()
+        .args(args(false, &real, &no_index))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--index") || stderr(&o).contains("`index`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!no_index.exists());
+
+    // A real panel with a ticker the market does not have.
+    let text = std::fs::read_to_string(&real).unwrap();
+    let renamed = crate::common::write(dir.path(), "other.csv", &text.replacen("AAPL", "ZZZZ", 1));
+    let other = dir.path().join("r3");
+    let o = crate::common::bin()
+        .args(args(true, &renamed, &other))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ZZZZ") && stderr(&o).contains("spot.csv"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!other.exists());
 }

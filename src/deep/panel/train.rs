@@ -29,8 +29,16 @@ pub struct PanelTrainReport {
     /// Log-likelihood of the independence copula is 0; this is the chosen
     /// copula's per day (nats).
     pub copula_ll_per_day: f64,
-    /// Each stock's exponent γ of the market scale of its residual.
+    /// Each stock's exponent γ of the market scale of its residual (k
+    /// times [`Self::base_gamma`], at most [`MAX_GAMMA`]).
     pub market_gamma: Vec<f64>,
+    /// Each stock's regression estimate of γ (before the multiplier).
+    pub base_gamma: Vec<f64>,
+    /// (k, median synthetic correlation ratio) of each calibration step.
+    pub gamma_calibration: Vec<(f64, f64)>,
+    /// The real correlation ratio on the training and validation days (the
+    /// calibration's target).
+    pub real_corr_ratio: f64,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -58,6 +66,11 @@ pub enum PanelProgress<'a> {
     },
     /// Fitting the copula.
     Copula,
+    /// A calibration step of the exponents' multiplier k starts.
+    Calibrating {
+        /// The multiplier tried.
+        k: f64,
+    },
 }
 
 /// OLS slope of `y` on `x`.
@@ -290,8 +303,6 @@ pub fn train_panel(
         name: format!("{} {name}", opts.name),
         ..opts.clone()
     };
-    let mut nets = Vec::with_capacity(names.len());
-    let mut reports = Vec::with_capacity(names.len());
     // The index first: the residuals are scaled by its variance state.
     progress(PanelProgress::Net {
         i: m,
@@ -312,143 +323,306 @@ pub fn train_panel(
     let vm = conditional_variances(&index_net, &rm);
     let ln_vm: Vec<f64> = vm.iter().map(|v| v.ln()).collect();
     let market_ln_var = ln_vm[WARMUP..fit_end].iter().sum::<f64>() / (fit_end - WARMUP) as f64;
-    let mut gammas = Vec::with_capacity(m);
-    let mut histories = Vec::with_capacity(names.len());
-    for (i, ((r, b), a)) in stocks.iter().zip(&betas).zip(panel.assets()).enumerate() {
-        let e: Vec<f64> = r.iter().zip(&rm).map(|(ri, x)| ri - b * x).collect();
-        let gamma = market_gamma(&e, &ln_vm, market_ln_var, WARMUP, fit_end);
-        gammas.push(gamma);
-        // The residual over its market scale, as a price history on the
-        // panel's dates (its log returns are the scaled residuals), so it
-        // trains like any series.
-        let mut level = 0.0;
-        let prices = std::iter::once(1.0)
-            .chain(e.iter().zip(&ln_vm).map(|(x, l)| {
-                level += x * (-gamma * 0.5 * (l - market_ln_var)).exp();
-                level.exp()
-            }))
-            .collect();
-        let h = SpotHistory::new(panel.source(), panel.dates().to_vec(), prices)?
-            .renamed(format!("{} residual to the index", a.column()));
-        progress(PanelProgress::Net {
-            i,
-            of: names.len(),
-            name: &names[i],
-        });
-        let (net, report) = train(
-            std::slice::from_ref(&h),
-            &opts_for(&names[i]),
-            |epoch, t, v| {
-                progress(PanelProgress::Epoch {
-                    epoch,
-                    train_nll: t,
-                    validation_nll: v,
-                })
-            },
-        )?;
-        nets.push(net);
-        reports.push(report);
-        histories.push(h);
-    }
-    nets.push(index_net);
-    reports.push(index_report);
-    histories.push(index.clone());
-    progress(PanelProgress::Copula);
-    let tails: Vec<Vec<(f64, f64)>> = nets
+    let base_gammas: Vec<f64> = stocks
         .iter()
-        .zip(&histories)
-        .map(|(net, h)| innovation_tails(net, &h.log_returns(), WARMUP, fit_end))
+        .zip(&betas)
+        .map(|(r, b)| {
+            let e: Vec<f64> = r.iter().zip(&rm).map(|(ri, x)| ri - b * x).collect();
+            market_gamma(&e, &ln_vm, market_ln_var, WARMUP, fit_end)
+        })
         .collect();
-    let sigma_range = nets
-        .iter()
-        .zip(&histories)
-        .map(|(net, h)| sigma_range(net, &h.log_returns(), WARMUP, fit_end))
-        .collect();
-    // The index's factor from its own paths; the residuals' from the
-    // market's paths (their scale moves with the index's state), below.
-    let mut output_scale = vec![1.0; names.len()];
-    output_scale[m] = variance_target(&nets[m], &rm[..fit_end], opts.seed)?;
-    let CopulaFit { copula, profile } = TCopula::fit(&tails, Some(m))?;
-    let ll = profile
-        .iter()
-        .find(|(nu, _)| *nu == copula.nu())
-        .map_or(f64::NAN, |p| p.1);
-    let last_prices = panel
+    let last_prices: Vec<f64> = panel
         .assets()
         .iter()
         .chain([index])
         .map(|h| *h.prices().last().unwrap_or(&1.0))
         .collect();
-    let data = vec![
-        format!(
-            "{} ({} stocks, {} to {})",
-            panel.source().display(),
-            panel.n_assets(),
-            panel.dates()[0],
-            panel.dates()[n]
-        ),
-        format!("{} ({}, the index)", index.source().display(), index.column()),
-        format!(
-            "betas and copula on returns 1 to {fit_end} ({} to {}); the last {} returns are the test part",
-            panel.dates()[1],
-            panel.dates()[fit_end],
-            n - fit_end
-        ),
-    ];
-    let config = PanelConfig {
-        format: PANEL_FORMAT,
-        kind: "panel".into(),
-        name: opts.name.clone(),
-        assets: names.clone(),
-        betas: betas.clone(),
-        last_prices,
-        nets: names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| net_dir(i, n))
-            .collect(),
-        copula: CopulaConfig {
-            nu: copula.nu(),
-            correlation: copula.rows(),
-        },
-        data,
-        seed: opts.seed,
-        market_gamma: gammas.clone(),
+    let index_scale = variance_target(&index_net, &rm[..fit_end], opts.seed)?;
+    let ctx = Market {
+        panel,
+        names: &names,
+        stocks: &stocks,
+        betas: &betas,
+        rm: &rm,
+        ln_vm: &ln_vm,
         market_ln_var,
-        sigma_range,
-        output_scale,
+        fit_end,
+        index_net: &index_net,
+        index_scale,
+        last_prices: &last_prices,
+        opts,
     };
-    let mut model = PanelModel::from_parts(config, nets, None)?;
-    let real_sd: Vec<f64> = stocks
-        .iter()
-        .zip(&betas)
-        .map(|(r, b)| {
-            let e: Vec<f64> = r[..fit_end]
-                .iter()
-                .zip(&rm)
-                .map(|(x, y)| x - b * y)
-                .collect();
-            sd(&e)
-        })
-        .collect();
-    let sim_sd = residual_sds(&model, fit_end, opts.seed)?;
-    for (j, (real, sim)) in real_sd.iter().zip(&sim_sd).enumerate() {
-        let c = real / sim;
-        if !(c.is_finite() && c > 0.0) {
-            return Err(Error::Internal(format!("residual variance target {c}")));
+    // The common multiplier k of the exponents, by simulated moments: the
+    // real panel's correlation ratio (high-vol decile over calm half) on
+    // the training and validation days is matched by the median over
+    // CALIBRATION_PATHS synthetic panels as long (bisection on k; the
+    // ratio falls as k rises).
+    let real_ratio = crate::facts::panel_facts(
+        &stocks
+            .iter()
+            .map(|r| r[..fit_end].to_vec())
+            .collect::<Vec<_>>(),
+        &rm[..fit_end],
+    )?
+    .corr_ratio;
+    let (mut lo, mut hi) = (K_RANGE[0], K_RANGE[1]);
+    let mut tried = Vec::new();
+    let mut best: Option<(f64, Fitted)> = None;
+    for _ in 0..K_STEPS {
+        let k = 0.5 * (lo + hi);
+        progress(PanelProgress::Calibrating { k });
+        let gammas: Vec<f64> = base_gammas
+            .iter()
+            .map(|g| (k * g).clamp(0.0, MAX_GAMMA))
+            .collect();
+        let fitted = ctx.fit(&gammas, &mut progress)?;
+        let ratio = median_ratio(&fitted.model, fit_end, opts.seed)?;
+        tried.push((k, ratio));
+        if ratio > real_ratio {
+            lo = k;
+        } else {
+            hi = k;
         }
-        model.config.output_scale[j] = c;
+        if best
+            .as_ref()
+            .is_none_or(|(r, _)| (ratio - real_ratio).abs() < (r - real_ratio).abs())
+        {
+            best = Some((ratio, fitted));
+        }
     }
+    let (_, fitted) = best.ok_or_else(|| Error::Internal("no calibration step".into()))?;
+    let Fitted {
+        model,
+        reports: mut nets_reports,
+        profile,
+        gammas,
+    } = fitted;
+    nets_reports.push(index_report);
+    let copula_nu = model.copula.nu();
+    let ll = profile
+        .iter()
+        .find(|(nu, _)| *nu == copula_nu)
+        .map_or(f64::NAN, |p| p.1);
     let report = PanelTrainReport {
         assets: names,
         betas,
-        nets: reports,
+        nets: nets_reports,
         fit_returns: fit_end,
-        copula_nu: copula.nu(),
+        copula_nu,
         copula_profile: profile,
         market_gamma: gammas,
+        base_gamma: base_gammas,
+        gamma_calibration: tried,
+        real_corr_ratio: real_ratio,
         copula_ll_per_day: ll / (fit_end - WARMUP) as f64,
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((model, report))
+}
+
+/// Range of the multiplier k of the exponents searched.
+pub const K_RANGE: [f64; 2] = [0.0, 3.0];
+
+/// Bisection steps on k (resolution 3/2⁶ ≈ 0.05).
+pub const K_STEPS: usize = 6;
+
+/// Synthetic panels per calibration step.
+pub const CALIBRATION_PATHS: u64 = 16;
+
+/// The median over [`CALIBRATION_PATHS`] synthetic panels of `steps` days
+/// of the correlation ratio (high-vol decile over calm half).
+fn median_ratio(model: &PanelModel, steps: usize, seed: u64) -> Result<f64> {
+    use crate::sim::Driver;
+    let grid = crate::market::TimeGrid::new(steps, 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
+    let gen = super::PanelGenerator::new(model.clone(), &grid)?;
+    let d = model.nets.len();
+    let mut ratios: Vec<f64> =
+        Driver::new(crate::rng::splitmix64(seed ^ 0xc0a7), CALIBRATION_PATHS)
+            .collect(&gen, steps, |chunk| {
+                (0..chunk.paths())
+                    .map(|p| {
+                        let r: Vec<Vec<f64>> = (0..d)
+                            .map(|a| {
+                                let s: Vec<f64> = chunk.spot_series(p, a).collect();
+                                s.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
+                            })
+                            .collect();
+                        crate::facts::panel_facts(&r[..d - 1], &r[d - 1]).map(|f| f.corr_ratio)
+                    })
+                    .collect::<Vec<_>>()
+            })?
+            .into_iter()
+            .flatten()
+            .collect::<Result<_>>()?;
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    Ok(0.5 * (ratios[n / 2 - 1] + ratios[n / 2]))
+}
+
+/// What a market fit at given exponents produced.
+struct Fitted {
+    model: PanelModel,
+    reports: Vec<TrainReport>,
+    profile: Vec<(f64, f64)>,
+    gammas: Vec<f64>,
+}
+
+/// The data and the index net shared by every fit of the residuals.
+struct Market<'a> {
+    panel: &'a PanelHistory,
+    names: &'a [String],
+    stocks: &'a [Vec<f64>],
+    betas: &'a [f64],
+    rm: &'a [f64],
+    ln_vm: &'a [f64],
+    market_ln_var: f64,
+    fit_end: usize,
+    index_net: &'a MixtureNet,
+    index_scale: f64,
+    last_prices: &'a [f64],
+    opts: &'a TrainOptions,
+}
+
+impl Market<'_> {
+    /// Trains the residual nets with the exponents `gammas`, fits the
+    /// copula, the σ ranges and the residuals' output factors.
+    fn fit(&self, gammas: &[f64], progress: &mut impl FnMut(PanelProgress<'_>)) -> Result<Fitted> {
+        let (names, m, fit_end) = (self.names, self.names.len() - 1, self.fit_end);
+        let opts_for = |name: &str| TrainOptions {
+            name: format!("{} {name}", self.opts.name),
+            ..self.opts.clone()
+        };
+        let mut nets = Vec::with_capacity(names.len());
+        let mut reports = Vec::with_capacity(names.len());
+        let mut histories = Vec::with_capacity(names.len());
+        for (i, ((r, b), a)) in self
+            .stocks
+            .iter()
+            .zip(self.betas)
+            .zip(self.panel.assets())
+            .enumerate()
+        {
+            let gamma = gammas[i];
+            // The residual over its market scale, as a price history on the
+            // panel's dates (its log returns are the scaled residuals), so it
+            // trains like any series.
+            let mut level = 0.0;
+            let prices = std::iter::once(1.0)
+                .chain(r.iter().zip(self.rm).zip(self.ln_vm).map(|((ri, x), l)| {
+                    level += (ri - b * x) * (-gamma * 0.5 * (l - self.market_ln_var)).exp();
+                    level.exp()
+                }))
+                .collect();
+            let h = SpotHistory::new(self.panel.source(), self.panel.dates().to_vec(), prices)?
+                .renamed(format!("{} residual to the index", a.column()));
+            progress(PanelProgress::Net {
+                i,
+                of: names.len(),
+                name: &names[i],
+            });
+            let (net, report) = train(
+                std::slice::from_ref(&h),
+                &opts_for(&names[i]),
+                |epoch, t, v| {
+                    progress(PanelProgress::Epoch {
+                        epoch,
+                        train_nll: t,
+                        validation_nll: v,
+                    })
+                },
+            )?;
+            nets.push(net);
+            reports.push(report);
+            histories.push(h.log_returns());
+        }
+        nets.push(self.index_net.clone());
+        histories.push(self.rm.to_vec());
+        progress(PanelProgress::Copula);
+        let tails: Vec<Vec<(f64, f64)>> = nets
+            .iter()
+            .zip(&histories)
+            .map(|(net, r)| innovation_tails(net, r, WARMUP, fit_end))
+            .collect();
+        let sigma_range = nets
+            .iter()
+            .zip(&histories)
+            .map(|(net, r)| sigma_range(net, r, WARMUP, fit_end))
+            .collect();
+        // The index's factor from its own paths; the residuals' from the
+        // market's paths (their scale moves with the index's state), below.
+        let mut output_scale = vec![1.0; names.len()];
+        output_scale[m] = self.index_scale;
+        let CopulaFit { copula, profile } = TCopula::fit(&tails, Some(m))?;
+        let (panel, n) = (self.panel, self.rm.len());
+        let data = vec![
+            format!(
+                "{} ({} stocks, {} to {})",
+                panel.source().display(),
+                panel.n_assets(),
+                panel.dates()[0],
+                panel.dates()[n]
+            ),
+            format!(
+                "the index on the same dates ({} returns)",
+                n
+            ),
+            format!(
+                "betas, market exponents and copula on returns 1 to {fit_end} ({} to {}); the last {} returns are the test part",
+                panel.dates()[1],
+                panel.dates()[fit_end],
+                n - fit_end
+            ),
+        ];
+        let config = PanelConfig {
+            format: PANEL_FORMAT,
+            kind: "panel".into(),
+            name: self.opts.name.clone(),
+            assets: names.to_vec(),
+            betas: self.betas.to_vec(),
+            last_prices: self.last_prices.to_vec(),
+            nets: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| net_dir(i, n))
+                .collect(),
+            copula: CopulaConfig {
+                nu: copula.nu(),
+                correlation: copula.rows(),
+            },
+            data,
+            seed: self.opts.seed,
+            market_gamma: gammas.to_vec(),
+            market_ln_var: self.market_ln_var,
+            sigma_range,
+            output_scale,
+        };
+        let mut model = PanelModel::from_parts(config, nets, None)?;
+        let real_sd: Vec<f64> = self
+            .stocks
+            .iter()
+            .zip(self.betas)
+            .map(|(r, b)| {
+                let e: Vec<f64> = r[..fit_end]
+                    .iter()
+                    .zip(self.rm)
+                    .map(|(x, y)| x - b * y)
+                    .collect();
+                sd(&e)
+            })
+            .collect();
+        let sim_sd = residual_sds(&model, fit_end, self.opts.seed)?;
+        for (j, (real, sim)) in real_sd.iter().zip(&sim_sd).enumerate() {
+            let c = real / sim;
+            if !(c.is_finite() && c > 0.0) {
+                return Err(Error::Internal(format!("residual variance target {c}")));
+            }
+            model.config.output_scale[j] = c;
+        }
+        Ok(Fitted {
+            model,
+            reports,
+            profile,
+            gammas: gammas.to_vec(),
+        })
+    }
 }
