@@ -101,7 +101,7 @@ pub struct ValidateCmd {
 
 impl ValidateCmd {
     /// The library's options for these flags.
-    fn options(&self) -> ValidateOptions {
+    pub(crate) fn options(&self) -> ValidateOptions {
         ValidateOptions {
             real: self.real.clone(),
             column: self.column.clone(),

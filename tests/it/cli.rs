@@ -608,6 +608,13 @@ fn demo_writes_the_whole_market_and_prints_a_scorecard() {
             "{picture}"
         );
     }
+    // Step 5: a market of 20 stocks and the index, and its panel report.
+    let market = read(&out.join("market/spot.csv"));
+    assert!(market.starts_with("path,step,date,asset,spot,variance"));
+    assert!(market.contains(",index,") && market.contains(",AAPL,"));
+    for f in ["report.md", "correlation.svg", "eigenvalues.svg"] {
+        assert!(out.join("market/report").join(f).exists(), "market/{f}");
+    }
     // Step 4: futures from 2008-09-12 with the realised path drawn over
     // them; the README's picture is this chart (same first line).
     let fan = out.join("from-2008").join("fan.svg");
