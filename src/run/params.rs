@@ -134,6 +134,10 @@ pub struct SimulateParams {
     #[arg(long, help_heading = "Run")]
     #[serde(default)]
     pub overwrite: bool,
+    /// Write a run whose estimated size is above 50 GB (simulate estimates the output before writing: without --yes such a run is refused with the estimate; a run larger than the free space of the output's filesystem is refused even with --yes)
+    #[arg(long, help_heading = "Run")]
+    #[serde(default)]
+    pub yes: bool,
 
     /// Start from a real date: the price history whose state at the close of --from starts every model (deep: its features warmed up on the history; garch: the filtered conditional variance; heston: v0 from --vix, else a GJR-GARCH-t filtered variance; gbm: sigma from the last 63 returns unless --sigma). Step 0 is that date, at the real close (--s0 rescales); no data after it is read
     #[arg(long, value_name = "FILE", help_heading = "Start from a real date")]
@@ -405,6 +409,7 @@ impl SimulateParams {
             format: self.format.or(file.format),
             shard: self.shard.or(file.shard),
             overwrite: self.overwrite || file.overwrite,
+            yes: self.yes || file.yes,
             history: self.history.or(file.history),
             column: self.column.or(file.column),
             from: self.from.or(file.from),

@@ -2,6 +2,7 @@
 //! tolerance in standard errors; closed forms and reference values cite
 //! their source.
 
+mod abuse;
 mod arbitrage;
 mod architecture;
 mod backtest;
