@@ -22,7 +22,7 @@ pub mod memorization;
 mod panel;
 mod panel_spread;
 pub use panel::{panel_facts, panel_shape, spearman, PanelFacts, PanelShape};
-pub use panel_spread::{fact_row, panel_fact_rows, PanelFactRow, BETA_SPEARMAN_MIN};
+pub use panel_spread::{extreme_rows, fact_row, panel_fact_rows, PanelFactRow, BETA_SPEARMAN_MIN};
 pub mod scorecard;
 pub mod spread;
 

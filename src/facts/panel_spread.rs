@@ -118,6 +118,34 @@ pub fn panel_fact_rows(real: &PanelFacts, synthetic: &[PanelFacts]) -> Vec<Panel
     rows
 }
 
+/// Each asset's largest and smallest daily log return, real against the
+/// synthetic panels': `real[a]` is asset a's real returns, `synthetic[p][a]`
+/// panel p's; rows named "`NAME` largest day" and "`NAME` smallest day".
+pub fn extreme_rows(
+    names: &[String],
+    real: &[Vec<f64>],
+    synthetic: &[Vec<Vec<f64>>],
+) -> Vec<PanelFactRow> {
+    let max_of = |r: &[f64]| r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min_of = |r: &[f64]| r.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut rows = Vec::with_capacity(2 * names.len());
+    for (a, name) in names.iter().enumerate() {
+        let hi: Vec<f64> = synthetic.iter().map(|p| max_of(&p[a])).collect();
+        let lo: Vec<f64> = synthetic.iter().map(|p| min_of(&p[a])).collect();
+        rows.push(fact_row(
+            &format!("{name} largest day"),
+            max_of(&real[a]),
+            &hi,
+        ));
+        rows.push(fact_row(
+            &format!("{name} smallest day"),
+            min_of(&real[a]),
+            &lo,
+        ));
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

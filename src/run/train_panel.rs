@@ -7,7 +7,7 @@
 use super::train::TrainOptions;
 use crate::deep::panel::{PanelGenerator, PanelModel, PanelProgress, PanelTrainReport};
 use crate::error::{Error, Result};
-use crate::facts::{fact_row, panel_fact_rows, panel_facts, PanelFactRow, PanelFacts};
+use crate::facts::{extreme_rows, panel_fact_rows, panel_facts, PanelFactRow, PanelFacts};
 use crate::io::write_atomic;
 use crate::market::{PanelHistory, PathChunk, SpotHistory, TimeGrid};
 use crate::sim::{Driver, PathGenerator};
@@ -104,14 +104,6 @@ pub fn simulate_panel_returns<G: PathGenerator>(
         .collect())
 }
 
-fn max_of(r: &[f64]) -> f64 {
-    r.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-}
-
-fn min_of(r: &[f64]) -> f64 {
-    r.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
 /// Trains a market model on the panel `opts.data[0]` (a wide file) and the
 /// index file `index`, evaluates it and writes the model directory.
 /// `opts.column`, `opts.init` and further `--data` files do not apply.
@@ -200,21 +192,7 @@ fn evaluate(
         .map(|p| panel_facts(&p[..d - 1], &p[d - 1]))
         .collect::<Result<_>>()?;
     let facts = panel_fact_rows(&real, &syn);
-    let mut extremes = Vec::with_capacity(2 * d);
-    for (a, name) in model.assets().iter().enumerate() {
-        let hi: Vec<f64> = sims.iter().map(|p| max_of(&p[a])).collect();
-        let lo: Vec<f64> = sims.iter().map(|p| min_of(&p[a])).collect();
-        extremes.push(fact_row(
-            &format!("{name} largest day"),
-            max_of(&real_r[a]),
-            &hi,
-        ));
-        extremes.push(fact_row(
-            &format!("{name} smallest day"),
-            min_of(&real_r[a]),
-            &lo,
-        ));
-    }
+    let extremes = extreme_rows(model.assets(), &real_r, &sims);
     Ok(PanelMetrics {
         training,
         eval_paths: PANEL_EVAL_PATHS,
@@ -223,30 +201,6 @@ fn evaluate(
         extremes,
         real,
     })
-}
-
-fn table(rows: &[PanelFactRow]) -> String {
-    let mut s = String::from(
-        "| statistic | real | synthetic median | synthetic range | p | matches |\n|---|---|---|---|---|---|\n",
-    );
-    for r in rows {
-        let _ = writeln!(
-            s,
-            "| {} | {:.4} | {:.4} | [{:.4}, {:.4}] | {} | {} |",
-            r.name,
-            r.real,
-            r.median,
-            r.min,
-            r.max,
-            if r.p.is_nan() {
-                "–".to_string()
-            } else {
-                format!("{:.3}", r.p)
-            },
-            if r.matches { "yes" } else { "**no**" }
-        );
-    }
-    s
 }
 
 fn model_card(model: &PanelModel, m: &PanelMetrics, opts: &TrainOptions) -> String {
@@ -325,13 +279,13 @@ fn model_card(model: &PanelModel, m: &PanelMetrics, opts: &TrainOptions) -> Stri
          range condition is the binding one).\n",
         m.eval_paths, m.eval_days, c.seed
     );
-    s.push_str(&table(&m.facts));
+    s.push_str(&super::validate_panel::rows_md(&m.facts));
     let _ = writeln!(
         s,
         "\n## Extremes\n\nEach asset's largest and smallest daily log return, real against the \
          synthetic panels'.\n"
     );
-    s.push_str(&table(&m.extremes));
+    s.push_str(&super::validate_panel::rows_md(&m.extremes));
     let _ = writeln!(
         s,
         "\n## Limits\n\n- Trained on 1990–2018 daily closes of 20 large US stocks: it knows \

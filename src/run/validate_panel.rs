@@ -10,7 +10,7 @@ use super::validate::ValidateOptions;
 use crate::error::{Error, Location, Result};
 use crate::facts::memorization::{audit_panel, MemorizationAudit, MemorizationConfig};
 use crate::facts::{
-    fact_row, panel_fact_rows, panel_facts, panel_shape, PanelFactRow, PanelFacts, PanelShape,
+    extreme_rows, panel_fact_rows, panel_facts, panel_shape, PanelFactRow, PanelFacts, PanelShape,
 };
 use crate::io::market_csv::MarketSpots;
 use crate::io::write_atomic;
@@ -64,14 +64,6 @@ fn refuse(flag: &str, set: bool) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn max_of(r: &[f64]) -> f64 {
-    r.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-}
-
-fn min_of(r: &[f64]) -> f64 {
-    r.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
 /// Validates the multi-asset market `opts.synthetic` against the wide real
@@ -142,21 +134,7 @@ pub fn write_panel_report(opts: &ValidateOptions) -> Result<PanelValidation> {
             )
         })?;
     let facts = panel_fact_rows(&real, &syn);
-    let mut extremes = Vec::with_capacity(2 * d);
-    for (a, name) in names.iter().enumerate() {
-        let hi: Vec<f64> = sims.iter().map(|p| max_of(&p[a])).collect();
-        let lo: Vec<f64> = sims.iter().map(|p| min_of(&p[a])).collect();
-        extremes.push(fact_row(
-            &format!("{name} largest day"),
-            max_of(&real_r[a]),
-            &hi,
-        ));
-        extremes.push(fact_row(
-            &format!("{name} smallest day"),
-            min_of(&real_r[a]),
-            &lo,
-        ));
-    }
+    let extremes = extreme_rows(&names, &real_r, &sims);
     // The generator's training days: up to --train-end, else the first 80 %.
     let dates = &panel.dates()[1..];
     let train_len = match &opts.train_end {

@@ -192,42 +192,22 @@ fn sd(x: &[f64]) -> f64 {
 /// The residual's output factor multiplies it exactly (the recursions do
 /// not see the factor), so one pass sets the factor.
 fn residual_sds(model: &PanelModel, steps: usize, seed: u64) -> Result<Vec<f64>> {
-    use crate::sim::Driver;
-    let grid = crate::market::TimeGrid::new(steps, 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
-    let gen = super::PanelGenerator::new(model.clone(), &grid)?;
     let d = model.nets.len();
     let betas = &model.config.betas;
-    let per_path: Vec<Vec<f64>> = Driver::new(crate::rng::splitmix64(seed ^ 0x9a3e1), TARGET_PATHS)
-        .collect(&gen, steps, |chunk| {
-            (0..chunk.paths())
-                .map(|p| {
-                    let lr = |a: usize| -> Vec<f64> {
-                        let s: Vec<f64> = chunk.spot_series(p, a).collect();
-                        s.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
-                    };
-                    let rm = lr(d - 1);
-                    (0..d - 1)
-                        .map(|j| {
-                            let e: Vec<f64> = lr(j)
-                                .iter()
-                                .zip(&rm)
-                                .map(|(x, y)| x - betas[j] * y)
-                                .collect();
-                            sd(&e)
-                        })
-                        .collect::<Vec<f64>>()
-                })
-                .collect::<Vec<_>>()
-        })?
-        .into_iter()
-        .flatten()
-        .collect();
+    let per_path = on_market_paths(model, steps, seed ^ 0x9a3e1, |r| {
+        (0..d - 1)
+            .map(|j| {
+                let e: Vec<f64> = r[j]
+                    .iter()
+                    .zip(&r[d - 1])
+                    .map(|(x, y)| x - betas[j] * y)
+                    .collect();
+                sd(&e)
+            })
+            .collect::<Vec<f64>>()
+    })?;
     Ok((0..d - 1)
-        .map(|j| {
-            let mut v: Vec<f64> = per_path.iter().map(|p| p[j]).collect();
-            v.sort_by(f64::total_cmp);
-            0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
-        })
+        .map(|j| median_of(per_path.iter().map(|p| p[j]).collect()))
         .collect())
 }
 
@@ -432,12 +412,35 @@ pub const CALIBRATION_PATHS: u64 = 16;
 /// The median over [`CALIBRATION_PATHS`] synthetic panels of `steps` days
 /// of the correlation ratio (high-vol decile over calm half).
 fn median_ratio(model: &PanelModel, steps: usize, seed: u64) -> Result<f64> {
-    use crate::sim::Driver;
+    let d = model.nets.len();
+    let ratios = on_market_paths(model, steps, seed ^ 0xc0a7, |r| {
+        crate::facts::panel_facts(&r[..d - 1], &r[d - 1]).map(|f| f.corr_ratio)
+    })?
+    .into_iter()
+    .collect::<Result<Vec<f64>>>()?;
+    Ok(median_of(ratios))
+}
+
+/// The median (mean of the middle two for an even count).
+fn median_of(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    0.5 * (v[(n - 1) / 2] + v[n / 2])
+}
+
+/// `f` of each of [`CALIBRATION_PATHS`] market paths of `steps` days
+/// (its daily log returns per asset, `[asset][day]`), in path order.
+fn on_market_paths<T: Send>(
+    model: &PanelModel,
+    steps: usize,
+    seed: u64,
+    f: impl Fn(&[Vec<f64>]) -> T + Sync,
+) -> Result<Vec<T>> {
     let grid = crate::market::TimeGrid::new(steps, 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
     let gen = super::PanelGenerator::new(model.clone(), &grid)?;
     let d = model.nets.len();
-    let mut ratios: Vec<f64> =
-        Driver::new(crate::rng::splitmix64(seed ^ 0xc0a7), CALIBRATION_PATHS)
+    Ok(
+        crate::sim::Driver::new(crate::rng::splitmix64(seed), CALIBRATION_PATHS)
             .collect(&gen, steps, |chunk| {
                 (0..chunk.paths())
                     .map(|p| {
@@ -447,16 +450,14 @@ fn median_ratio(model: &PanelModel, steps: usize, seed: u64) -> Result<f64> {
                                 s.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
                             })
                             .collect();
-                        crate::facts::panel_facts(&r[..d - 1], &r[d - 1]).map(|f| f.corr_ratio)
+                        f(&r)
                     })
                     .collect::<Vec<_>>()
             })?
             .into_iter()
             .flatten()
-            .collect::<Result<_>>()?;
-    ratios.sort_by(f64::total_cmp);
-    let n = ratios.len();
-    Ok(0.5 * (ratios[n / 2 - 1] + ratios[n / 2]))
+            .collect(),
+    )
 }
 
 /// What a market fit at given exponents produced.
