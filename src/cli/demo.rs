@@ -74,6 +74,17 @@ fn command(line: &[String]) -> Result<Command> {
     Ok(cli.command)
 }
 
+/// Runs a `simulate` command line (printed first), quiet if `quiet`.
+fn run_simulate(mut line: Vec<String>, quiet: bool) -> Result<()> {
+    if quiet {
+        line.push("-q".into());
+    }
+    match command(&line)? {
+        Command::Simulate(c) => crate::cli::simulate::run(*c, quiet),
+        _ => Err(Error::Internal("demo: expected a simulate line".into())),
+    }
+}
+
 fn args(parts: &[&str], path_args: &[(&str, &Path)]) -> Vec<String> {
     parts
         .iter()
@@ -147,13 +158,7 @@ pub fn run(cmd: DemoCmd, quiet: bool) -> Result<()> {
         // The demo's directory is its own: a rerun with other settings
         // replaces it.
         line.push("--overwrite".into());
-        if quiet {
-            line.push("-q".into());
-        }
-        match command(&line)? {
-            Command::Simulate(c) => crate::cli::simulate::run(*c, quiet)?,
-            _ => return Err(Error::Internal("demo: expected a simulate line".into())),
-        }
+        run_simulate(line, quiet)?;
         let report = dir.join("report");
         let mut line = args(
             &["validate"],
@@ -276,7 +281,7 @@ fn from_a_real_date(out: &Path, real: &Path, paths: &str, seed: &str, quiet: boo
     use synthmarket::plot::forecast::{fan, Fan};
     let dir = out.join("from-2008");
     let steps = FROM_STEPS.to_string();
-    let mut line = args(
+    let line = args(
         &[
             "simulate",
             "--model",
@@ -293,13 +298,7 @@ fn from_a_real_date(out: &Path, real: &Path, paths: &str, seed: &str, quiet: boo
         ],
         &[("--history", real), ("--out", &dir)],
     );
-    if quiet {
-        line.push("-q".into());
-    }
-    match command(&line)? {
-        Command::Simulate(c) => crate::cli::simulate::run(*c, quiet)?,
-        _ => return Err(Error::Internal("demo: expected a simulate line".into())),
-    }
+    run_simulate(line, quiet)?;
     let panel = SpotPanel::read(&dir.join("spot.csv"))?;
     let history = SpotHistory::from_csv(real, None)?;
     let date = parse_iso_date(FROM).map_err(|m| Error::parameter("from", FROM, m))?;
@@ -550,7 +549,7 @@ fn market(out: &Path, paths: &str, seed: &str, quiet: bool) -> Result<()> {
     let index = out.join("sp500_index_1990_2018.csv");
     write_atomic(&index, PANEL_INDEX)?;
     let dir = out.join("market");
-    let mut line = args(
+    let line = args(
         &[
             "simulate",
             "--model",
@@ -565,13 +564,7 @@ fn market(out: &Path, paths: &str, seed: &str, quiet: bool) -> Result<()> {
         ],
         &[("--model-path", &model), ("--out", &dir)],
     );
-    if quiet {
-        line.push("-q".into());
-    }
-    match command(&line)? {
-        Command::Simulate(c) => crate::cli::simulate::run(*c, quiet)?,
-        _ => return Err(Error::Internal("demo: expected a simulate line".into())),
-    }
+    run_simulate(line, quiet)?;
     let report = dir.join("report");
     let line = args(
         &["validate"],

@@ -73,22 +73,7 @@ fn a_second_run_into_a_held_directory_is_refused() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(lock.exists(), "the first run never took the lock");
-    let o = bin()
-        .args([
-            "simulate",
-            "-q",
-            "--model",
-            "gbm",
-            "--paths",
-            "10",
-            "--steps",
-            "5",
-            "--overwrite",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = small_run(&out);
     first.kill().unwrap();
     first.wait().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -97,7 +82,15 @@ fn a_second_run_into_a_held_directory_is_refused() {
         "{}",
         stderr(&o)
     );
-    let o = bin()
+    let o = small_run(&out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("spot.csv").exists());
+    assert!(!lock.exists(), "a finished run removes its lock file");
+}
+
+/// A small GBM run into `out`, replacing what is there.
+fn small_run(out: &std::path::Path) -> std::process::Output {
+    bin()
         .args([
             "simulate",
             "-q",
@@ -110,10 +103,7 @@ fn a_second_run_into_a_held_directory_is_refused() {
             "--overwrite",
             "--out",
         ])
-        .arg(&out)
+        .arg(out)
         .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(out.join("spot.csv").exists());
-    assert!(!lock.exists(), "a finished run removes its lock file");
+        .unwrap()
 }

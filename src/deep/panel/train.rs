@@ -139,6 +139,25 @@ fn sigma_range(net: &MixtureNet, r: &[f64], from: usize, to: usize) -> [f64; 2] 
     range
 }
 
+/// Trains the net of one asset (`at`: its position, the number of nets and
+/// its name), reporting its start and every epoch to `progress`.
+fn train_net(
+    history: &SpotHistory,
+    opts: &TrainOptions,
+    at: (usize, usize, &str),
+    progress: &mut impl FnMut(PanelProgress<'_>),
+) -> Result<(MixtureNet, TrainReport)> {
+    let (i, of, name) = at;
+    progress(PanelProgress::Net { i, of, name });
+    train(std::slice::from_ref(history), opts, |epoch, t, v| {
+        progress(PanelProgress::Epoch {
+            epoch,
+            train_nll: t,
+            validation_nll: v,
+        })
+    })
+}
+
 /// Paths of a net's own simulation for [`variance_target`].
 const TARGET_PATHS: u64 = 16;
 
@@ -284,21 +303,11 @@ pub fn train_panel(
         ..opts.clone()
     };
     // The index first: the residuals are scaled by its variance state.
-    progress(PanelProgress::Net {
-        i: m,
-        of: names.len(),
-        name: INDEX_NAME,
-    });
-    let (index_net, index_report) = train(
-        std::slice::from_ref(index),
+    let (index_net, index_report) = train_net(
+        index,
         &opts_for(INDEX_NAME),
-        |epoch, t, v| {
-            progress(PanelProgress::Epoch {
-                epoch,
-                train_nll: t,
-                validation_nll: v,
-            })
-        },
+        (m, names.len(), INDEX_NAME),
+        &mut progress,
     )?;
     let vm = conditional_variances(&index_net, &rm);
     let ln_vm: Vec<f64> = vm.iter().map(|v| v.ln()).collect();
@@ -516,21 +525,11 @@ impl Market<'_> {
                 .collect();
             let h = SpotHistory::new(self.panel.source(), self.panel.dates().to_vec(), prices)?
                 .renamed(format!("{} residual to the index", a.column()));
-            progress(PanelProgress::Net {
-                i,
-                of: names.len(),
-                name: &names[i],
-            });
-            let (net, report) = train(
-                std::slice::from_ref(&h),
+            let (net, report) = train_net(
+                &h,
                 &opts_for(&names[i]),
-                |epoch, t, v| {
-                    progress(PanelProgress::Epoch {
-                        epoch,
-                        train_nll: t,
-                        validation_nll: v,
-                    })
-                },
+                (i, names.len(), &names[i]),
+                progress,
             )?;
             nets.push(net);
             reports.push(report);
