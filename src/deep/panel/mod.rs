@@ -40,7 +40,9 @@ mod train;
 
 pub use copula::{CopulaFit, ScoreMap, TCopula};
 pub use generator::{PanelGenerator, PanelState};
-pub use train::{train_panel, PanelProgress, PanelTrainReport};
+pub use train::{
+    train_panel, PanelProgress, PanelTrainReport, CALIBRATION_PATHS, K_RANGE, K_STEPS, MAX_GAMMA,
+};
 
 use super::model::MixtureNet;
 use crate::error::{Error, Location, Result};
