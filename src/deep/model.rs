@@ -210,8 +210,13 @@ impl MixtureNet {
                 |d| d.join(f).display().to_string(),
             )
         };
-        let config: DeepConfig = serde_json::from_slice(config)
-            .map_err(|e| Error::parameter("model config", where_("config.json"), e.to_string()))?;
+        let config: DeepConfig = serde_json::from_slice(config).map_err(|e| {
+            Error::parameter(
+                "model config",
+                where_("config.json"),
+                crate::io::json::describe(config, &e),
+            )
+        })?;
         if config.format != FORMAT {
             return Err(Error::parameter(
                 "model config",
@@ -336,6 +341,26 @@ impl MixtureNet {
     /// Its configuration.
     pub fn config(&self) -> &DeepConfig {
         &self.config
+    }
+
+    /// A fingerprint of the network: the first 16 hex digits of the SHA-256
+    /// of its weights and innovation law as stored (f32, layer order) and
+    /// its output scale. A pricing table records the fingerprint of the
+    /// model it was fitted for.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (w, b) in &self.layers {
+            for v in w.iter().chain(b) {
+                h.update((*v as f32).to_le_bytes());
+            }
+        }
+        for v in &self.shape {
+            h.update((*v as f32).to_le_bytes());
+        }
+        h.update(self.config.scale.to_le_bytes());
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        hex[..16].to_string()
     }
 
     /// Where it was loaded from (None: the shipped model).

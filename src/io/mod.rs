@@ -6,6 +6,7 @@
 mod atomic;
 pub mod chain_csv;
 pub mod columns;
+pub mod json;
 pub mod lock;
 pub mod market_csv;
 pub mod option_csv;

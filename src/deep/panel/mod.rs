@@ -247,7 +247,10 @@ impl PanelModel {
         let config: PanelConfig = serde_json::from_slice(&bytes).map_err(|e| {
             Error::input(
                 Location::file(&file).line(e.line() as u64),
-                format!("not a market model's panel.json: {e}"),
+                format!(
+                    "not a market model's panel.json: {}",
+                    crate::io::json::describe(&bytes, &e)
+                ),
             )
         })?;
         let nets = config

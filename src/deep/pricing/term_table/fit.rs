@@ -380,6 +380,7 @@ impl TermTable {
                 seed,
                 days,
                 probe: None,
+                model: Some(net.fingerprint()),
             },
             net,
             coef,

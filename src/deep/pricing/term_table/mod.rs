@@ -155,6 +155,11 @@ pub struct TermTableInfo {
     /// Accuracy against nested Monte Carlo at fresh states, if measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeSummary>,
+    /// [`MixtureNet::fingerprint`] of the model the table was fitted for:
+    /// a table copied beside another model is refused at load (tables
+    /// written before the fingerprint have none and load as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// The deep model's pricing table (see the module docs).

@@ -95,6 +95,17 @@ impl TermTable {
                 info.format
             )));
         }
+        if let Some(theirs) = info.model.as_deref() {
+            let ours = net.fingerprint();
+            if theirs != ours {
+                return Err(Error::input(
+                    crate::error::Location::file(Path::new(name).join("pricing.json")).field("model"),
+                    format!(
+                        "this pricing table was fitted for another model (fingerprint {theirs}; the model beside it is {ours}): refit it with `synthmarket fit-pricing --model {name}`"
+                    ),
+                ));
+            }
+        }
         let map = candle_core::safetensors::load_buffer(tensors, &candle_core::Device::Cpu)
             .map_err(|e| bad(format!("pricing.safetensors: {e}")))?;
         let get = |k: &str| -> Result<(Vec<usize>, Vec<f64>)> {
