@@ -26,6 +26,7 @@ impl AtomicFile {
             path: temp.clone(),
             source,
         })?;
+        super::cleanup::register_file(&temp);
         Ok(AtomicFile {
             target,
             temp,
@@ -57,10 +58,12 @@ impl AtomicFile {
         };
         let file = w.into_inner().map_err(|e| wrap(e.into_error()))?;
         file.sync_all().map_err(wrap)?;
-        std::fs::rename(&self.temp, &self.target).map_err(|source| Error::Write {
+        let renamed = std::fs::rename(&self.temp, &self.target).map_err(|source| Error::Write {
             path: self.target.clone(),
             source,
-        })
+        });
+        super::cleanup::unregister_file(&self.temp);
+        renamed
     }
 }
 
@@ -87,6 +90,7 @@ impl Drop for AtomicFile {
         if self.writer.is_some() {
             self.writer = None;
             let _ = std::fs::remove_file(&self.temp);
+            super::cleanup::unregister_file(&self.temp);
         }
     }
 }

@@ -59,6 +59,7 @@ impl DirLock {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;
         file.flush().map_err(io)?;
+        super::cleanup::register_file(&path);
         Ok(DirLock { file, path })
     }
 }
@@ -68,6 +69,7 @@ impl Drop for DirLock {
         // Remove first, then release: a run that opens the path after the
         // removal creates a fresh file and locks it.
         let _ = std::fs::remove_file(&self.path);
+        super::cleanup::unregister_file(&self.path);
         let _ = FileExt::unlock(&self.file);
     }
 }

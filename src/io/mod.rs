@@ -5,6 +5,7 @@
 
 mod atomic;
 pub mod chain_csv;
+pub mod cleanup;
 pub mod columns;
 pub mod json;
 pub mod lock;

@@ -190,6 +190,17 @@ pub struct RunOutput {
     pub manifest: RunManifest,
 }
 
+/// Unregisters a created output directory when the run returns.
+struct Forget(Option<PathBuf>);
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        if let Some(d) = &self.0 {
+            crate::io::cleanup::unregister_dir(d);
+        }
+    }
+}
+
 /// Above this estimated size (50 GB) `simulate` writes only with `--yes`.
 pub const CONFIRM_BYTES: u64 = 50_000_000_000;
 
@@ -285,10 +296,17 @@ impl SimulationJob {
     ) -> Result<RunOutput> {
         self.check_out_dir(out_dir)?;
         self.check_size(out_dir)?;
+        // A directory this run creates is removed if the run is stopped
+        // before it writes anything that stays (see io::cleanup).
+        let created = !out_dir.exists();
         std::fs::create_dir_all(out_dir).map_err(|source| Error::Write {
             path: out_dir.to_path_buf(),
             source,
         })?;
+        if created {
+            crate::io::cleanup::register_dir(out_dir);
+        }
+        let _forget = Forget(created.then(|| out_dir.to_path_buf()));
         // One run per directory: a second run into it is refused while
         // this one holds the lock (released on return, or by the system
         // if the process dies).

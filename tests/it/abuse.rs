@@ -250,3 +250,54 @@ fn a_pricing_table_of_another_model_is_refused() {
     );
     assert!(!out.exists());
 }
+
+/// A run stopped by SIGTERM or SIGINT (issue 41 point 2) removes its
+/// temporary `.spot.csv.partial`, its lock and the directory it created,
+/// and exits with 128 + the signal (143, 130) within a second.
+#[cfg(unix)]
+#[test]
+fn a_stopped_run_leaves_nothing() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let mut child = bin()
+            .args([
+                "simulate", "-q", "--model", "heston", "--paths", "200000", "--steps", "252",
+                "--out",
+            ])
+            .arg(&out)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let partial = out.join(".spot.csv.partial");
+        let t = Instant::now();
+        while !(partial.exists() && std::fs::metadata(&partial).map_or(0, |m| m.len()) > 0)
+            && t.elapsed() < Duration::from_secs(20)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(partial.exists(), "the run never started writing");
+        let sent = Instant::now();
+        let ok = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                sent.elapsed() < Duration::from_secs(1),
+                "SIG{signal}: still running after 1 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+        assert!(
+            !out.exists(),
+            "SIG{signal}: {:?} left behind",
+            std::fs::read_dir(&out).map(|d| d.count())
+        );
+    }
+}
