@@ -64,6 +64,30 @@ pub fn unregister_dir(path: &Path) {
     }
 }
 
+/// A directory registered with [`register_dir`] for as long as the guard
+/// lives: a run creates its output directory, holds the guard while it
+/// writes, and the directory is forgotten when the run returns.
+#[derive(Debug)]
+pub struct DirGuard(Option<PathBuf>);
+
+impl DirGuard {
+    /// Registers `dir` when `created` (the run made it), else nothing.
+    pub fn new(dir: &Path, created: bool) -> Self {
+        if created {
+            register_dir(dir);
+        }
+        DirGuard(created.then(|| dir.to_path_buf()))
+    }
+}
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        if let Some(d) = &self.0 {
+            unregister_dir(d);
+        }
+    }
+}
+
 /// Whether the process is being stopped.
 pub fn stopping() -> bool {
     STOPPING.load(Ordering::SeqCst)

@@ -19,6 +19,8 @@ pub mod hedge;
 pub mod job;
 pub mod manifest;
 pub mod models;
+mod out_dir;
+pub use out_dir::CONFIRM_BYTES;
 pub mod params;
 pub mod start;
 pub mod train;

@@ -9,7 +9,7 @@ use crate::deep::panel::{PanelGenerator, PanelModel, PanelProgress, PanelTrainRe
 use crate::error::{Error, Result};
 use crate::facts::{extreme_rows, panel_fact_rows, panel_facts, PanelFactRow, PanelFacts};
 use crate::io::write_atomic;
-use crate::market::{PanelHistory, PathChunk, SpotHistory, TimeGrid};
+use crate::market::{PanelHistory, SpotHistory, TimeGrid};
 use crate::sim::{Driver, PathGenerator};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -78,30 +78,15 @@ pub struct PanelTrainOutput {
     pub out: PathBuf,
 }
 
-/// Daily log returns per synthetic panel: `[path][asset][day]`.
+/// Daily log returns per synthetic panel: `[path][asset][day]`
+/// ([`Driver::log_returns`]).
 pub fn simulate_panel_returns<G: PathGenerator>(
     g: &G,
     seed: u64,
     paths: u64,
     steps: usize,
 ) -> Result<Vec<Vec<Vec<f64>>>> {
-    let d = g.assets();
-    Ok(Driver::new(seed, paths)
-        .collect(g, steps, |c: &PathChunk| {
-            (0..c.paths())
-                .map(|p| {
-                    (0..d)
-                        .map(|a| {
-                            let s: Vec<f64> = c.spot_series(p, a).collect();
-                            s.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
-                        })
-                        .collect::<Vec<Vec<f64>>>()
-                })
-                .collect::<Vec<_>>()
-        })?
-        .into_iter()
-        .flatten()
-        .collect())
+    Driver::new(seed, paths).log_returns(g, steps)
 }
 
 /// Trains a market model on the panel `opts.data[0]` (a wide file) and the

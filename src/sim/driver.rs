@@ -131,6 +131,32 @@ impl Driver {
         })
     }
 
+    /// Daily log returns of every path and asset, `[path][asset][day]`, in
+    /// path order (what the scorecards and the market's calibration read).
+    pub fn log_returns<G: PathGenerator>(
+        &self,
+        generator: &G,
+        steps: usize,
+    ) -> Result<Vec<Vec<Vec<f64>>>> {
+        let d = generator.assets();
+        Ok(self
+            .collect(generator, steps, |c| {
+                (0..c.paths())
+                    .map(|p| {
+                        (0..d)
+                            .map(|a| {
+                                let s: Vec<f64> = c.spot_series(p, a).collect();
+                                s.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
+                            })
+                            .collect::<Vec<Vec<f64>>>()
+                    })
+                    .collect::<Vec<_>>()
+            })?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
     /// Convenience for tests and small runs: simulates everything and
     /// collects `f(chunk)` for every chunk, in path order.
     pub fn collect<G, T, F>(&self, generator: &G, steps: usize, f: F) -> Result<Vec<T>>

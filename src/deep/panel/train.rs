@@ -175,7 +175,7 @@ fn variance_target(net: &MixtureNet, r: &[f64], seed: u64) -> Result<f64> {
     use crate::sim::{Driver, PathGenerator};
     let grid = crate::market::TimeGrid::new(r.len(), 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
     let gen = crate::deep::DeepGenerator::new(net.clone(), Some(1.0), &grid)?;
-    let mut sds: Vec<f64> = Driver::new(crate::rng::splitmix64(seed ^ 0x7a26), TARGET_PATHS)
+    let sds: Vec<f64> = Driver::new(crate::rng::splitmix64(seed ^ 0x7a26), TARGET_PATHS)
         .collect(&gen, r.len(), |chunk| {
             (0..chunk.paths())
                 .map(|p| {
@@ -189,9 +189,7 @@ fn variance_target(net: &MixtureNet, r: &[f64], seed: u64) -> Result<f64> {
         .flatten()
         .collect();
     debug_assert_eq!(gen.assets(), 1);
-    sds.sort_by(f64::total_cmp);
-    let median = 0.5 * (sds[sds.len() / 2 - 1] + sds[sds.len() / 2]);
-    let c = sd(r) / median;
+    let c = sd(r) / crate::stats::median(sds);
     if c.is_finite() && c > 0.0 {
         Ok(c)
     } else {
@@ -199,11 +197,9 @@ fn variance_target(net: &MixtureNet, r: &[f64], seed: u64) -> Result<f64> {
     }
 }
 
-/// Population standard deviation.
+/// Population standard deviation (divided by n).
 fn sd(x: &[f64]) -> f64 {
-    let n = x.len() as f64;
-    let m = x.iter().sum::<f64>() / n;
-    (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n).sqrt()
+    crate::stats::mean_var(x).1.sqrt()
 }
 
 /// Per stock, the median over [`TARGET_PATHS`] market paths of `steps` days
@@ -226,7 +222,7 @@ fn residual_sds(model: &PanelModel, steps: usize, seed: u64) -> Result<Vec<f64>>
             .collect::<Vec<f64>>()
     })?;
     Ok((0..d - 1)
-        .map(|j| median_of(per_path.iter().map(|p| p[j]).collect()))
+        .map(|j| crate::stats::median(per_path.iter().map(|p| p[j]).collect()))
         .collect())
 }
 
@@ -427,44 +423,24 @@ fn median_ratio(model: &PanelModel, steps: usize, seed: u64) -> Result<f64> {
     })?
     .into_iter()
     .collect::<Result<Vec<f64>>>()?;
-    Ok(median_of(ratios))
-}
-
-/// The median (mean of the middle two for an even count).
-fn median_of(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    0.5 * (v[(n - 1) / 2] + v[n / 2])
+    Ok(crate::stats::median(ratios))
 }
 
 /// `f` of each of [`CALIBRATION_PATHS`] market paths of `steps` days
 /// (its daily log returns per asset, `[asset][day]`), in path order.
-fn on_market_paths<T: Send>(
+fn on_market_paths<T>(
     model: &PanelModel,
     steps: usize,
     seed: u64,
-    f: impl Fn(&[Vec<f64>]) -> T + Sync,
+    f: impl Fn(&[Vec<f64>]) -> T,
 ) -> Result<Vec<T>> {
     let grid = crate::market::TimeGrid::new(steps, 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
     let gen = super::PanelGenerator::new(model.clone(), &grid)?;
-    let d = model.nets.len();
     Ok(
         crate::sim::Driver::new(crate::rng::splitmix64(seed), CALIBRATION_PATHS)
-            .collect(&gen, steps, |chunk| {
-                (0..chunk.paths())
-                    .map(|p| {
-                        let r: Vec<Vec<f64>> = (0..d)
-                            .map(|a| {
-                                let s: Vec<f64> = chunk.spot_series(p, a).collect();
-                                s.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
-                            })
-                            .collect();
-                        f(&r)
-                    })
-                    .collect::<Vec<_>>()
-            })?
-            .into_iter()
-            .flatten()
+            .log_returns(&gen, steps)?
+            .iter()
+            .map(|r| f(r))
             .collect(),
     )
 }
