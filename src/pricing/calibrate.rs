@@ -74,7 +74,10 @@ const NO_IV_PENALTY: f64 = 1.0;
 
 struct Problem<'a> {
     points: &'a [SurfacePoint],
-    /// Points grouped by (maturity, market): indices into `points`.
+    /// Per point, its known initial variance (a joint fit of several
+    /// states, [`calibrate_heston_states`]); `None`: v0 is a parameter.
+    fixed_v0: Option<Vec<f64>>,
+    /// Points grouped by (maturity, market, fixed v0): indices into `points`.
     groups: Vec<Vec<usize>>,
     bounds: HestonBounds,
     z: OVector<f64, U5>,
@@ -93,12 +96,13 @@ impl Problem<'_> {
         self.evaluations.set(self.evaluations.get() + 1);
         let [v0, kappa, theta, xi, rho] = self.to_params(z);
         let mut r = DVector::zeros(self.points.len());
-        let Ok(model) = HestonModel::new(v0, kappa, theta, xi, rho) else {
-            r.fill(NO_IV_PENALTY);
-            return r;
-        };
         for group in &self.groups {
             let first = &self.points[group[0]];
+            let v0 = self.fixed_v0.as_ref().map_or(v0, |v| v[group[0]]);
+            let Ok(model) = HestonModel::new(v0, kappa, theta, xi, rho) else {
+                r.fill(NO_IV_PENALTY);
+                return r;
+            };
             let slice: HestonSlice = model.slice(first.spec.maturity());
             let specs: Vec<OptionSpec> = group.iter().map(|&i| self.points[i].spec).collect();
             for (&i, price) in group.iter().zip(slice.prices(&specs, &first.state)) {
@@ -130,7 +134,10 @@ impl LeastSquaresProblem<f64, Dyn, U5> for Problem<'_> {
     fn jacobian(&self) -> Option<OMatrix<f64, Dyn, U5>> {
         let base = self.residuals_at(&self.z);
         let mut jac = OMatrix::<f64, Dyn, U5>::zeros(self.points.len());
-        for j in 0..5 {
+        // A fixed v0 leaves its column zero: the pivoted QR of MINPACK's
+        // step takes a rank-deficient Jacobian, and z[0] never moves.
+        let free = if self.fixed_v0.is_some() { 1 } else { 0 };
+        for j in free..5 {
             let h = 1e-6 * (1.0 + self.z[j].abs());
             let mut z = self.z;
             z[j] += h;
@@ -155,6 +162,53 @@ pub fn calibrate_heston(
             "at least 5 quotes are needed to fit 5 parameters",
         ));
     }
+    fit(points, None, initial, bounds)
+}
+
+/// Calibrates one Heston variance law (κ, θ, ξ, ρ) to the surfaces of
+/// several states of one market, each with its known initial variance:
+/// `states[s] = (v0, quotes)`. The fit's `params[0]` is the first state's
+/// v0. This is how a model whose variance state is observed is fitted: the
+/// states pin v0, the surfaces across them pin how prices move with it.
+pub fn calibrate_heston_states(
+    states: &[(f64, Vec<SurfacePoint>)],
+    initial: [f64; 4],
+    bounds: HestonBounds,
+) -> Result<HestonFit> {
+    let (lo, hi) = (bounds.lower[0], bounds.upper[0]);
+    let mut v0s = Vec::new();
+    let mut points = Vec::new();
+    for (v0, quotes) in states {
+        if !(v0.is_finite() && *v0 > lo && *v0 < hi) {
+            return Err(Error::parameter(
+                "v0",
+                v0,
+                format!("a state's initial variance must lie strictly inside ({lo}, {hi})"),
+            ));
+        }
+        v0s.extend(std::iter::repeat_n(*v0, quotes.len()));
+        points.extend_from_slice(quotes);
+    }
+    if points.len() < 4 {
+        return Err(Error::parameter(
+            "surface",
+            format!("{} quotes", points.len()),
+            "at least 4 quotes are needed to fit 4 parameters",
+        ));
+    }
+    let [kappa, theta, xi, rho] = initial;
+    let first = v0s[0];
+    fit(&points, Some(v0s), [first, kappa, theta, xi, rho], bounds)
+}
+
+/// The Levenberg–Marquardt fit of [`calibrate_heston`] and
+/// [`calibrate_heston_states`].
+fn fit(
+    points: &[SurfacePoint],
+    fixed_v0: Option<Vec<f64>>,
+    initial: [f64; 5],
+    bounds: HestonBounds,
+) -> Result<HestonFit> {
     for i in 0..5 {
         let (lo, hi, x) = (bounds.lower[i], bounds.upper[i], initial[i]);
         if !(lo < hi && x > lo && x < hi) {
@@ -166,17 +220,19 @@ pub fn calibrate_heston(
         }
     }
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let key = |p: &SurfacePoint| {
+    let key = |i: usize| {
+        let p = &points[i];
         [
             p.spec.maturity(),
             p.state.spot(),
             p.state.rate(),
             p.state.dividend(),
+            fixed_v0.as_ref().map_or(0.0, |v| v[i]),
         ]
         .map(f64::to_bits)
     };
-    for (i, p) in points.iter().enumerate() {
-        match groups.iter_mut().find(|g| key(&points[g[0]]) == key(p)) {
+    for i in 0..points.len() {
+        match groups.iter_mut().find(|g| key(g[0]) == key(i)) {
             Some(g) => g.push(i),
             None => groups.push(vec![i]),
         }
@@ -187,6 +243,7 @@ pub fn calibrate_heston(
     });
     let problem = Problem {
         points,
+        fixed_v0,
         groups,
         bounds,
         z: z0,
@@ -195,7 +252,10 @@ pub fn calibrate_heston(
     let (problem, report) = LevenbergMarquardt::new()
         .with_patience(200)
         .minimize(problem);
-    let params = problem.to_params(&problem.z);
+    let mut params = problem.to_params(&problem.z);
+    if let Some(v) = &problem.fixed_v0 {
+        params[0] = v[0];
+    }
     let r = problem.residuals_at(&problem.z);
     let n = points.len() as f64;
     Ok(HestonFit {

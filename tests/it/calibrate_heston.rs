@@ -127,3 +127,40 @@ fn dax_surface_fit_matches_the_published_error() {
         .unwrap()
         .contains(",4468.17,"));
 }
+
+#[test]
+fn a_joint_fit_of_several_states_recovers_the_shared_variance_law() {
+    // Three states of one market (calm, normal, stressed), each surface
+    // priced by the same (κ, θ, ξ, ρ) from its own v0: the joint fit with
+    // v0 given recovers the four shared parameters.
+    let law = [1.2, 0.05, 0.7, -0.65];
+    let states: Vec<(f64, Vec<SurfacePoint>)> = [0.01, 0.04, 0.16]
+        .iter()
+        .map(|&v0| {
+            let [kappa, theta, xi, rho] = law;
+            (v0, surface([v0, kappa, theta, xi, rho]))
+        })
+        .collect();
+    let fit = synthmarket::pricing::calibrate::calibrate_heston_states(
+        &states,
+        [2.0, 0.03, 0.4, -0.3],
+        HestonBounds::default(),
+    )
+    .unwrap();
+    eprintln!("{fit:?}");
+    assert!(fit.rmse_vol_points < 1e-6, "{fit:?}");
+    assert_eq!(fit.params[0], 0.01);
+    for (i, name) in ["kappa", "theta", "xi", "rho"].iter().enumerate() {
+        let rel = (fit.params[i + 1] - law[i]).abs() / law[i].abs();
+        assert!(rel < 1e-4, "{name}: {} vs {} ({fit:?})", fit.params[i + 1], law[i]);
+    }
+    // A state's v0 outside the bounds is refused, naming v0.
+    let bad = vec![(3.0, states[0].1.clone())];
+    let err = synthmarket::pricing::calibrate::calibrate_heston_states(
+        &bad,
+        [2.0, 0.03, 0.4, -0.3],
+        HestonBounds::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("v0"), "{err}");
+}
