@@ -12,8 +12,9 @@ use synthmarket::pricing::arbitrage::{ChainQuotes, Kind, Quote, Tolerance, Viola
 const AFTER_HELP: &str = "Input: an option-chain file in the long options.csv schema (any file with
 at least expiry,maturity,strike,option_type,price; path, date (or step) and
 implied_vol and vega are used when present). `synthmarket validate` runs the
-same checks on every chain of a simulated market, in either layout. A chain is all rows of one (path, date);
-rows of a chain must be contiguous, as simulate writes them.
+same checks on every chain of a simulated market, in either layout. A chain is
+all rows of one (path, date, asset) (asset when the file has that column: a
+market's chains); rows of a chain must be contiguous, as simulate writes them.
 
 Checks per expiry, model-free (the discount factor D and forward F are
 inferred from put-call parity, C - P = D(F - K), fitted over the strikes):
@@ -45,6 +46,7 @@ pub struct CheckArbitrageCmd {
 struct Chain {
     path: String,
     date: String,
+    asset: String,
     quotes: ChainQuotes,
 }
 
@@ -104,16 +106,19 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
         need("option_type")?,
         need("price")?,
     );
-    let (cpath, cdate, civ, cvega) = (
+    let (cpath, cdate, casset, civ, cvega) = (
         col("path"),
         col("date").or(col("step")),
+        col("asset"),
         col("implied_vol"),
         col("vega"),
     );
 
     let mut chains = 0usize;
     let mut quotes_seen = 0usize;
-    let mut all: Vec<(String, String, String, Option<String>, Violation)> = Vec::new();
+    // (path, date, asset, expiry, other expiry, violation)
+    type Found = (String, String, String, String, Option<String>, Violation);
+    let mut all: Vec<Found> = Vec::new();
     let mut current: Option<Chain> = None;
     let flush = |chain: Chain, all: &mut Vec<_>| {
         for v in chain.quotes.check(tol) {
@@ -121,6 +126,7 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
             all.push((
                 chain.path.clone(),
                 chain.date.clone(),
+                chain.asset.clone(),
                 chain.quotes.label(v.expiry).to_string(),
                 other,
                 v,
@@ -149,9 +155,10 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
         let (implied_vol, vega) = (optional(civ, "implied_vol")?, optional(cvega, "vega")?);
         let path = cpath.map_or(String::new(), |c| input.text(c).into_owned());
         let date = cdate.map_or(String::new(), |c| input.text(c).into_owned());
+        let asset = casset.map_or(String::new(), |c| input.text(c).into_owned());
         if current
             .as_ref()
-            .is_some_and(|c| c.path != path || c.date != date)
+            .is_some_and(|c| c.path != path || c.date != date || c.asset != asset)
         {
             flush(current.take().expect("checked"), &mut all);
         }
@@ -160,6 +167,7 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
             Chain {
                 path: path.clone(),
                 date: date.clone(),
+                asset: asset.clone(),
                 quotes: ChainQuotes::default(),
             }
         });
@@ -195,9 +203,14 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
     for (k, n) in kinds {
         println!("  {:<14} {n}", format!("{k:?}").to_lowercase());
     }
-    for (path, date, expiry, other, v) in all.iter().take(20) {
+    for (path, date, asset, expiry, other, v) in all.iter().take(20) {
         println!(
-            "  path {path} date {date} expiry {expiry}{}: {:?} strikes {:?} size {:.3e}",
+            "  path {path} date {date}{} expiry {expiry}{}: {:?} strikes {:?} size {:.3e}",
+            if asset.is_empty() {
+                String::new()
+            } else {
+                format!(" asset {asset}")
+            },
             other.as_ref().map_or(String::new(), |o| format!(" vs {o}")),
             v.kind,
             v.strikes,
@@ -205,12 +218,20 @@ pub fn run(cmd: CheckArbitrageCmd) -> Result<()> {
         );
     }
     if let Some(report) = &cmd.report {
-        let mut text =
-            String::from("path,date,expiry,other_expiry,kind,option_type,strikes,size\n");
-        for (path, date, expiry, other, v) in &all {
+        let mut text = String::from(if casset.is_some() {
+            "path,date,asset,expiry,other_expiry,kind,option_type,strikes,size\n"
+        } else {
+            "path,date,expiry,other_expiry,kind,option_type,strikes,size\n"
+        });
+        for (path, date, asset, expiry, other, v) in &all {
             let strikes: Vec<String> = v.strikes.iter().map(|k| fmt(*k)).collect();
+            let asset = if casset.is_some() {
+                format!("{asset},")
+            } else {
+                String::new()
+            };
             text.push_str(&format!(
-                "{path},{date},{expiry},{},{},{},{},{}\n",
+                "{path},{date},{asset}{expiry},{},{},{},{},{}\n",
                 other.clone().unwrap_or_default(),
                 format!("{:?}", v.kind).to_lowercase(),
                 v.option_type.map_or(String::new(), |t| t.to_string()),

@@ -47,6 +47,12 @@ regressions), pricing.json (how it was fitted, the probe's figures) and an
 \"Option pricing\" section of MODEL_CARD.md. `simulate --model deep --options`
 then uses the table when its λ matches and fits one in memory otherwise.
 
+A market model's directory (a panel.json, from `train --data PANEL --index
+INDEX`) takes no table: its chains are Heston laws in standardised variance,
+one law fitted to nested Monte-Carlo surfaces of its index at 7 states (about
+20 s); this command refits them into its pricing.json (--variance-premium
+only; see the book's market chapter).
+
 Example:
   synthmarket fit-pricing --model models/mine
   synthmarket simulate --model deep --model-path models/mine --options --out runs/deep";
@@ -61,31 +67,66 @@ pub struct FitPricingCmd {
     /// λ: risk-neutral over real-world conditional variance (1 = no variance risk premium)
     #[arg(long, default_value_t = synthmarket::run::DEFAULT_VARIANCE_PREMIUM)]
     variance_premium: f64,
-    /// Nested paths per state (the table pools 144 states per law)
-    #[arg(long, default_value_t = DEFAULT_PATHS_PER_STATE)]
-    paths: u64,
-    /// Seed of the states and nested paths
-    #[arg(long, default_value_t = DEFAULT_SEED)]
-    seed: u64,
-    /// Fresh states at which the table is compared with nested Monte Carlo (0: no probe)
-    #[arg(long, default_value_t = 8)]
-    probe_states: usize,
-    /// Nested paths per probed state
-    #[arg(long, default_value_t = 40_000)]
-    probe_paths: u64,
+    /// Nested paths per state (the table pools 144 states per law) [default: 2500]
+    #[arg(long)]
+    paths: Option<u64>,
+    /// Seed of the states and nested paths [default: 2024]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Fresh states at which the table is compared with nested Monte Carlo (0: no probe) [default: 8]
+    #[arg(long)]
+    probe_states: Option<usize>,
+    /// Nested paths per probed state [default: 40000]
+    #[arg(long)]
+    probe_paths: Option<u64>,
     /// Keep the stored table and only probe it again (rewrites pricing.json and the card section)
     #[arg(long)]
     probe_only: bool,
+}
+
+impl FitPricingCmd {
+    /// The first option given that only a single-series model's table
+    /// takes.
+    fn table_option(&self) -> Option<&'static str> {
+        [
+            ("paths", self.paths.is_some()),
+            ("seed", self.seed.is_some()),
+            ("probe-states", self.probe_states.is_some()),
+            ("probe-paths", self.probe_paths.is_some()),
+            ("probe-only", self.probe_only),
+        ]
+        .into_iter()
+        .find_map(|(name, set)| set.then_some(name))
+    }
 }
 
 /// Maturities (trading days) of the probe.
 const PROBE_DAYS: [u32; 3] = [21, 63, 126];
 
 pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
-    let net = MixtureNet::load(&cmd.model)?;
     // λ is checked before anything runs.
     RiskNeutral::new(0.0, 0.0, cmd.variance_premium)?;
-    match (cmd.probe_states, cmd.probe_only) {
+    if synthmarket::deep::panel::PanelModel::is_panel_dir(&cmd.model) {
+        if let Some(name) = cmd.table_option() {
+            return Err(Error::parameter(
+                name,
+                "(set)",
+                format!(
+                    "{} is a market model, whose laws are fitted in one pass (no table, no probe): drop --{name}",
+                    cmd.model.display()
+                ),
+            ));
+        }
+        return super::fit_pricing_market::run(&cmd.model, cmd.variance_premium, quiet);
+    }
+    let net = MixtureNet::load(&cmd.model)?;
+    let probe_states = cmd.probe_states.unwrap_or(8);
+    let (paths, seed, probe_paths) = (
+        cmd.paths.unwrap_or(DEFAULT_PATHS_PER_STATE),
+        cmd.seed.unwrap_or(DEFAULT_SEED),
+        cmd.probe_paths.unwrap_or(40_000),
+    );
+    match (probe_states, cmd.probe_only) {
         (1, _) => {
             return Err(Error::parameter(
                 "probe-states",
@@ -112,15 +153,9 @@ pub fn run(cmd: FitPricingCmd, quiet: bool) -> Result<()> {
             )
         })?
     } else {
-        fit_table(&net, cmd.variance_premium, cmd.paths, cmd.seed, quiet)?
+        fit_table(&net, cmd.variance_premium, paths, seed, quiet)?
     };
-    let points = probe_table(
-        &mut table,
-        cmd.seed,
-        cmd.probe_states,
-        cmd.probe_paths,
-        quiet,
-    )?;
+    let points = probe_table(&mut table, seed, probe_states, probe_paths, quiet)?;
     table.save(&cmd.model)?;
     // A fit without a probe still replaces the card's section: the one
     // there described the table just replaced.
@@ -234,7 +269,7 @@ fn probe_table(
 }
 
 /// A progress bar over `len` `unit`s (hidden when quiet).
-fn bar_for(quiet: bool, len: u64, what: &str, unit: &str) -> ProgressBar {
+pub(crate) fn bar_for(quiet: bool, len: u64, what: &str, unit: &str) -> ProgressBar {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {

@@ -7,6 +7,7 @@ mod check_arbitrage;
 mod demo;
 mod facts;
 mod fit_pricing;
+mod fit_pricing_market;
 mod hedge;
 mod iv;
 mod price;

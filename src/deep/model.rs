@@ -338,6 +338,14 @@ impl MixtureNet {
         net
     }
 
+    /// The same network with another output scale (the market model's
+    /// variance targeting folded into a net, to run it as one series).
+    pub(crate) fn with_scale(&self, scale: f64) -> MixtureNet {
+        let mut net = self.clone();
+        net.config.scale = scale;
+        net
+    }
+
     /// Its configuration.
     pub fn config(&self) -> &DeepConfig {
         &self.config

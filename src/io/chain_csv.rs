@@ -16,7 +16,8 @@ use crate::pricing::ChainRow;
 
 pub use crate::pricing::chain::{Layout, COLUMNS, WIDE_COLUMNS};
 
-/// Appends the chain of one (path, step, date) to `out` in `layout`. The
+/// Appends the chain of one (path, step, date[, asset]) to `out` in
+/// `layout` (`asset`: the asset's name in a multi-asset run's file). The
 /// chain's rows come as (call, put) pairs per strike, as
 /// the chain builder (`pricing::price_chain`) makes them. Non-finite values (no
 /// implied volatility: the price sits on a no-arbitrage bound to machine
@@ -27,6 +28,7 @@ pub fn write_rows(
     path: u64,
     step: usize,
     date: &str,
+    asset: Option<&str>,
     rows: &[ChainRow],
     out: &mut Vec<u8>,
 ) -> usize {
@@ -38,7 +40,7 @@ pub fn write_rows(
     match layout {
         Layout::Long => {
             for r in rows {
-                w.contract(path, step, date, r, out);
+                w.contract(path, step, date, asset, r, out);
                 out.push(b',');
                 out.extend_from_slice(r.option_type.to_string().as_bytes());
                 for x in long_values(r) {
@@ -52,7 +54,7 @@ pub fn write_rows(
         Layout::Wide => {
             for pair in rows.chunks_exact(2) {
                 let (call, put) = (&pair[0], &pair[1]);
-                w.contract(path, step, date, call, out);
+                w.contract(path, step, date, asset, call, out);
                 for x in wide_values(call, put) {
                     out.push(b',');
                     w.num(x, out);
@@ -100,14 +102,26 @@ impl RowWriter {
         }
     }
 
-    /// path,step,date,expiry,maturity,strike
-    fn contract(&mut self, path: u64, step: usize, date: &str, r: &ChainRow, out: &mut Vec<u8>) {
+    /// path,step,date[,asset],expiry,maturity,strike
+    fn contract(
+        &mut self,
+        path: u64,
+        step: usize,
+        date: &str,
+        asset: Option<&str>,
+        r: &ChainRow,
+        out: &mut Vec<u8>,
+    ) {
         out.extend_from_slice(self.ints.format(path).as_bytes());
         out.push(b',');
         out.extend_from_slice(self.ints.format(step).as_bytes());
         out.push(b',');
         out.extend_from_slice(date.as_bytes());
         out.push(b',');
+        if let Some(a) = asset {
+            out.extend_from_slice(a.as_bytes());
+            out.push(b',');
+        }
         if self.expiry.as_ref().is_none_or(|(d, _)| *d != r.expiry) {
             self.expiry = Some((r.expiry, r.expiry.to_string()));
         }

@@ -10,7 +10,7 @@
 use super::chain_csv::{long_values, wide_values};
 use crate::error::{Error, Result};
 use crate::market::PathChunk;
-use crate::pricing::chain::{Layout, COLUMNS, WIDE_COLUMNS};
+use crate::pricing::chain::{Layout, PricedChain};
 use crate::pricing::ChainRow;
 use chrono::NaiveDate;
 
@@ -260,6 +260,9 @@ pub struct ChainColumns {
     dates: [Vec<i64>; 2],
     kinds: Vec<u32>,
     floats: Vec<Vec<f64>>,
+    /// The run's asset names (a multi-asset run) and each row's code.
+    asset_names: Option<Vec<String>>,
+    assets: Vec<u32>,
 }
 
 /// Non-finite values are empty fields in CSV, NaN when read back.
@@ -272,8 +275,9 @@ fn finite_or_nan(x: f64) -> f64 {
 }
 
 impl ChainColumns {
-    /// An empty set of chains in `layout`.
-    pub fn new(layout: Layout) -> Self {
+    /// An empty set of chains in `layout`; `asset_names` (one per asset)
+    /// adds the `asset` column of a multi-asset run.
+    pub fn new(layout: Layout, asset_names: Option<Vec<String>>) -> Self {
         let n_floats = match layout {
             Layout::Long => 8,
             Layout::Wide => 9,
@@ -284,13 +288,19 @@ impl ChainColumns {
             dates: Default::default(),
             kinds: Vec::new(),
             floats: vec![Vec::new(); n_floats],
+            asset_names,
+            assets: Vec::new(),
         }
     }
 
-    /// Appends the chain of one (path, step, date): its rows come as
+    /// Appends the chain of one (path, step, date, asset): its rows come as
     /// (call, put) pairs per strike, as the chain builder makes them.
-    pub fn push(&mut self, path: u64, step: usize, date: i64, rows: &[ChainRow]) {
+    pub fn push(&mut self, path: u64, step: usize, date: i64, asset: usize, rows: &[ChainRow]) {
+        let with_asset = self.asset_names.is_some();
         let contract = |s: &mut Self, r: &ChainRow| {
+            if with_asset {
+                s.assets.push(asset as u32);
+            }
             s.ints[0].push(path as i64);
             s.ints[1].push(step as i64);
             s.dates[0].push(date);
@@ -323,35 +333,36 @@ impl ChainColumns {
         }
     }
 
-    /// The columns of `chains` (path, step, rows), with `dates[k]` the date
-    /// of step `k`, as a table in `layout`.
+    /// The columns of `chains`, with `dates[k]` the date of step `k`, as a
+    /// table in `layout` (with the `asset` column when `asset_names`).
     pub fn of_chains(
         layout: Layout,
-        chains: &[(u64, usize, Vec<ChainRow>)],
+        chains: &[PricedChain],
         dates: &[i64],
+        asset_names: Option<Vec<String>>,
     ) -> Table {
-        let mut c = ChainColumns::new(layout);
-        for (path, k, rows) in chains {
-            c.push(*path, *k, dates[*k], rows);
+        let mut c = ChainColumns::new(layout, asset_names);
+        for ch in chains {
+            c.push(ch.path, ch.step, dates[ch.step], ch.asset, &ch.rows);
         }
         c.into_table()
     }
 
     /// The columns, named as in `options.csv`'s header.
     pub fn into_table(self) -> Table {
-        let names: &[&str; 13] = match self.layout {
-            Layout::Long => &COLUMNS,
-            Layout::Wide => &WIDE_COLUMNS,
-        };
+        let names = self.layout.header(self.asset_names.is_some());
         let [path, step] = self.ints;
         let [date, expiry] = self.dates;
         let mut floats = self.floats.into_iter();
-        let mut columns: Vec<Column> = vec![
-            Column::Int(path),
-            Column::Int(step),
-            Column::Date(date),
-            Column::Date(expiry),
-        ];
+        let mut columns: Vec<Column> =
+            vec![Column::Int(path), Column::Int(step), Column::Date(date)];
+        if let Some(names) = self.asset_names {
+            columns.push(Column::Category {
+                codes: self.assets,
+                names,
+            });
+        }
+        columns.push(Column::Date(expiry));
         columns.extend(floats.by_ref().take(2).map(Column::Float));
         if self.layout == Layout::Long {
             columns.push(Column::Category {

@@ -86,6 +86,16 @@ impl Layout {
             Layout::Wide => &WIDE_COLUMNS,
         }
     }
+
+    /// The header of this layout, with an `asset` column after `date` when
+    /// `asset` (the chains of a multi-asset run, as `spot.csv` has it).
+    pub fn header(self, asset: bool) -> Vec<&'static str> {
+        let mut h = self.columns().to_vec();
+        if asset {
+            h.insert(3, "asset");
+        }
+        h
+    }
 }
 
 /// Which contracts a chain holds.
@@ -222,6 +232,17 @@ impl ChainSpec {
         self
     }
 
+    /// Sets the strike increment of listed chains to `step` unless one was
+    /// given (a market's per-asset increments).
+    pub fn with_strike_step(mut self, step: f64) -> Self {
+        if let ChainGrid::Listed { strike_step, .. } = &mut self.grid {
+            if strike_step.is_none() {
+                *strike_step = Some(step);
+            }
+        }
+        self
+    }
+
     /// The contracts on `date` at `spot`: (expiry, maturity in years, strikes).
     pub fn contracts(&self, date: NaiveDate, spot: f64) -> Vec<(NaiveDate, f64, Vec<f64>)> {
         let maturity = |expiry| {
@@ -345,6 +366,20 @@ pub struct ChainRow {
     pub vega: f64,
     /// Theta per year.
     pub theta: f64,
+}
+
+/// One priced chain of a run: where it is and its rows, (call, put) pairs
+/// per strike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedChain {
+    /// Path number.
+    pub path: u64,
+    /// Step of the path.
+    pub step: usize,
+    /// Asset, an index into the run's assets (0 for a single-asset run).
+    pub asset: usize,
+    /// The chain's options.
+    pub rows: Vec<ChainRow>,
 }
 
 /// One path's state at a chain's date, as a [`ChainPricer`] sees it.

@@ -19,7 +19,7 @@ pub mod implied_vol;
 pub use black::{BlackScholes, Greeks};
 pub use chain::{
     price_chain, BlackAtStateVol, ChainGrid, ChainPricer, ChainPrices, ChainRow, ChainSpec, Expiry,
-    PathState,
+    PathState, PricedChain,
 };
 pub use heston::{HestonModel, HestonPricer, HestonSlice};
 pub use implied_vol::{implied_vol, IvError};

@@ -65,6 +65,22 @@ pub enum ChainModel {
         /// Dividend yield per year.
         dividend: f64,
     },
+    /// A market model's chains: each asset a Heston law in its own units,
+    /// one law in standardised variance fitted to the index net's nested
+    /// prices ([`crate::deep::panel::pricing`]); v0 = λ × the asset's
+    /// variance state.
+    Market {
+        /// The fitted laws; run.json records the whole `pricing.json`.
+        #[serde(flatten)]
+        laws: std::sync::Arc<crate::deep::panel::MarketPricing>,
+        /// Each asset's strike increment of listed chains (empty for
+        /// tenor chains): the listed step of its start price.
+        strike_steps: Vec<f64>,
+        /// Rate per year.
+        rate: f64,
+        /// Dividend yield per year.
+        dividend: f64,
+    },
     /// The exact mode of the daily models (GJR-GARCH-t, deep): each chain
     /// priced by nested Monte Carlo of the risk-neutral generator restarted
     /// in the path's state ([`crate::deep::pricing::nested`]).
@@ -88,6 +104,7 @@ impl ChainModel {
             | ChainModel::Heston { rate, dividend, .. }
             | ChainModel::Table { rate, dividend, .. }
             | ChainModel::Deep { rate, dividend, .. }
+            | ChainModel::Market { rate, dividend, .. }
             | ChainModel::Nested { rate, dividend, .. } => (rate, dividend),
         }
     }
@@ -99,48 +116,65 @@ impl ChainModel {
             ChainModel::Table { table, .. } => Some(table.variance_premium()),
             ChainModel::Deep { table, .. } => Some(table.variance_premium()),
             ChainModel::Nested { pricer, .. } => Some(pricer.variance_premium),
+            ChainModel::Market { laws, .. } => Some(laws.variance_premium()),
             ChainModel::Black { .. } | ChainModel::Heston { .. } => None,
         }
     }
 
-    /// The model's per-state pricer.
-    pub fn pricer(&self) -> &dyn ChainPricer {
-        match self {
-            ChainModel::Black { .. } => &BlackAtStateVol,
-            ChainModel::Heston { model, .. } => &**model,
-            ChainModel::Table { table, .. } => &**table,
-            ChainModel::Deep { table, .. } => &**table,
-            ChainModel::Nested { pricer, .. } => &**pricer,
-        }
+    /// Asset `asset`'s per-state pricer, and the variance it is given for
+    /// a path whose variance state is `variance` (the market's chains
+    /// price from λ × it; the others from the state itself).
+    fn pricer(&self, asset: usize, variance: f64) -> Result<(&dyn ChainPricer, f64)> {
+        Ok(match self {
+            ChainModel::Black { .. } => (&BlackAtStateVol, variance),
+            ChainModel::Heston { model, .. } => (&**model, variance),
+            ChainModel::Table { table, .. } => (&**table, variance),
+            ChainModel::Deep { table, .. } => (&**table, variance),
+            ChainModel::Nested { pricer, .. } => (&**pricer, variance),
+            ChainModel::Market { laws, .. } => (
+                laws.pricer(asset)
+                    .ok_or_else(|| Error::Internal(format!("no market law for asset {asset}")))?,
+                laws.initial_variance(variance),
+            ),
+        })
     }
 
-    /// Prices every contract of `spec` on `date` for a path at `spot` with
-    /// instantaneous variance `variance` and generator state `path_state`
-    /// (the deep model's feature averages; empty for the other models).
-    /// `at` is the chain's (path, step): the nested mode draws its sample
-    /// from a stream of its own for each.
+    /// Prices every contract of `spec` on `date` for asset `asset` (0 in a
+    /// single-asset run) of a path at `spot` with instantaneous variance
+    /// `variance` and generator state `path_state` (the deep model's
+    /// feature averages; empty for the other models). `at` is the chain's
+    /// (path, step): the nested mode draws its sample from a stream of its
+    /// own for each.
+    #[allow(clippy::too_many_arguments)]
     pub fn price(
         &self,
         spec: &ChainSpec,
         date: NaiveDate,
+        asset: usize,
         spot: f64,
         variance: f64,
         path_state: &[f64],
         at: (u64, usize),
     ) -> Result<Vec<ChainRow>> {
+        let (pricer, variance) = self.pricer(asset, variance)?;
         let state = PathState {
             variance,
             features: path_state,
             at,
         };
-        price_chain(
-            self.pricer(),
-            spec,
-            date,
-            spot,
-            &state,
-            self.rate_dividend(),
-        )
+        price_chain(pricer, spec, date, spot, &state, self.rate_dividend())
+    }
+
+    /// The chain specification of asset `asset` given the run's: a
+    /// market's listed chains take each asset's own strike increment.
+    pub fn asset_spec(&self, spec: &ChainSpec, asset: usize) -> ChainSpec {
+        match self {
+            ChainModel::Market { strike_steps, .. } => match strike_steps.get(asset) {
+                Some(&step) => spec.clone().with_strike_step(step),
+                None => spec.clone(),
+            },
+            _ => spec.clone(),
+        }
     }
 }
 
@@ -170,11 +204,11 @@ impl SimulateParams {
             }
             return Ok(None);
         }
-        if let ModelSpec::Panel { model_path, .. } = model {
+        if let (ModelSpec::Panel { .. }, Some(step)) = (model, self.strike_step) {
             return Err(Error::parameter(
-                "options",
-                "true",
-                format!("option chains of a market model ({model_path}) are not priced yet: drop --options (issue 37 point 4)"),
+                "strike-step",
+                step,
+                "a market's listed chains take each asset's own increment (about 2.5 % of its start price): drop --strike-step, or use --expiries tenors for strikes in moneyness",
             ));
         }
         let kind = self.expiries.unwrap_or(ExpiryGrid::Listed);
@@ -258,6 +292,13 @@ impl SimulateParams {
                 "applies to the daily models' chains (garch, deep); Heston chains are already exact (Fourier-cosine prices), GBM chains are Black–Scholes at the path's σ",
             ));
         }
+        if let (true, ModelSpec::Panel { .. }) = (nested, model) {
+            return Err(Error::parameter(
+                "chain-pricing",
+                "nested",
+                "a market's chains are priced by its fitted Heston laws (fit-pricing measures them against nested Monte Carlo of the index); the nested mode is for single-series models",
+            ));
+        }
         // The nested mode's measure, paths per chain and seed (the run's,
         // tagged so the nested streams are never the spot paths' own).
         let nested_setup = || -> Result<(crate::sim::RiskNeutral, u64, u64)> {
@@ -291,12 +332,35 @@ impl SimulateParams {
             ModelSpec::Gbm { assets, .. } if assets.len() == 1 => {
                 ChainModel::Black { rate, dividend }
             }
-            ModelSpec::Gbm { .. } | ModelSpec::Panel { .. } => {
+            ModelSpec::Gbm { .. } => {
                 return Err(Error::parameter(
                     "options",
                     "true",
-                    "option chains are written for single-asset runs",
+                    "option chains of correlated GBM assets are not written: use one asset, or a market model (--model deep --model-path models/sp500-panel)",
                 ))
+            }
+            ModelSpec::Panel { model, .. } => {
+                let lambda = self.variance_premium.unwrap_or(DEFAULT_VARIANCE_PREMIUM);
+                crate::sim::RiskNeutral::new(rate, dividend, lambda)?;
+                let pricing = market_pricing(model, lambda)?;
+                let strike_steps = match spec.grid() {
+                    ChainGrid::Listed { .. } => model
+                        .config()
+                        .last_prices
+                        .iter()
+                        .map(|&s| crate::pricing::chain::listed_step(s))
+                        .collect(),
+                    ChainGrid::Tenors { .. } => Vec::new(),
+                };
+                return Ok(Some((
+                    spec,
+                    ChainModel::Market {
+                        laws: std::sync::Arc::new(pricing),
+                        strike_steps,
+                        rate,
+                        dividend,
+                    },
+                )));
             }
             ModelSpec::Garch { params, s0, .. } => {
                 let measure = crate::sim::RiskNeutral::new(
@@ -395,6 +459,29 @@ fn deep_pricing_table(
         crate::deep::pricing::term_table::DEFAULT_SEED,
         fit_progress,
     )
+}
+
+/// A market model's chain laws: the ones stored with it when fitted with
+/// this λ, otherwise fitted now (about 20 s on 2 cores).
+fn market_pricing(
+    model: &crate::deep::panel::PanelModel,
+    lambda: f64,
+) -> Result<crate::deep::panel::MarketPricing> {
+    use crate::deep::panel::MarketPricing;
+    if let Some(dir) = model.dir() {
+        if let Some(p) = MarketPricing::load(dir, model)? {
+            if (p.variance_premium() - lambda).abs() < 1e-12 {
+                return Ok(p);
+            }
+            tracing::warn!(
+                "the stored market pricing was fitted with variance premium {}; fitting it for {lambda} now, about 20 s (store it with `synthmarket fit-pricing --model {} --variance-premium {lambda}`)",
+                p.variance_premium(),
+                dir.display()
+            );
+        }
+    }
+    tracing::info!("fitting the market's option laws: nested Monte Carlo of the index at {} states, about 20 s", crate::deep::panel::pricing::FIT_QUANTILES.len());
+    MarketPricing::fit(model, lambda, &|_, _| {})
 }
 
 /// Fits the risk-neutral law table of GJR-GARCH-t chains (seconds).

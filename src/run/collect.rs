@@ -63,13 +63,19 @@ impl GeneratorVisitor for Collect<'_> {
         let paths = usize::try_from(paths)
             .map_err(|_| Error::parameter("paths", job.paths, "too many to hold in memory"))?;
         let chunk_paths = job.chunk_paths();
-        let mut spot = SpotColumns::new(paths, job.grid.steps(), generator.assets(), asset_names)?;
+        let mut spot = SpotColumns::new(
+            paths,
+            job.grid.steps(),
+            generator.assets(),
+            asset_names.clone(),
+        )?;
         let parts: Vec<Mutex<Option<_>>> = spot
             .split(chunk_paths)
             .into_iter()
             .map(|p| Mutex::new(Some(p)))
             .collect();
-        let mut options = layout.map(|l| ChainColumns::new(l).into_table());
+        let chain_names = job.chain_asset_names(asset_names.as_deref());
+        let mut options = layout.map(|l| ChainColumns::new(l, chain_names.clone()).into_table());
         let mut done = 0u64;
         job.drive(
             generator,
@@ -84,7 +90,8 @@ impl GeneratorVisitor for Collect<'_> {
                     )));
                 };
                 rows.fill(chunk, &dates);
-                let o = layout.map(|l| ChainColumns::of_chains(l, chains, &dates));
+                let o =
+                    layout.map(|l| ChainColumns::of_chains(l, chains, &dates, chain_names.clone()));
                 Ok((chunk.paths() as u64, o))
             },
             |item| {

@@ -14,7 +14,7 @@ use crate::io::{write_atomic, AtomicFile};
 use crate::market::PathChunk;
 use crate::market::{parse_iso_date, TRADING_DAYS_PER_YEAR};
 use crate::market::{BusinessCalendar, TimeGrid};
-use crate::pricing::{ChainRow, ChainSpec};
+use crate::pricing::{ChainSpec, PricedChain};
 use crate::run::manifest::{FileEntry, OptionsEntry, RunManifest, ShardEntry};
 use crate::sim::{CorrelatedGbm, Drift, Driver, Garch, Gbm, Heston, HestonScheme, PathGenerator};
 use chrono::NaiveDate;
@@ -313,13 +313,13 @@ impl SimulationJob {
                 rows,
                 columns: columns.iter().map(|c| c.to_string()).collect(),
             })
-            .chain(self.options.as_ref().map(|(spec, _)| {
+            .chain(self.options.as_ref().map(|(spec, model)| {
                 FileEntry {
                     name: format!("options.{}", self.format.extension()),
                     rows: option_rows,
                     columns: spec
                         .layout()
-                        .columns()
+                        .header(self.chain_assets(model) > 1)
                         .iter()
                         .map(|c| c.to_string())
                         .collect(),
@@ -378,8 +378,8 @@ impl SimulationJob {
             // so the progress bar moves path by path (the nested sample of
             // each chain runs on all threads).
             Some((_, ChainModel::Nested { .. })) => 1,
-            Some((spec, _)) => {
-                let chains = self.grid.steps() / spec.every() + 1;
+            Some((spec, model)) => {
+                let chains = (self.grid.steps() / spec.every() + 1) * self.chain_assets(model);
                 OPTIONS_PER_CHUNK / (chains * spec.options_per_chain()).max(1)
             }
             None => Driver::DEFAULT_CHUNK_PATHS,
@@ -387,21 +387,38 @@ impl SimulationJob {
         n.clamp(1, Driver::DEFAULT_CHUNK_PATHS)
     }
 
+    /// The number of assets whose chains are priced: every asset of a
+    /// market, the one asset otherwise.
+    fn chain_assets(&self, model: &ChainModel) -> usize {
+        match (model, &self.model) {
+            (ChainModel::Market { .. }, ModelSpec::Panel { model, .. }) => model.assets().len(),
+            _ => 1,
+        }
+    }
+
     /// Runs `generator` through the driver with this job's seed and paths,
     /// pricing each path's chains on the worker threads: `format` turns a
-    /// chunk and its chains (path, step, rows) into a `T` on the workers,
+    /// chunk and its chains into a `T` on the workers,
     /// `consume` takes the `T`s in path order. Memory stays flat: a chunk
     /// holds [`Self::chunk_paths`] paths. Output does not depend on the
     /// chunk size.
     pub(super) fn drive<G: PathGenerator, T: Send>(
         &self,
         generator: &G,
-        format: impl Fn(&PathChunk, &[(u64, usize, Vec<ChainRow>)]) -> T + Sync,
+        format: impl Fn(&PathChunk, &[PricedChain]) -> T + Sync,
         mut consume: impl FnMut(T) -> Result<()> + Send,
     ) -> Result<()> {
         let dates: Vec<NaiveDate> = (0..=self.grid.steps())
             .map(|k| self.calendar.date_at(self.grid.time(k)))
             .collect();
+        // Each asset's chain specification (a market's listed strikes step
+        // by each asset's own increment).
+        let specs: Vec<ChainSpec> = match &self.options {
+            Some((spec, model)) => (0..self.chain_assets(model))
+                .map(|a| model.asset_spec(spec, a))
+                .collect(),
+            None => Vec::new(),
+        };
         let (first, paths) = self.path_range();
         let driver = Driver::new(self.seed, paths)
             .first_path(first)
@@ -416,15 +433,23 @@ impl SimulationJob {
                     for p in 0..chunk.paths() {
                         for k in (0..=chunk.steps()).filter(|&k| spec.at_step(k)) {
                             let path = chunk.first_path() + p as u64;
-                            let rows = model.price(
-                                spec,
-                                dates[k],
-                                chunk.spot(p, k)[0],
-                                chunk.variance(p, k)[0],
-                                chunk.state(p, k),
-                                (path, k),
-                            )?;
-                            chains.push((path, k, rows));
+                            for (asset, spec) in specs.iter().enumerate() {
+                                let rows = model.price(
+                                    spec,
+                                    dates[k],
+                                    asset,
+                                    chunk.spot(p, k)[asset],
+                                    chunk.variance(p, k)[asset],
+                                    chunk.state(p, k),
+                                    (path, k),
+                                )?;
+                                chains.push(PricedChain {
+                                    path,
+                                    step: k,
+                                    asset,
+                                    rows,
+                                });
+                            }
                         }
                     }
                 }
@@ -593,6 +618,17 @@ impl SimulationJob {
     }
 }
 
+impl SimulationJob {
+    /// The asset names of the chains' `asset` column: a market's (those of
+    /// `spot.csv`); `None` when the chains are one asset's.
+    pub(super) fn chain_asset_names(&self, asset_names: Option<&[String]>) -> Option<Vec<String>> {
+        match &self.options {
+            Some((_, model)) if self.chain_assets(model) > 1 => asset_names.map(<[String]>::to_vec),
+            _ => None,
+        }
+    }
+}
+
 /// Something done with a job's generator, whatever its type (the
 /// generators are generic types, so a run is written once per use and
 /// monomorphised per model).
@@ -624,13 +660,16 @@ impl GeneratorVisitor for CsvFiles<'_> {
         asset_names: Option<Vec<String>>,
     ) -> Result<(u64, u64)> {
         let job = self.job;
-        let format = SpotCsvFormat::new(&job.grid, &job.calendar, asset_names);
+        let format = SpotCsvFormat::new(&job.grid, &job.calendar, asset_names.clone());
         let mut file = AtomicFile::create(self.target)?;
         file.write_all(format.header().as_bytes())?;
+        // A market's chains name their asset (spot.csv's names).
+        let chain_names = job.chain_asset_names(asset_names.as_deref());
         let mut options_file = match &job.options {
             Some((spec, _)) => {
                 let mut f = AtomicFile::create(self.target.with_file_name("options.csv"))?;
-                f.write_all(spec.layout().columns().join(",").as_bytes())?;
+                let header = spec.layout().header(chain_names.is_some());
+                f.write_all(header.join(",").as_bytes())?;
                 f.write_all(b"\n")?;
                 Some(f)
             }
@@ -645,13 +684,14 @@ impl GeneratorVisitor for CsvFiles<'_> {
                 let mut opts = Vec::new();
                 let mut rows = 0u64;
                 if let Some(layout) = layout {
-                    for (path, k, chain) in chains {
+                    for c in chains {
                         rows += chain_csv::write_rows(
                             layout,
-                            *path,
-                            *k,
-                            format.date(*k),
-                            chain,
+                            c.path,
+                            c.step,
+                            format.date(c.step),
+                            chain_names.as_ref().map(|n| n[c.asset].as_str()),
+                            &c.rows,
                             &mut opts,
                         ) as u64;
                     }
@@ -703,10 +743,11 @@ impl GeneratorVisitor for ParquetFiles<'_> {
             SpotColumns::new(0, job.grid.steps(), generator.assets(), asset_names.clone())?;
         let mut file = ParquetFile::create(self.target, &schema.into_table())?;
         let layout = job.options.as_ref().map(|(spec, _)| spec.layout());
+        let chain_names = job.chain_asset_names(asset_names.as_deref());
         let mut options_file = match layout {
             Some(l) => Some(ParquetFile::create(
                 &self.target.with_file_name("options.parquet"),
-                &ChainColumns::new(l).into_table(),
+                &ChainColumns::new(l, chain_names.clone()).into_table(),
             )?),
             None => None,
         };
@@ -715,7 +756,8 @@ impl GeneratorVisitor for ParquetFiles<'_> {
             generator,
             |chunk, chains| -> Result<_> {
                 let spot = SpotColumns::of_chunk(chunk, &dates, asset_names.clone())?;
-                let options = layout.map(|l| ChainColumns::of_chains(l, chains, &dates));
+                let options =
+                    layout.map(|l| ChainColumns::of_chains(l, chains, &dates, chain_names.clone()));
                 Ok((chunk.paths() as u64, spot.into_table(), options))
             },
             |item| {

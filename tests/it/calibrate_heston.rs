@@ -152,7 +152,12 @@ fn a_joint_fit_of_several_states_recovers_the_shared_variance_law() {
     assert_eq!(fit.params[0], 0.01);
     for (i, name) in ["kappa", "theta", "xi", "rho"].iter().enumerate() {
         let rel = (fit.params[i + 1] - law[i]).abs() / law[i].abs();
-        assert!(rel < 1e-4, "{name}: {} vs {} ({fit:?})", fit.params[i + 1], law[i]);
+        assert!(
+            rel < 1e-4,
+            "{name}: {} vs {} ({fit:?})",
+            fit.params[i + 1],
+            law[i]
+        );
     }
     // A state's v0 outside the bounds is refused, naming v0.
     let bad = vec![(3.0, states[0].1.clone())];

@@ -23,6 +23,7 @@ mod heston_reference;
 mod history;
 mod implied_vol;
 mod market;
+mod market_options;
 mod panel;
 mod panel_facts;
 mod reproducibility;

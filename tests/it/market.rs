@@ -166,7 +166,8 @@ fn market_runs_it_cannot_do_are_refused_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let model = shipped();
     for extra in [
-        vec!["--options"],
+        vec!["--options", "--strike-step", "5"],
+        vec!["--options", "--chain-pricing", "nested"],
         vec!["--s0", "100"],
         vec!["--history", "data/sp500_daily.csv", "--from", "2008-09-12"],
     ] {

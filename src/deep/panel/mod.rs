@@ -36,10 +36,12 @@
 
 pub mod copula;
 mod generator;
+pub mod pricing;
 mod train;
 
 pub use copula::{CopulaFit, ScoreMap, TCopula};
 pub use generator::{PanelGenerator, PanelState};
+pub use pricing::{MarketPricing, MarketPricingConfig};
 pub use train::{
     train_panel, PanelProgress, PanelTrainReport, CALIBRATION_PATHS, K_RANGE, K_STEPS, MAX_GAMMA,
 };
@@ -289,6 +291,20 @@ impl PanelModel {
     /// The copula.
     pub fn copula(&self) -> &TCopula {
         &self.copula
+    }
+
+    /// A fingerprint of the model: the first 16 hex digits of the SHA-256
+    /// of its `panel.json` as serialised and every net's
+    /// [`MixtureNet::fingerprint`]. Its pricing file records it.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(serde_json::to_vec(&self.config).unwrap_or_default());
+        for net in &self.nets {
+            h.update(net.fingerprint().as_bytes());
+        }
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        hex[..16].to_string()
     }
 
     /// Where it was loaded from.
