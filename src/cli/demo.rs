@@ -25,7 +25,8 @@ const AFTER_HELP: &str = "Runs, on the shipped defaults and the bundled S&P 500 
      state at the close of 2008-09-12 (the Friday before Lehman's
      bankruptcy), 63 trading days, drawn as a fan with what happened;
   5. a market: 20 S&P 500 stocks and the index generated jointly by the
-     shipped market model (models/sp500-panel), one trading year, validated
+     shipped market model (models/sp500-panel), one trading year with
+     monthly chains on every asset (certified by check-arbitrage), validated
      against the real 1990-2018 panel (correlations in calm and volatile
      regimes, eigenvalues, the cross-section's memorisation audit).
 Each step is printed as the command that does it, so the demo doubles as a
@@ -37,7 +38,8 @@ tutorial. Output (OUT = --out):
   OUT/*/report/                          report.md, scorecard.json and SVG charts
   OUT/{deep,heston,garch}/hedge/         hedged P&L per path, report and chart
   OUT/from-2008/spot.csv, fan.svg        futures from 2008-09-12 and the realised path
-  OUT/market/spot.csv, report/           the market (asset column) and its panel report";
+  OUT/market/spot.csv, options.csv,      the market and its chains (asset column)
+  OUT/market/report/                     and its panel report";
 
 /// `synthmarket demo`.
 #[derive(Debug, Args)]
@@ -524,6 +526,10 @@ const PANEL_MODEL: &[(&str, &[u8])] = &[
         "nets/20-index/model.safetensors",
         include_bytes!("../../models/sp500-panel/nets/20-index/model.safetensors"),
     ),
+    (
+        "pricing.json",
+        include_bytes!("../../models/sp500-panel/pricing.json"),
+    ),
 ];
 
 /// The real 20-stock panel and its index (data/PROVENANCE.md).
@@ -531,7 +537,8 @@ const PANEL: &[u8] = include_bytes!("../../data/sp500_20stocks_1990_2018.csv");
 const PANEL_INDEX: &[u8] = include_bytes!("../../data/sp500_index_1990_2018.csv");
 
 /// Step 5: a market of 20 stocks and the index from the shipped market
-/// model, validated against the real panel.
+/// model, with monthly chains on every asset, certified and validated
+/// against the real panel.
 fn market(out: &Path, paths: &str, seed: &str, quiet: bool) -> Result<()> {
     let model = out.join("models").join("sp500-panel");
     for (name, bytes) in PANEL_MODEL {
@@ -560,11 +567,28 @@ fn market(out: &Path, paths: &str, seed: &str, quiet: bool) -> Result<()> {
             "252",
             "--seed",
             seed,
+            "--options",
+            "--months",
+            "3",
+            "--strikes",
+            "5",
+            "--chain-every",
+            "21",
             "--overwrite",
         ],
         &[("--model-path", &model), ("--out", &dir)],
     );
     run_simulate(line, quiet)?;
+    let line = args(
+        &["check-arbitrage"],
+        &[("--input", &dir.join("options.csv"))],
+    );
+    let Command::CheckArbitrage(c) = command(&line)? else {
+        return Err(Error::Internal(
+            "demo: expected a check-arbitrage line".into(),
+        ));
+    };
+    crate::cli::check_arbitrage::run(c)?;
     let report = dir.join("report");
     let line = args(
         &["validate"],

@@ -414,7 +414,7 @@ fn chain_flags_are_checked() {
             "--correlation",
             "1,0.5;0.5,1",
         ],
-        "single-asset runs",
+        "option chains of correlated GBM assets are not written",
     );
 }
 
