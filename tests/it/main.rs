@@ -28,5 +28,6 @@ mod panel;
 mod panel_facts;
 mod reproducibility;
 mod risk_neutral;
+mod same_bytes;
 mod scale;
 mod scorecard;
