@@ -199,11 +199,10 @@ impl MixtureNet {
         )
     }
 
-    pub(crate) fn from_bytes(
-        config: &[u8],
-        weights: &[u8],
-        dir: Option<&Path>,
-    ) -> Result<MixtureNet> {
+    /// Parses a model held in memory: `config.json` and
+    /// `model.safetensors` bytes; `dir` names them in errors (`None`: the
+    /// shipped model).
+    pub fn from_bytes(config: &[u8], weights: &[u8], dir: Option<&Path>) -> Result<MixtureNet> {
         let where_ = |f: &str| {
             dir.map_or_else(
                 || format!("shipped model {f}"),

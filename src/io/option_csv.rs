@@ -32,9 +32,14 @@ impl OptionTable {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::from_bytes(&text, shown)
+    }
+
+    /// Parses an option file held in memory; `shown` names it in errors.
+    pub fn from_bytes(text: &[u8], shown: &Path) -> Result<Self> {
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .from_reader(text.as_slice());
+            .from_reader(text);
         let loc = |line: Option<u64>| {
             let l = Location::file(shown);
             match line {

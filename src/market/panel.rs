@@ -26,11 +26,16 @@ impl PanelHistory {
             path: path.to_path_buf(),
             source,
         })?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Parses a wide panel held in memory; `path` names it in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
         let names = {
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(true)
                 .trim(csv::Trim::Headers)
-                .from_reader(bytes.as_slice());
+                .from_reader(bytes);
             let headers = rdr.headers().map_err(|e| {
                 Error::input(Location::file(path).line(1), format!("malformed CSV: {e}"))
             })?;
@@ -79,7 +84,7 @@ impl PanelHistory {
         // checks of a one-series history, which name the column as the field.
         let assets = names
             .iter()
-            .map(|n| SpotHistory::from_reader(bytes.as_slice(), path, Some(n)))
+            .map(|n| SpotHistory::from_reader(bytes, path, Some(n)))
             .collect::<Result<Vec<_>>>()?;
         Ok(PanelHistory {
             source: path.to_path_buf(),

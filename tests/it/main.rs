@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod deep;
 mod facts;
+mod fuzz;
 mod garch;
 mod gbm;
 mod hedge;

@@ -141,7 +141,7 @@ impl PanelModel {
     }
 
     /// Builds a model from its parts, checking that they agree.
-    pub(crate) fn from_parts(
+    pub fn from_parts(
         config: PanelConfig,
         nets: Vec<MixtureNet>,
         dir: Option<PathBuf>,
