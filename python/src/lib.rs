@@ -532,7 +532,7 @@ fn calibrate_garch<'py>(
 /// (per-path outcomes as columns, the expiry); the summary is the
 /// summary.json written there.
 #[pyfunction]
-#[pyo3(signature = (market, option="call", strike=None, moneyness=1.0, expiry="2", rebalance="daily", cost_bps=0.0, out=None))]
+#[pyo3(signature = (market, option="call", strike=None, moneyness=1.0, expiry="2", rebalance="daily", cost_bps=0.0, out=None, asset=None))]
 #[allow(clippy::too_many_arguments)]
 fn hedge<'py>(
     py: Python<'py>,
@@ -544,6 +544,7 @@ fn hedge<'py>(
     rebalance: &str,
     cost_bps: f64,
     out: Option<PathBuf>,
+    asset: Option<String>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let option = match option {
         "call" => OptionType::Call,
@@ -562,6 +563,7 @@ fn hedge<'py>(
     opts.rebalance = rebalance.to_string();
     opts.cost_bps = cost_bps;
     opts.out = out;
+    opts.asset = asset;
     let report = py
         .detach(|| synthmarket::run::hedge(&opts, &|_, _| {}))
         .map_err(to_py)?;

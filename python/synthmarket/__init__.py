@@ -584,9 +584,11 @@ def validate(real: PathLike, synthetic, report: Optional[PathLike] = None, *, co
 
 def hedge(market, option: str = "call", *, strike: Optional[float] = None, moneyness: float = 1.0,
           expiry: Union[str, int] = 2, rebalance: Union[str, int] = "daily", cost_bps: float = 0.0,
-          out: Optional[PathLike] = None) -> pd.DataFrame:
+          out: Optional[PathLike] = None, asset: Optional[str] = None) -> pd.DataFrame:
     """Sells one option from a market's chain on its first date and
-    delta-hedges it on every path, as ``synthmarket hedge``.
+    delta-hedges it on every path, as ``synthmarket hedge``. ``asset``
+    picks one asset of a market of several (e.g. ``"index"`` or
+    ``"AAPL"`` of ``models/sp500-panel``).
 
     ``market`` is a Market with listed chains or its directory. ``expiry``
     is an ISO date or N for the N-th quoted expiry; ``rebalance`` "daily",
@@ -606,7 +608,7 @@ def hedge(market, option: str = "call", *, strike: Optional[float] = None, money
             tmp.append(d)
             out = d
         columns, expiry_date = _native.hedge(os.fspath(root), option, strike, moneyness, str(expiry),
-                                             str(rebalance), cost_bps, os.fspath(out))
+                                             str(rebalance), cost_bps, os.fspath(out), asset)
         # The CLI's summary.json: the contract, the hedge and the P&L summary.
         summary = (Path(out) / "summary.json").read_text()
     finally:

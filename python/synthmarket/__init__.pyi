@@ -160,4 +160,5 @@ def hedge(
     rebalance: Union[str, int] = "daily",
     cost_bps: float = 0.0,
     out: Optional[PathLike] = None,
+    asset: Optional[str] = None,
 ) -> pd.DataFrame: ...

@@ -123,3 +123,25 @@ def test_backtest_and_a_simulation_from_a_real_date_as_the_cli(root, run_cli, tm
     assert m.manifest["history_start"]["date"] == "2008-09-12"
     with pytest.raises(sm.SynthmarketError, match="not a trading day"):
         sm.simulate("deep", paths=5, steps=10, history=data, start="2008-09-13")
+
+
+def test_a_market_simulates_with_chains_and_hedges_one_asset(root, run_cli, tmp_path):
+    # The market model: chains on every asset with an `asset` column, the
+    # CLI's numbers, and a hedge of one of its assets as the CLI's.
+    market = sm.simulate(model="deep", model_path=root / "models" / "sp500-panel", paths=2, steps=21,
+                         seed=4, options=True, months=2, strikes=2, chain_every=5)
+    assert list(market.options.columns[:5]) == ["path", "step", "date", "asset", "expiry"]
+    assert set(market.options["asset"]) == set(market.spot["asset"])
+    market.to_dir(tmp_path / "m")
+    run_cli("simulate", "--model", "deep", "--model-path", root / "models" / "sp500-panel", "--paths", "2",
+            "--steps", "21", "--seed", "4", "--options", "--months", "2", "--strikes", "2", "--chain-every", "5",
+            "--out", tmp_path / "cli-m")
+    assert (tmp_path / "m" / "options.csv").read_bytes() == (tmp_path / "cli-m" / "options.csv").read_bytes()
+    pnl = sm.hedge(tmp_path / "m", "put", asset="index", expiry=1, rebalance=5, out=tmp_path / "py")
+    run_cli("hedge", "--market", tmp_path / "m", "--option", "put", "--asset", "index", "--expiry", "1",
+            "--rebalance", "5", "--out", tmp_path / "cli")
+    cli = pd.read_csv(tmp_path / "cli" / "pnl.csv")
+    np.testing.assert_array_equal(pnl["pnl"].to_numpy(), cli["pnl"].to_numpy())
+    assert pnl.attrs["summary"]["asset"] == "index"
+    with pytest.raises(sm.SynthmarketError, match="asset"):
+        sm.hedge(tmp_path / "m", "put", expiry=1, rebalance=5)

@@ -60,9 +60,12 @@ pub struct HedgeCmd {
     /// Transaction cost per trade, in basis points of the traded notional
     #[arg(long, default_value_t = HedgeOptions::DEFAULT_COST_BPS)]
     cost_bps: f64,
-    /// Output directory [default: MARKET/hedge]
+    /// Output directory [default: MARKET/hedge, MARKET/hedge-ASSET with --asset]
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The asset to hedge in a market of several (a name of its `asset` column, e.g. `index` or `AAPL` of models/sp500-panel)
+    #[arg(long)]
+    asset: Option<String>,
 }
 
 impl HedgeCmd {
@@ -77,6 +80,7 @@ impl HedgeCmd {
             rebalance: self.rebalance.clone(),
             cost_bps: self.cost_bps,
             out: self.out.clone(),
+            asset: self.asset.clone(),
         }
     }
 }

@@ -111,9 +111,16 @@ impl SpotPanel {
     /// A `.parquet` file (`simulate --format parquet`) reads the same way,
     /// its rows numbered from 1 in errors.
     pub fn read(path: &std::path::Path) -> crate::Result<SpotPanel> {
+        Self::read_asset(path, None)
+    }
+
+    /// [`Self::read`], or with `asset` one asset's rows of a multi-asset
+    /// file (its `asset` column); a file without that column, or without
+    /// that asset, is an error naming it.
+    pub fn read_asset(path: &std::path::Path, asset: Option<&str>) -> crate::Result<SpotPanel> {
         use crate::error::{Error, Location};
         if super::parquet::is_parquet(path) {
-            return Self::read_parquet(path);
+            return Self::read_parquet(path, asset);
         }
         let file = std::fs::File::open(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
@@ -124,11 +131,9 @@ impl SpotPanel {
             .headers()
             .map_err(|e| Error::input(Location::file(path).line(1), format!("malformed CSV: {e}")))?
             .clone();
-        if headers.iter().any(|h| h == "asset") {
-            return Err(Error::input(
-                Location::file(path).line(1).field("asset"),
-                "multi-asset spot files are not supported here: give one asset's series",
-            ));
+        let ca = headers.iter().position(|h| h == "asset");
+        if let Some(e) = asset_column_error(ca.is_some(), asset) {
+            return Err(Error::input(Location::file(path).line(1).field("asset"), e));
         }
         let col = |n: &str| {
             headers.iter().position(|h| h == n).ok_or_else(|| {
@@ -155,6 +160,11 @@ impl SpotPanel {
                     format!("malformed CSV: {e}"),
                 )
             })?;
+            if let (Some(c), Some(a)) = (ca, asset) {
+                if &rec[c] != a {
+                    continue;
+                }
+            }
             let line = rec.position().map_or(0, |p| p.line());
             let number = |c: usize, name: &str, positive: bool| -> crate::Result<f64> {
                 rec[c]
@@ -182,7 +192,7 @@ impl SpotPanel {
                 .map_err(|m| Error::input(Location::file(path).line(line).field("path"), m))?;
         }
         if panel.spots.is_empty() {
-            return Err(Error::input(Location::file(path).line(2), "no rows"));
+            return Err(no_rows(Location::file(path).line(2), asset));
         }
         Ok(panel)
     }
@@ -217,15 +227,13 @@ impl SpotPanel {
         Ok(())
     }
 
-    fn read_parquet(path: &std::path::Path) -> crate::Result<SpotPanel> {
+    fn read_parquet(path: &std::path::Path, asset: Option<&str>) -> crate::Result<SpotPanel> {
         use super::parquet::{Cell, ParquetCursor};
         use crate::error::{Error, Location};
         let mut cur = ParquetCursor::open(path)?;
-        if cur.column("asset").is_some() {
-            return Err(Error::input(
-                Location::file(path).field("asset"),
-                "multi-asset spot files are not supported here: give one asset's series",
-            ));
+        let ca = cur.column("asset");
+        if let Some(e) = asset_column_error(ca.is_some(), asset) {
+            return Err(Error::input(Location::file(path).field("asset"), e));
         }
         let col = |n: &str| {
             cur.column(n).ok_or_else(|| {
@@ -245,6 +253,11 @@ impl SpotPanel {
         };
         let mut seen = std::collections::HashSet::new();
         while cur.advance()? {
+            if let (Some(c), Some(a)) = (ca, asset) {
+                if cur.cell(c).to_text() != a {
+                    continue;
+                }
+            }
             let at = |name: &str| Location::file(path).row(cur.row()).field(name);
             let number = |c: usize, name: &str, positive: bool| -> crate::Result<f64> {
                 let cell = cur.cell(c);
@@ -275,7 +288,7 @@ impl SpotPanel {
                 .map_err(|m| Error::input(at("path"), m))?;
         }
         if panel.spots.is_empty() {
-            return Err(Error::input(Location::file(path), "no rows"));
+            return Err(no_rows(Location::file(path), asset));
         }
         Ok(panel)
     }
@@ -286,6 +299,29 @@ impl SpotPanel {
             .iter()
             .map(|s| s.windows(2).map(|w| (w[1] / w[0]).ln()).collect())
             .collect()
+    }
+}
+
+/// Why a spot file cannot be read for `asset`: a multi-asset file read
+/// without choosing an asset, or an asset asked of a single-asset file.
+fn asset_column_error(has_column: bool, asset: Option<&str>) -> Option<&'static str> {
+    match (has_column, asset) {
+        (true, None) => Some(
+            "a file of several assets (an `asset` column): choose one (`hedge --asset NAME`), or give one asset's series",
+        ),
+        (false, Some(_)) => Some("no `asset` column: this is one asset's file, drop --asset"),
+        _ => None,
+    }
+}
+
+/// The error of a spot file with no rows (for `asset`: none of that asset).
+fn no_rows(at: crate::error::Location, asset: Option<&str>) -> crate::error::Error {
+    match asset {
+        Some(a) => crate::error::Error::input(
+            at.field("asset"),
+            format!("no rows of asset `{a}` (the names are those of the `asset` column)"),
+        ),
+        None => crate::error::Error::input(at, "no rows"),
     }
 }
 

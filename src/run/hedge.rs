@@ -46,8 +46,12 @@ pub struct HedgeOptions {
     pub rebalance: String,
     /// Transaction cost per trade, in basis points of the traded notional.
     pub cost_bps: f64,
-    /// Output directory; `None`: `MARKET/hedge`.
+    /// Output directory; `None`: `MARKET/hedge` (`MARKET/hedge-ASSET` with
+    /// [`Self::asset`]).
     pub out: Option<PathBuf>,
+    /// The asset of a market of several (its name in the `asset` column of
+    /// `spot.csv` and `options.csv`); `None` for a one-asset market.
+    pub asset: Option<String>,
 }
 
 impl HedgeOptions {
@@ -75,14 +79,17 @@ impl HedgeOptions {
             rebalance: Self::DEFAULT_REBALANCE.to_string(),
             cost_bps: Self::DEFAULT_COST_BPS,
             out: None,
+            asset: None,
         }
     }
 
-    /// The output directory: [`Self::out`], or `MARKET/hedge`.
+    /// The output directory: [`Self::out`], or `MARKET/hedge`
+    /// (`MARKET/hedge-ASSET` for one asset of a market).
     pub fn out_dir(&self) -> PathBuf {
-        self.out
-            .clone()
-            .unwrap_or_else(|| self.market.join("hedge"))
+        self.out.clone().unwrap_or_else(|| match &self.asset {
+            Some(a) => self.market.join(format!("hedge-{a}")),
+            None => self.market.join("hedge"),
+        })
     }
 }
 
@@ -148,9 +155,20 @@ struct Row {
 }
 
 /// The columns read, in the order `simulate` writes them (path, step,
-/// date, expiry, maturity, strike, option_type, price, implied_vol, delta).
-fn columns() -> &'static [&'static str] {
-    &COLUMNS[..10]
+/// date, expiry, maturity, strike, option_type, price, implied_vol, delta),
+/// then `asset` for one asset of a market.
+fn columns(asset: bool) -> Vec<&'static str> {
+    let mut c = COLUMNS[..10].to_vec();
+    if asset {
+        c.push("asset");
+    }
+    c
+}
+
+/// Whether the current record is the hedged asset's (always, in a
+/// one-asset market).
+fn is_asset(rdr: &ChainReader<'_>, asset: Option<&str>) -> bool {
+    asset.is_none_or(|a| rdr.text(10) == a)
 }
 
 /// Sells one option of the market in `opts.market` on its first date at its
@@ -185,18 +203,23 @@ pub fn hedge(opts: &HedgeOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Resul
             "must be positive",
         ));
     }
-    let panel = SpotPanel::read(&market_file(&opts.market, "spot"))?;
+    let asset = opts.asset.as_deref();
+    let panel = SpotPanel::read_asset(&market_file(&opts.market, "spot"), asset)?;
     let options_path = market_file(&opts.market, "options");
     let size = std::fs::metadata(&options_path)
         .map(|m| m.len())
         .unwrap_or(0);
 
     // The first chain: which expiries and strikes are quoted on day 0.
-    let mut rdr = ChainReader::open(&options_path, columns(), None)?;
+    let cols = columns(asset.is_some());
+    let mut rdr = ChainReader::open(&options_path, &cols, None)?;
     let mut first: Vec<(NaiveDate, f64)> = Vec::new();
     while rdr.next_record()? {
         if rdr.text(0) != panel.ids[0] || rdr.text(1) != "0" {
             break;
+        }
+        if !is_asset(&rdr, asset) {
+            continue;
         }
         if rdr.text(6).parse::<OptionType>().ok() == Some(opts.option) {
             let expiry = parse_iso_date(rdr.text(3)).map_err(|e| rdr.error(3, e))?;
@@ -207,8 +230,10 @@ pub fn hedge(opts: &HedgeOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Resul
         return Err(Error::input(
             Location::file(&options_path).line(2),
             format!(
-                "no {} quoted at step 0 of path {}",
-                opts.option, panel.ids[0]
+                "no {} quoted at step 0 of path {}{}",
+                opts.option,
+                panel.ids[0],
+                asset.map_or(String::new(), |a| format!(" for asset `{a}`"))
             ),
         ));
     }
@@ -291,9 +316,10 @@ pub fn hedge(opts: &HedgeOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Resul
         .map(|(i, id)| (id.as_str(), i))
         .collect();
     let mut quotes: Vec<Vec<Option<Row>>> = vec![vec![None; last + 1]; panel.ids.len()];
-    let mut rdr = ChainReader::open(&options_path, columns(), Some(&report_read))?;
+    let mut rdr = ChainReader::open(&options_path, &cols, Some(&report_read))?;
     while rdr.next_record()? {
-        if rdr.text(3) != expiry_iso.as_str()
+        if !is_asset(&rdr, asset)
+            || rdr.text(3) != expiry_iso.as_str()
             || rdr.text(6).parse::<OptionType>().ok() != Some(opts.option)
         {
             continue;
@@ -440,6 +466,7 @@ fn write_outputs(
     }
     let json = serde_json::json!({
         "market": opts.market,
+        "asset": opts.asset,
         "option": spec,
         "expiry": expiry,
         "steps_to_expiry": steps,

@@ -247,3 +247,85 @@ fn market_chains_track_each_asset_and_price_diversification() {
     let median = sorted[sorted.len() / 2];
     assert!((-0.002..0.606).contains(&median), "{median}");
 }
+
+/// A desk hedges one asset of a market: `hedge --asset NAME` sells that
+/// asset's option at its own chain's price; a market read without
+/// `--asset`, or with a name it does not hold, is refused (exit 2, named).
+#[test]
+fn hedge_takes_one_asset_of_a_market() {
+    let dir = tempfile::tempdir().unwrap();
+    let market = dir.path().join("m");
+    simulate_into(
+        &market,
+        &[
+            "--model",
+            "deep",
+            "--model-path",
+            shipped().to_str().unwrap(),
+            "--paths",
+            "3",
+            "--steps",
+            "30",
+            "--options",
+            "--months",
+            "2",
+            "--strikes",
+            "2",
+            "--chain-every",
+            "5",
+        ],
+    );
+    let hedge = |extra: &[&str]| {
+        bin()
+            .args([
+                "hedge",
+                "-q",
+                "--rebalance",
+                "5",
+                "--expiry",
+                "1",
+                "--market",
+            ])
+            .arg(&market)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    for name in ["index", "AAPL"] {
+        let o = hedge(&["--asset", name]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(market.join(format!("hedge-{name}/summary.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(summary["asset"], name);
+        // The premium is that asset's step-0 call at the hedged strike
+        // and expiry, from options.csv.
+        let (k, expiry) = (
+            summary["option"]["strike"].as_f64().unwrap(),
+            summary["expiry"].as_str().unwrap().to_string(),
+        );
+        let quoted: Vec<f64> = rows(&market.join("options.csv"))
+            .iter()
+            .filter(|r| {
+                r["asset"] == name
+                    && r["step"] == "0"
+                    && r["option_type"] == "call"
+                    && r["expiry"] == expiry
+                    && num(r, "strike") == k
+            })
+            .map(|r| num(r, "price"))
+            .collect();
+        assert_eq!(quoted.len(), 3, "{name}: one per path");
+        let premium = summary["summary"]["mean_premium"].as_f64().unwrap();
+        assert!((premium - quoted[0]).abs() <= 1e-9 * quoted[0], "{name}");
+    }
+    for (extra, message) in [
+        (&[][..], "choose one (`hedge --asset NAME`)"),
+        (&["--asset", "NOPE"][..], "no rows of asset `NOPE`"),
+    ] {
+        let o = hedge(extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&o).contains(message), "{}", stderr(&o));
+    }
+}
