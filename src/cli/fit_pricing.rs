@@ -288,14 +288,9 @@ fn bar_style(what: &str, unit: &str) -> ProgressStyle {
     .progress_chars("=> ")
 }
 
-/// Replaces (or appends) the model card's "Option pricing" section: how
-/// the table was fitted and, when it was probed (`points` are the probe's),
-/// its accuracy against nested Monte Carlo.
-fn write_card_section(
-    dir: &Path,
-    table: &TermTable,
-    points: &[synthmarket::deep::pricing::term_table::ProbePoint],
-) -> Result<()> {
+/// The model card's path in `dir` and its text before any "Option
+/// pricing" section (which a fit replaces).
+pub(crate) fn card_head(dir: &Path) -> (PathBuf, String) {
     let path = dir.join("MODEL_CARD.md");
     let card = std::fs::read_to_string(&path).unwrap_or_default();
     let head = card
@@ -304,6 +299,18 @@ fn write_card_section(
         .unwrap_or("")
         .trim_end()
         .to_string();
+    (path, head)
+}
+
+/// Replaces (or appends) the model card's "Option pricing" section: how
+/// the table was fitted and, when it was probed (`points` are the probe's),
+/// its accuracy against nested Monte Carlo.
+fn write_card_section(
+    dir: &Path,
+    table: &TermTable,
+    points: &[synthmarket::deep::pricing::term_table::ProbePoint],
+) -> Result<()> {
+    let (path, head) = card_head(dir);
     let info = table.info();
     let mut s = format!(
         "{head}\n\n## Option pricing\n\n\

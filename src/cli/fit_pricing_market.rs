@@ -37,14 +37,7 @@ pub fn run(dir: &Path, lambda: f64, quiet: bool) -> Result<()> {
 
 /// Replaces (or appends) the card's "Option pricing" section.
 fn write_card_section(dir: &Path, pricing: &MarketPricing, seconds: f64) -> Result<()> {
-    let path = dir.join("MODEL_CARD.md");
-    let card = std::fs::read_to_string(&path).unwrap_or_default();
-    let head = card
-        .split("\n## Option pricing")
-        .next()
-        .unwrap_or("")
-        .trim_end()
-        .to_string();
+    let (path, head) = super::fit_pricing::card_head(dir);
     let c = pricing.config();
     let index = c.assets.last();
     let mut s = format!(

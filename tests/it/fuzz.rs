@@ -430,16 +430,8 @@ fn special_f64() -> impl Strategy<Value = f64> {
 /// repeated, in any order) over rows of plausible contracts, then edited
 /// as [`csv_of`] edits.
 fn option_text() -> impl Strategy<Value = Vec<u8>> {
-    let all = vec![
-        "option_type",
-        "spot",
-        "strike",
-        "maturity",
-        "rate",
-        "dividend",
-        "price",
-        "note",
-    ];
+    let mut all = synthmarket::io::option_csv::OptionTable::CONTRACT_COLUMNS.to_vec();
+    all.extend(["price", "note"]);
     let header = prop_oneof![
         3 => Just(all.clone()),
         1 => prop::sample::subsequence(all, 0..=8),

@@ -31,16 +31,19 @@ fn num(row: &HashMap<String, String>, name: &str) -> f64 {
     row[name].parse().unwrap()
 }
 
+/// `simulate` of the shipped market into `out` with `args`.
+fn simulate_market(out: &Path, args: &[&str]) {
+    let model = shipped();
+    let base = ["--model", "deep", "--model-path", model.to_str().unwrap()];
+    simulate_into(out, &[&base[..], args].concat());
+}
+
 #[test]
 fn every_assets_listed_chains_are_free_of_static_arbitrage() {
     let dir = tempfile::tempdir().unwrap();
-    simulate_into(
+    simulate_market(
         dir.path(),
         &[
-            "--model",
-            "deep",
-            "--model-path",
-            shipped().to_str().unwrap(),
             "--paths",
             "2",
             "--steps",
@@ -108,13 +111,9 @@ struct AtmPanel {
 
 fn atm_panel() -> AtmPanel {
     let dir = tempfile::tempdir().unwrap();
-    simulate_into(
+    simulate_market(
         dir.path(),
         &[
-            "--model",
-            "deep",
-            "--model-path",
-            shipped().to_str().unwrap(),
             "--paths",
             "8",
             "--steps",
@@ -255,13 +254,9 @@ fn market_chains_track_each_asset_and_price_diversification() {
 fn hedge_takes_one_asset_of_a_market() {
     let dir = tempfile::tempdir().unwrap();
     let market = dir.path().join("m");
-    simulate_into(
+    simulate_market(
         &market,
         &[
-            "--model",
-            "deep",
-            "--model-path",
-            shipped().to_str().unwrap(),
             "--paths",
             "3",
             "--steps",
