@@ -137,7 +137,7 @@ pub fn train_panel(
     };
     let (model, report) = crate::deep::panel::train_panel(&panel, &index, &deep_opts, progress)?;
     let metrics = evaluate(&panel, &index, &model, report, opts.seed)?;
-    let card = model_card(&model, &metrics, opts);
+    let card = model_card(&model, &metrics, opts, panel.dates());
     model.save(&opts.out)?;
     let json = serde_json::to_string_pretty(&metrics)
         .map_err(|e| Error::Internal(format!("serialising metrics: {e}")))?;
@@ -188,7 +188,12 @@ fn evaluate(
     })
 }
 
-fn model_card(model: &PanelModel, m: &PanelMetrics, opts: &TrainOptions) -> String {
+fn model_card(
+    model: &PanelModel,
+    m: &PanelMetrics,
+    opts: &TrainOptions,
+    dates: &[chrono::NaiveDate],
+) -> String {
     let c = model.config();
     let t = &m.training;
     let mut s = String::new();
@@ -256,6 +261,7 @@ fn model_card(model: &PanelModel, m: &PanelMetrics, opts: &TrainOptions) -> Stri
             c.output_scale[i], c.sigma_range[i][0], c.sigma_range[i][1]
         );
     }
+    jumps_md(&mut s, c, t, dates);
     let _ = writeln!(
         s,
         "\n## Cross-section\n\n{} synthetic panels of {} days from the end-of-history state \
@@ -276,9 +282,74 @@ fn model_card(model: &PanelModel, m: &PanelMetrics, opts: &TrainOptions) -> Stri
         "\n## Limits\n\n- Trained on 1990–2018 daily closes of 20 large US stocks: it knows \
          nothing of other markets, of delistings (survivorship: these 20 survived), or of \
          intraday moves.\n- Betas are constant: a stock's beta does not move with the market \
-         state.\n- Single-day idiosyncratic crashes (earnings, scandals) are rarer in the \
-         model than in the data: see the extremes table.\n- Option chains of a market model \
-         are not priced yet (`simulate --options` refuses it)."
+         state.\n- Jumps are one-day events of a stock's own: they do not raise its volatility \
+         afterwards, and they do not arrive together across stocks (a market crash comes \
+         from the index and the copula).\n- Option chains need the pricing law that \
+         `synthmarket fit-pricing --model DIR` adds to this card and to `pricing.json`."
     );
     s
+}
+
+/// The card's jump section: the law and each stock's jump days.
+fn jumps_md(
+    s: &mut String,
+    c: &crate::deep::panel::PanelConfig,
+    t: &PanelTrainReport,
+    dates: &[chrono::NaiveDate],
+) {
+    let Some(j) = &c.jumps else {
+        let _ = writeln!(
+            s,
+            "\n## Jumps\n\nNone: fewer than {} residual days beyond {} local standard deviations in \
+             the training days.",
+            crate::deep::panel::jumps::MIN_JUMPS,
+            crate::deep::panel::jumps::THRESHOLD
+        );
+        return;
+    };
+    let n: usize = t.jump_days.iter().map(|f| f.days.len()).sum();
+    let _ = writeln!(
+        s,
+        "\n## Jumps\n\nEach stock's residual also jumps (compound Poisson; see \
+         `src/deep/panel/jumps.rs`). {n} jump days were found in the training days (residual \
+         beyond {} local standard deviations, RiskMetrics EWMA); the nets were trained with \
+         those days' residual set to 0. A jump is a fall with probability {:.3}; its size in \
+         units of the stock's residual sd is log-normal, falls exp(N({:.3}, {:.3}²)) \
+         (median {:.1} sd), rises exp(N({:.3}, {:.3}²)) (median {:.1} sd). Rate per stock: \
+         (jumps + 1) / (days + 1/pooled rate).\n",
+        j.threshold,
+        j.p_down,
+        j.down[0],
+        j.down[1],
+        j.down[0].exp(),
+        j.up[0],
+        j.up[1],
+        j.up[0].exp()
+    );
+    let _ = writeln!(
+        s,
+        "| stock | jump days | jumps per year | residual sd | largest jump (date, log return) |\n|---|---|---|---|---|"
+    );
+    for (i, f) in t.jump_days.iter().enumerate() {
+        let largest = f
+            .days
+            .iter()
+            .zip(&f.sizes)
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .map_or_else(
+                || "–".to_string(),
+                |(d, x)| {
+                    let date = dates.get(d + 1).map_or_else(String::new, |d| d.to_string());
+                    format!("{date}, {x:.3}")
+                },
+            );
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.3} | {:.4} | {largest} |",
+            c.assets[i],
+            f.days.len(),
+            j.rates[i] * crate::market::TRADING_DAYS_PER_YEAR,
+            j.scales[i]
+        );
+    }
 }

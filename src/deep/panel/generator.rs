@@ -158,7 +158,8 @@ impl PathGenerator for PanelGenerator {
     }
 
     /// Spot of each asset, and its conditional variance of the next day,
-    /// annualised: `β² v_m + v_e + 2βρ√(v_m v_e)` for a stock (ρ the copula
+    /// annualised: `β² v_m + v_e + 2βρ√(v_m v_e)` for a stock (`v_e` its
+    /// residual's continuous variance plus its jumps' `λ E[J²]`, ρ the copula
     /// correlation of its residual with the index, an approximation of the
     /// innovations' correlation), `v_m` for the index.
     fn observe(&self, s: &PanelState, spot: &mut [f64], variance: &mut [f64]) {
@@ -174,7 +175,13 @@ impl PathGenerator for PanelGenerator {
             } else {
                 let b = self.model.config.betas[j];
                 let g = (2.0 * self.model.config.market_gamma[j] * lg).exp();
-                let ve = g * self.net_variance(s, j);
+                let jumps = self
+                    .model
+                    .config
+                    .jumps
+                    .as_ref()
+                    .map_or(0.0, |l| l.variance(j));
+                let ve = g * self.net_variance(s, j) + jumps;
                 b * b * vm + ve + 2.0 * b * corr[j * d + m] * (vm * ve).sqrt()
             };
             variance[j] = v.max(0.0) * TRADING_DAYS_PER_YEAR;
@@ -197,7 +204,10 @@ impl PathGenerator for PanelGenerator {
         s.log_ratio[m] += rm;
         for j in 0..m {
             let g = (self.model.config.market_gamma[j] * lg).exp();
-            let re = g * self.advance(s, j, mix);
+            let mut re = g * self.advance(s, j, mix);
+            if let Some(jumps) = &self.model.config.jumps {
+                re += jumps.draw(j, rng);
+            }
             s.log_ratio[j] += self.model.config.betas[j] * rm + re;
         }
     }

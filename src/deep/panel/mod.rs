@@ -24,6 +24,10 @@
 //!   Student-t copula ([`copula`]), whose shared χ² variable makes large
 //!   innovations arrive together: a crash day raises every volatility state
 //!   at once, as in the real panel.
+//! * **Single-day crashes.** Each residual also jumps, rarely
+//!   ([`jumps`]): a compound Poisson component fitted to the days the
+//!   residual moved beyond eight local standard deviations, which the nets
+//!   were trained without.
 //! * **Cheap and exact to generate.** A day is one normal draw per asset,
 //!   one χ² draw, a triangular matrix product, a tabulated quantile map per
 //!   asset and one small network evaluation per asset; randomness comes
@@ -36,11 +40,13 @@
 
 pub mod copula;
 mod generator;
+pub mod jumps;
 pub mod pricing;
 mod train;
 
 pub use copula::{CopulaFit, ScoreMap, TCopula};
 pub use generator::{PanelGenerator, PanelState};
+pub use jumps::JumpLaw;
 pub use pricing::{MarketPricing, MarketPricingConfig};
 pub use train::{
     train_panel, PanelProgress, PanelTrainReport, CALIBRATION_PATHS, K_RANGE, K_STEPS, MAX_GAMMA,
@@ -102,6 +108,10 @@ pub struct PanelConfig {
     /// `variance_target` in `train.rs`): the net's recursion sees its own
     /// draw z, the series moves by `c·z·scale`.
     pub output_scale: Vec<f64>,
+    /// The stocks' idiosyncratic jumps ([`jumps`]); absent in a model
+    /// trained without them (too few jump days in its panel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jumps: Option<JumpLaw>,
 }
 
 /// The copula in `panel.json`.
@@ -224,6 +234,9 @@ impl PanelModel {
             || config.copula.correlation.iter().any(|r| r.len() != d)
         {
             return Err(bad("copula", format!("the correlation must be {d}×{d}")));
+        }
+        if let Some(j) = &config.jumps {
+            j.check(d - 1, &file)?;
         }
         let copula = TCopula::new(
             config.copula.nu,

@@ -39,6 +39,9 @@ pub struct PanelTrainReport {
     /// The real correlation ratio on the training and validation days (the
     /// calibration's target).
     pub real_corr_ratio: f64,
+    /// The jump days found in each stock's residual (training and
+    /// validation days), from which [`PanelConfig::jumps`] was fitted.
+    pub jump_days: Vec<super::jumps::JumpDays>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -308,13 +311,28 @@ pub fn train_panel(
     let vm = conditional_variances(&index_net, &rm);
     let ln_vm: Vec<f64> = vm.iter().map(|v| v.ln()).collect();
     let market_ln_var = ln_vm[WARMUP..fit_end].iter().sum::<f64>() / (fit_end - WARMUP) as f64;
-    let base_gammas: Vec<f64> = stocks
+    // Each residual's jump days (training and validation days only) and
+    // the jump law; the nets, exponents and output factors then see the
+    // residual without its jumps (a jump day's residual set to 0).
+    let residuals: Vec<Vec<f64>> = stocks
         .iter()
         .zip(&betas)
-        .map(|(r, b)| {
-            let e: Vec<f64> = r.iter().zip(&rm).map(|(ri, x)| ri - b * x).collect();
-            market_gamma(&e, &ln_vm, market_ln_var, WARMUP, fit_end)
+        .map(|(r, b)| r.iter().zip(&rm).map(|(ri, x)| ri - b * x).collect())
+        .collect();
+    let (jumps, jump_days) = super::jumps::JumpLaw::fit(&residuals, fit_end);
+    let dejumped: Vec<Vec<f64>> = residuals
+        .into_iter()
+        .zip(&jump_days)
+        .map(|(mut e, found)| {
+            for &t in &found.days {
+                e[t] = 0.0;
+            }
+            e
         })
+        .collect();
+    let base_gammas: Vec<f64> = dejumped
+        .iter()
+        .map(|e| market_gamma(e, &ln_vm, market_ln_var, WARMUP, fit_end))
         .collect();
     let last_prices: Vec<f64> = panel
         .assets()
@@ -326,7 +344,8 @@ pub fn train_panel(
     let ctx = Market {
         panel,
         names: &names,
-        stocks: &stocks,
+        residuals: &dejumped,
+        jumps: jumps.as_ref(),
         betas: &betas,
         rm: &rm,
         ln_vm: &ln_vm,
@@ -400,6 +419,7 @@ pub fn train_panel(
         gamma_calibration: tried,
         real_corr_ratio: real_ratio,
         copula_ll_per_day: ll / (fit_end - WARMUP) as f64,
+        jump_days,
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((model, report))
@@ -457,7 +477,9 @@ struct Fitted {
 struct Market<'a> {
     panel: &'a PanelHistory,
     names: &'a [String],
-    stocks: &'a [Vec<f64>],
+    /// Each stock's residual `r_i − β_i r_m`, its jump days set to 0.
+    residuals: &'a [Vec<f64>],
+    jumps: Option<&'a super::jumps::JumpLaw>,
     betas: &'a [f64],
     rm: &'a [f64],
     ln_vm: &'a [f64],
@@ -481,21 +503,15 @@ impl Market<'_> {
         let mut nets = Vec::with_capacity(names.len());
         let mut reports = Vec::with_capacity(names.len());
         let mut histories = Vec::with_capacity(names.len());
-        for (i, ((r, b), a)) in self
-            .stocks
-            .iter()
-            .zip(self.betas)
-            .zip(self.panel.assets())
-            .enumerate()
-        {
+        for (i, (e, a)) in self.residuals.iter().zip(self.panel.assets()).enumerate() {
             let gamma = gammas[i];
             // The residual over its market scale, as a price history on the
             // panel's dates (its log returns are the scaled residuals), so it
             // trains like any series.
             let mut level = 0.0;
             let prices = std::iter::once(1.0)
-                .chain(r.iter().zip(self.rm).zip(self.ln_vm).map(|((ri, x), l)| {
-                    level += (ri - b * x) * (-gamma * 0.5 * (l - self.market_ln_var)).exp();
+                .chain(e.iter().zip(self.ln_vm).map(|(x, l)| {
+                    level += x * (-gamma * 0.5 * (l - self.market_ln_var)).exp();
                     level.exp()
                 }))
                 .collect();
@@ -571,21 +587,12 @@ impl Market<'_> {
             market_ln_var: self.market_ln_var,
             sigma_range,
             output_scale,
+            jumps: None,
         };
         let mut model = PanelModel::from_parts(config, nets, None)?;
-        let real_sd: Vec<f64> = self
-            .stocks
-            .iter()
-            .zip(self.betas)
-            .map(|(r, b)| {
-                let e: Vec<f64> = r[..fit_end]
-                    .iter()
-                    .zip(self.rm)
-                    .map(|(x, y)| x - b * y)
-                    .collect();
-                sd(&e)
-            })
-            .collect();
+        // The continuous part is targeted on the residual without its jumps
+        // (the model has none yet); the jumps are added after.
+        let real_sd: Vec<f64> = self.residuals.iter().map(|e| sd(&e[..fit_end])).collect();
         let sim_sd = residual_sds(&model, fit_end, self.opts.seed)?;
         for (j, (real, sim)) in real_sd.iter().zip(&sim_sd).enumerate() {
             let c = real / sim;
@@ -594,6 +601,7 @@ impl Market<'_> {
             }
             model.config.output_scale[j] = c;
         }
+        model.config.jumps = self.jumps.cloned();
         Ok(Fitted {
             model,
             reports,
