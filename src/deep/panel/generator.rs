@@ -22,6 +22,8 @@ pub struct PanelGenerator {
     maps: Vec<ScoreMap>,
     /// Variance of each net's innovation law (of ε).
     law_var: Vec<f64>,
+    /// Daily variance each stock's jumps add (`λ E[J²]`; 0 without jumps).
+    jump_var: Vec<f64>,
     chi: ChiSquared<f64>,
     start: Vec<FeatureState>,
     start_cond: Vec<(f64, f64)>,
@@ -57,6 +59,9 @@ impl PanelGenerator {
             .iter()
             .map(|n| n.innovation_law().variance())
             .collect();
+        let jump_var = (0..model.nets.len() - 1)
+            .map(|j| model.config.jumps.as_ref().map_or(0.0, |l| l.variance(j)))
+            .collect();
         let chi = ChiSquared::new(nu).map_err(|e| {
             crate::error::Error::Internal(format!("copula degrees of freedom: {e}"))
         })?;
@@ -85,6 +90,7 @@ impl PanelGenerator {
             model,
             maps,
             law_var,
+            jump_var,
             chi,
             start,
             start_cond,
@@ -175,13 +181,7 @@ impl PathGenerator for PanelGenerator {
             } else {
                 let b = self.model.config.betas[j];
                 let g = (2.0 * self.model.config.market_gamma[j] * lg).exp();
-                let jumps = self
-                    .model
-                    .config
-                    .jumps
-                    .as_ref()
-                    .map_or(0.0, |l| l.variance(j));
-                let ve = g * self.net_variance(s, j) + jumps;
+                let ve = g * self.net_variance(s, j) + self.jump_var[j];
                 b * b * vm + ve + 2.0 * b * corr[j * d + m] * (vm * ve).sqrt()
             };
             variance[j] = v.max(0.0) * TRADING_DAYS_PER_YEAR;

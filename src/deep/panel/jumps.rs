@@ -88,7 +88,11 @@ pub struct JumpDays {
 /// standard deviations (see the module's text).
 pub fn detect(e: &[f64], to: usize) -> JumpDays {
     let e = &e[..to.min(e.len())];
-    let (_, var) = crate::stats::mean_var(e);
+    detect_in(e, crate::stats::mean_var(e).1)
+}
+
+/// [`detect`] on the searched days `e`, whose variance is `var`.
+fn detect_in(e: &[f64], var: f64) -> JumpDays {
     let floor = (FLOOR * FLOOR * var).max(f64::MIN_POSITIVE);
     let start = &e[..e.len().min(63)];
     let mut v = crate::stats::mean_var(start).1.max(floor);
@@ -118,11 +122,14 @@ impl JumpLaw {
     /// searching days `..to`. `None` when the panel has fewer than
     /// [`MIN_JUMPS`] jumps.
     pub fn fit(e: &[Vec<f64>], to: usize) -> (Option<JumpLaw>, Vec<JumpDays>) {
-        let found: Vec<JumpDays> = e.iter().map(|x| detect(x, to)).collect();
-        let scales: Vec<f64> = e
-            .iter()
-            .map(|x| crate::stats::mean_var(&x[..to.min(x.len())]).1.sqrt())
-            .collect();
+        let mut found = Vec::with_capacity(e.len());
+        let mut scales = Vec::with_capacity(e.len());
+        for x in e {
+            let x = &x[..to.min(x.len())];
+            let var = crate::stats::mean_var(x).1;
+            found.push(detect_in(x, var));
+            scales.push(var.sqrt());
+        }
         let n: usize = found.iter().map(|f| f.days.len()).sum();
         if n < MIN_JUMPS || e.is_empty() || to == 0 {
             return (None, found);
