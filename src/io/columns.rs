@@ -14,6 +14,39 @@ use crate::pricing::chain::{Layout, PricedChain};
 use crate::pricing::ChainRow;
 use chrono::NaiveDate;
 
+/// A column of `n` zeros (all-zero bytes are 0 and 0.0) whose memory the
+/// kernel may back with transparent huge pages.
+///
+/// Why: a column of 10⁷ rows is 80 MB of fresh memory, and faulting it in
+/// 4 KiB pages (20,000 page faults, each with its accounting) cost about a
+/// quarter of a Heston run's time into a DataFrame. `madvise(MADV_HUGEPAGE)`
+/// asks for 2 MiB pages, as numpy does for its own large arrays (numpy ≥
+/// 1.19 on Linux). The request is advice: where the kernel's huge pages are
+/// off, or elsewhere than Linux, the memory is the same, in small pages.
+fn zeroed<T: Clone + Default>(n: usize) -> Vec<T> {
+    let v = vec![T::default(); n];
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let bytes = n * std::mem::size_of::<T>();
+        if bytes >= 2 * HUGE {
+            // The 2 MiB-aligned part of the buffer; `vec!` of zeros came
+            // from calloc, whose large blocks are fresh untouched mappings.
+            let start = v.as_ptr() as usize;
+            let aligned = start.next_multiple_of(HUGE);
+            let len = (start + bytes - aligned) / HUGE * HUGE;
+            // SAFETY: [aligned, aligned + len) lies inside the vector's
+            // allocation, which lives until `v` is dropped; MADV_HUGEPAGE
+            // changes only how the kernel backs those pages, not their
+            // contents, and its failure is harmless (ignored).
+            unsafe {
+                libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v
+}
+
 /// One typed column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
@@ -146,12 +179,12 @@ impl SpotColumns {
         Ok(SpotColumns {
             rows_per_path,
             asset_names,
-            path: vec![0; rows],
-            step: vec![0; rows],
-            date: vec![0; rows],
-            asset: vec![0; asset_rows],
-            spot: vec![0.0; rows],
-            variance: vec![0.0; rows],
+            path: zeroed(rows),
+            step: zeroed(rows),
+            date: zeroed(rows),
+            asset: zeroed(asset_rows),
+            spot: zeroed(rows),
+            variance: zeroed(rows),
         })
     }
 

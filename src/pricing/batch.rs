@@ -564,6 +564,12 @@ fn fix_up<const N: usize>(l: &Lanes<N>, len: usize, fix: &[bool; N], price: &mut
 /// ulp where the textbook difference cancels.
 fn normalised_price(s: f64, k: f64, t: f64, v: f64, r: f64, q: f64, sign: f64) -> f64 {
     let x = log_moneyness(s, k, t, r, q);
+    if x.is_nan() {
+        // ln(S/K) and (r − q)T infinite with opposite signs (S/K underflowing
+        // to 0 under a rate near f64::MAX, found by tests/it/fuzz.rs): no
+        // forward exists, and Jäckel's function requires a number.
+        return f64::NAN;
+    }
     let sd = v * t.sqrt();
     let b = PriceBlackScholesNormalised::builder()
         .log_moneyness(x)

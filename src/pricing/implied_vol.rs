@@ -167,9 +167,14 @@ fn prepare<const N: usize>(len: usize, l: &Lanes<N>, pre: &mut Prepared<N>) {
             0.0
         };
         let x = log_moneyness(s, k, t, r, q);
-        // e^{−rT}·√(S e^{(r−q)T}·K); square roots apart so that S·K cannot overflow.
-        let scale = s.sqrt() * k.sqrt() * exp(-0.5 * (r + q) * t);
-        let intrinsic = sign * two_sinh_half(x);
+        // e^{−rT}·√(F·K) = √(S e^{−qT})·√(K e^{−rT}); square roots apart so
+        // that S·K cannot overflow. The discounted legs are already at hand,
+        // so no third exponential.
+        let (root_se, root_ke) = (se.sqrt(), ke.sqrt());
+        let scale = root_se * root_ke;
+        // e^{x/2} = √(F/K) = √(S e^{−qT})/√(K e^{−rT}): a division, not a
+        // fourth exponential.
+        let intrinsic = sign * two_sinh_half(x, root_se / root_ke);
         let intrinsic = if intrinsic > 0.0 { intrinsic } else { 0.0 };
         let b = p / scale - intrinsic;
         let code = if b <= 0.0 { ZERO } else { SOLVE };
@@ -190,11 +195,11 @@ fn prepare<const N: usize>(len: usize, l: &Lanes<N>, pre: &mut Prepared<N>) {
     }
 }
 
-/// `2 sinh(x/2)`, branch-free: the Taylor series (to `y¹⁹/19!`, whose
-/// remainder is below `2e-20` relative) for `|y| = |x/2| < 1`, where
-/// `e^y − e^{−y}` would cancel, else that difference.
+/// `2 sinh(x/2)`, branch-free, with `h = e^{x/2}` given: the Taylor series
+/// (to `y¹⁹/19!`, whose remainder is below `2e-20` relative) for
+/// `|y| = |x/2| < 1`, where `h − 1/h` would cancel, else that difference.
 #[inline(always)]
-fn two_sinh_half(x: f64) -> f64 {
+fn two_sinh_half(x: f64, h: f64) -> f64 {
     const C: [f64; 10] = [
         1.0,
         1.0 / 6.0,
@@ -213,7 +218,6 @@ fn two_sinh_half(x: f64) -> f64 {
     for c in C[..9].iter().rev() {
         p = p * z + c;
     }
-    let h = exp(y);
     let wide = h - 1.0 / h;
     if y.abs() < 1.0 {
         2.0 * (y * p)
