@@ -26,10 +26,6 @@ fn real_returns() -> Vec<Vec<f64>> {
         .collect()
 }
 
-fn real_facts(r: &[Vec<f64>]) -> PanelFacts {
-    panel_facts(&r[..20], &r[20]).unwrap()
-}
-
 /// 20 synthetic panels as long as the real one (7,306 days), seed 42: the
 /// evaluation of the model card (`models/sp500-panel/MODEL_CARD.md`). Every
 /// fact's real value lies inside the 20 panels' range (a rank test at level
@@ -53,7 +49,7 @@ fn shipped_market_reproduces_the_real_cross_section() {
     let model = PanelModel::load(&shipped()).unwrap();
     let names = model.assets().to_vec();
     let real_r = real_returns();
-    let real = real_facts(&real_r);
+    let real = panel_facts(&real_r[..20], &real_r[20]).unwrap();
     let days = 7306;
     let grid = TimeGrid::new(days, 1.0 / 252.0).unwrap();
     let gen = PanelGenerator::new(model, &grid).unwrap();

@@ -84,15 +84,10 @@ pub struct JumpDays {
     pub sizes: Vec<f64>,
 }
 
-/// The days of `e[..to]` whose residual exceeds [`THRESHOLD`] local
-/// standard deviations (see the module's text).
-pub fn detect(e: &[f64], to: usize) -> JumpDays {
-    let e = &e[..to.min(e.len())];
-    detect_in(e, crate::stats::mean_var(e).1)
-}
-
-/// [`detect`] on the searched days `e`, whose variance is `var`.
-fn detect_in(e: &[f64], var: f64) -> JumpDays {
+/// The days of `e` (the searched days, whose variance is `var`) whose
+/// residual exceeds [`THRESHOLD`] local standard deviations (see the
+/// module's text).
+fn detect(e: &[f64], var: f64) -> JumpDays {
     let floor = (FLOOR * FLOOR * var).max(f64::MIN_POSITIVE);
     let start = &e[..e.len().min(63)];
     let mut v = crate::stats::mean_var(start).1.max(floor);
@@ -127,7 +122,7 @@ impl JumpLaw {
         for x in e {
             let x = &x[..to.min(x.len())];
             let var = crate::stats::mean_var(x).1;
-            found.push(detect_in(x, var));
+            found.push(detect(x, var));
             scales.push(var.sqrt());
         }
         let n: usize = found.iter().map(|f| f.days.len()).sum();
@@ -247,11 +242,11 @@ mod tests {
             .collect();
         e[300] = -0.30;
         e[301] = -0.10;
-        let f = detect(&e, e.len());
+        let f = detect(&e, crate::stats::mean_var(&e).1);
         assert_eq!(f.days, [300, 301]);
         assert_eq!(f.sizes, [-0.30, -0.10]);
         // Days after `to` are not searched.
-        assert!(detect(&e, 300).days.is_empty());
+        assert!(JumpLaw::fit(&[e], 300).1[0].days.is_empty());
     }
 
     /// The rate is the gamma-Poisson posterior mean: with 2 and 0 jumps in
