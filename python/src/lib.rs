@@ -619,7 +619,7 @@ fn calibrate_heston<'py>(py: Python<'py>, input: PathBuf) -> PyResult<Bound<'py,
 /// `out`, as `synthmarket train`; returns (metrics.json text, the printed
 /// summary).
 #[pyfunction]
-#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None, init=None))]
+#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None, init=None, candidates=None))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -631,8 +631,12 @@ fn train(
     eval_paths: Option<u64>,
     column: Option<String>,
     init: Option<PathBuf>,
+    candidates: Option<usize>,
 ) -> PyResult<(String, String)> {
     let mut opts = synthmarket::run::TrainOptions::new(data, out);
+    if let Some(c) = candidates {
+        opts.candidates = c;
+    }
     opts.column = column;
     opts.init = init;
     if let Some(e) = epochs {

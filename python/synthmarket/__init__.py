@@ -471,7 +471,8 @@ def calibrate_heston(input: PathLike) -> Dict[str, Any]:
 
 def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[int] = None,
           hidden: Optional[list] = None, eval_paths: Optional[int] = None,
-          column: Optional[str] = None, init: Optional[PathLike] = None) -> Dict[str, Any]:
+          column: Optional[str] = None, init: Optional[PathLike] = None,
+          candidates: Optional[int] = None) -> Dict[str, Any]:
     """Trains the deep generator on one or more price histories (the first
     is the target) into the model directory ``out`` (config.json,
     model.safetensors, metrics.json, MODEL_CARD.md), as ``synthmarket
@@ -484,10 +485,13 @@ def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[i
     ``train("data/sp500_20stocks_1990_2018.csv", "models/aapl", column="AAPL")``.
     A history needs 1,000 daily returns from scratch; ``init`` (a trained
     model directory, e.g. ``"models/sp500"``) fine-tunes that model instead,
-    which takes histories from 250 returns up."""
+    which takes histories from 250 returns up. ``candidates`` nets are
+    trained (default 8, from seeds ``seed``, ``seed + 1``, ...) and the one
+    of near-best validation likelihood whose free-running volatility stays
+    nearest its filter on the real days is kept (``metrics["candidates"]``)."""
     paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
     metrics, summary = _native.train(paths, os.fspath(out), epochs, seed, hidden, eval_paths, column,
-                                     None if init is None else os.fspath(init))
+                                     None if init is None else os.fspath(init), candidates)
     result = json.loads(metrics)
     result["summary"] = summary
     return result

@@ -128,6 +128,7 @@ def train(
     eval_paths: Optional[int] = None,
     column: Optional[str] = None,
     init: Optional[PathLike] = None,
+    candidates: Optional[int] = None,
 ) -> Dict[str, Any]: ...
 def backtest(
     data: PathLike,

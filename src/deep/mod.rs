@@ -30,6 +30,7 @@ mod generator;
 mod model;
 pub mod panel;
 pub mod pricing;
+pub mod select;
 mod shipped;
 mod train;
 

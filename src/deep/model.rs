@@ -470,17 +470,25 @@ impl MixtureNet {
     /// Mean negative log-likelihood per observation of daily log returns
     /// `r[from..]` (in return units), conditioning on all earlier returns.
     pub fn nll(&self, r: &[f64], from: usize) -> f64 {
+        let ll = self.log_likelihoods(r, from);
+        -ll.iter().sum::<f64>() / ll.len() as f64
+    }
+
+    /// The log-likelihood of each daily log return of `r[from..]` (in
+    /// return units), conditioning on all earlier returns: what a paired
+    /// comparison of two models on the same days needs.
+    pub fn log_likelihoods(&self, r: &[f64], from: usize) -> Vec<f64> {
         let s = self.config.scale;
         let mut state = FeatureState::default();
         let mut scratch = Scratch::default();
-        let mut total = 0.0;
+        let mut out = Vec::with_capacity(r.len().saturating_sub(from));
         for (t, x) in r.iter().enumerate() {
             let z = x / s;
             if t >= from {
-                total -= self.mixture_with(&state, &mut scratch).log_density(z) - s.ln();
+                out.push(self.mixture_with(&state, &mut scratch).log_density(z) - s.ln());
             }
             state.update(z);
         }
-        total / (r.len() - from) as f64
+        out
     }
 }

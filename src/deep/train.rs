@@ -107,6 +107,11 @@ pub struct TrainReport {
     /// validation, test, of the selection run's best weights (validation is
     /// out of sample here).
     pub selection_nll: (f64, f64, f64),
+    /// The log-likelihood of each validation day (first series) under the
+    /// selection run's best weights, out of sample: what comparing training
+    /// candidates on the same days needs (not written to `metrics.json`).
+    #[serde(skip)]
+    pub validation_log_likelihoods: Vec<f64>,
     /// The same for the final weights (validation is in sample after a
     /// refit; test is never seen).
     pub nll: (f64, f64, f64),
@@ -457,6 +462,7 @@ pub fn train(
         nll_of(&selected, n_train, val_end),
         nll_of(&selected, val_end, n),
     );
+    let validation_log_likelihoods = selected.log_likelihoods(&r[..val_end], n_train);
     // 2. Refit on training and validation together for the selected number of
     // epochs (the usual final fit: the model then knows the most recent
     // regime before the test period, as a GARCH fitted on the same days does).
@@ -477,6 +483,7 @@ pub fn train(
         refit: opts.refit && best_epoch > 0,
         split: (n_train, val_end, n),
         selection_nll,
+        validation_log_likelihoods,
         nll: (
             nll_of(&net, WARMUP, n_train),
             nll_of(&net, n_train, val_end),

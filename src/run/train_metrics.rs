@@ -2,6 +2,7 @@
 //! the training report, held-out NLLs, and each model's scorecards on the
 //! test period, with the tables, checks and summary made from them.
 
+use crate::deep::select::Candidate;
 use crate::deep::TrainReport;
 use crate::facts::scorecard::Scorecard;
 use crate::facts::spread::Spread;
@@ -41,9 +42,47 @@ pub struct TrainMetrics {
     pub test_period: String,
     /// Scorecards in the order deep, GJR-GARCH-t, GBM, Heston.
     pub scorecards: Vec<ModelScorecard>,
+    /// The training candidates (one per seed) and which was kept.
+    pub candidates: Vec<Candidate>,
 }
 
 impl TrainMetrics {
+    /// The training candidates as a Markdown table: seed, validation NLL,
+    /// its shortfall from the best in standard errors, the free-running
+    /// volatility against the filtered one at each quantile, the distance,
+    /// and which was kept.
+    pub fn candidates_table(&self) -> String {
+        let mut s = String::from("| seed | validation NLL | shortfall (se) |");
+        let qs: Vec<f64> = self.candidates.first().map_or_else(Vec::new, |c| {
+            c.volatility.quantiles.iter().map(|q| q.0).collect()
+        });
+        for q in &qs {
+            let _ = write!(s, " vol q{} free / filtered |", q * 100.0);
+        }
+        let _ = writeln!(s, " distance | kept |");
+        let _ = writeln!(s, "|---|---|---|{}---|---|", "---|".repeat(qs.len()));
+        for c in &self.candidates {
+            let _ = write!(
+                s,
+                "| {} | {:.4} | {:.2}{} |",
+                c.seed,
+                c.validation_nll,
+                c.nll_gap_se,
+                if c.admissible { "" } else { " (out)" }
+            );
+            for (_, filtered, free) in &c.volatility.quantiles {
+                let _ = write!(s, " {:.1} % / {:.1} % |", 100.0 * free, 100.0 * filtered);
+            }
+            let _ = writeln!(
+                s,
+                " {:.3} | {} |",
+                c.volatility.distance,
+                if c.chosen { "**yes**" } else { "" }
+            );
+        }
+        s
+    }
+
     /// Each model's distance rows, computed once for the table and the
     /// checks.
     fn distance_rows(&self) -> Vec<Vec<(String, f64)>> {
