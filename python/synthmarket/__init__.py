@@ -485,10 +485,10 @@ def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[i
     ``train("data/sp500_20stocks_1990_2018.csv", "models/aapl", column="AAPL")``.
     A history needs 1,000 daily returns from scratch; ``init`` (a trained
     model directory, e.g. ``"models/sp500"``) fine-tunes that model instead,
-    which takes histories from 250 returns up. ``candidates`` nets are
-    trained (default 8, from seeds ``seed``, ``seed + 1``, ...) and the one
-    of near-best validation likelihood whose free-running volatility stays
-    nearest its filter on the real days is kept (``metrics["candidates"]``)."""
+    which takes histories from 250 returns up. Each net's free-running
+    volatility is checked against the volatility it assigns to the real
+    days; a net beyond a factor of 2 is replaced by the next seed's, up to
+    ``candidates`` nets (default 8; ``metrics["candidates"]`` lists them)."""
     paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
     metrics, summary = _native.train(paths, os.fspath(out), epochs, seed, hidden, eval_paths, column,
                                      None if init is None else os.fspath(init), candidates)

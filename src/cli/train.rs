@@ -14,11 +14,12 @@ conditioned on exponentially weighted averages of past squared and signed
 returns (half-lives 1, 4, 16, 64, 256 days). Maximum likelihood with AdamW in
 candle; early stopping on the validation loss.
 
-Several networks are trained (--candidates, from seeds --seed, --seed + 1,
-...), since nets of near-equal likelihood can differ severalfold in the
-extremes of the paths they generate; the one kept has a validation
-likelihood within two standard errors of the best and the free-running
-volatility nearest the volatility it assigns to the real days.
+Nets of near-equal likelihood can differ severalfold in the extremes of
+the paths they generate, so each trained net generates paths freely and its
+volatility is compared with the volatility it assigns to the real days: if
+it runs away (beyond a factor of 2 at some quantile), the next seed is
+trained (--seed + 1, ..., at most --candidates nets), and if none holds,
+the nearest of near-best validation likelihood is kept.
 
 Each history is split chronologically: the first part trains, the next
 --val-fraction validates (early stopping), the last --test-fraction is never
@@ -99,7 +100,7 @@ pub struct TrainCmd {
     /// Paths simulated per model for the test-period scorecards
     #[arg(long, default_value_t = TrainOptions::DEFAULT_EVAL_PATHS)]
     eval_paths: u64,
-    /// Networks to train (seeds --seed, --seed + 1, ...); the one kept is the candidate of near-best validation likelihood whose free-running volatility stays nearest the volatility it assigns to the real days (see MODEL_CARD.md)
+    /// Most networks to train (seeds --seed, --seed + 1, ...): training stops at the first whose free-running volatility stays within a factor of 2 of the volatility it assigns to the real days; if none does, the nearest of near-best validation likelihood is kept (see MODEL_CARD.md)
     #[arg(long, default_value_t = TrainOptions::DEFAULT_CANDIDATES)]
     candidates: usize,
     /// Train a market: --data is a wide panel (date, then one price column per stock) and this file is their index on the same dates; writes a market model (panel.json and one net per asset under nets/)

@@ -58,10 +58,11 @@ pub struct TrainOptions {
     pub refit: bool,
     /// Paths simulated per model for the test-period scorecards.
     pub eval_paths: u64,
-    /// Networks trained, from seeds `seed`, `seed + 1`, …; the one kept is
-    /// the admissible candidate whose free-running volatility law is
-    /// nearest its filter on the real days ([`crate::deep::select`]). 1
-    /// trains `seed` alone.
+    /// Most networks trained, from seeds `seed`, `seed + 1`, …: training
+    /// stops at the first whose free-running volatility stays within a
+    /// factor of 2 of its filter on the real days, else keeps the nearest
+    /// of near-best likelihood ([`crate::deep::select`]). 1 trains `seed`
+    /// alone.
     pub candidates: usize,
     /// A trained model directory to start from (fine-tuning) instead of a
     /// random initialisation: its hidden widths must equal [`Self::hidden`];
@@ -93,9 +94,8 @@ impl TrainOptions {
     pub const DEFAULT_REFIT: bool = true;
     /// Default of [`Self::eval_paths`].
     pub const DEFAULT_EVAL_PATHS: u64 = 100;
-    /// Default of [`Self::candidates`]: on the S&P 500 the first eight
-    /// seeds held one net of well-behaved extremes and one that explodes
-    /// ([`crate::deep::select`]); a few seconds each.
+    /// Default of [`Self::candidates`]: a few seconds each, and only
+    /// trained while the earlier ones run away ([`crate::deep::select`]).
     pub const DEFAULT_CANDIDATES: usize = 8;
     /// AdamW weight decay (not a setting).
     pub const WEIGHT_DECAY: f64 = 1e-4;
@@ -261,7 +261,11 @@ pub fn train_histories(
             report.split.0
         };
         let check = select::volatility_check(&net, &r[..fit_end], opts.seed)?;
+        let within = check.distance <= select::GUARD;
         fits.push((seed, net, report, check));
+        if within {
+            break;
+        }
     }
     let seeds: Vec<u64> = fits.iter().map(|f| f.0).collect();
     let validation: Vec<Vec<f64>> = fits
@@ -480,15 +484,20 @@ fn model_card(net: &MixtureNet, m: &TrainMetrics, opts: &TrainOptions) -> String
             .as_ref()
             .map_or_else(String::new, |line| format!("\n`{line}`\n")),
     );
-    if m.candidates.len() > 1 {
+    if let Some(kept) = m.candidates.iter().find(|c| c.chosen) {
         let _ = writeln!(
             s,
-            "Chosen among {} candidates (seeds {} to {}, each trained as above): nets of near-equal validation likelihood differ severalfold in the extremes of their free-running paths, because one-step likelihood has almost no data in the states of the top 0.1 % of volatility. Each candidate's annualised volatility along {} paths it generates freely from the start of the fitted days, as many days long, is compared with the volatility it assigns to the real days (its filter) at the quantiles below; among the candidates whose validation log-likelihood falls short of the best by at most {} standard errors of the paired daily difference, the one with the smallest largest |log ratio| is kept.\n\n{}",
-            m.candidates.len(),
-            m.candidates.first().map_or(0, |c| c.seed),
-            m.candidates.last().map_or(0, |c| c.seed),
+            "Free-running check: nets of near-equal validation likelihood can differ severalfold in the extremes of the paths they generate, because one-step likelihood has almost no data in the states of the top 0.1 % of volatility. So the net's annualised volatility along {} paths it generates freely from the start of the fitted days, as many days long, is compared with the volatility it assigns to the real days (its filter) at the quantiles below. Candidates are trained from seed {} on (at most {}) until one stays within a factor of 2 at every quantile (largest |log ratio| ≤ ln 2); if none does, the nearest of those whose validation log-likelihood is within {} standard errors (paired daily difference) of the best is kept. Kept: seed {}{}.\n\n{}",
             deep::select::CHECK_PATHS,
+            opts.seed,
+            opts.candidates,
             deep::select::ADMISSIBLE_SE,
+            kept.seed,
+            if m.candidates.len() == 1 {
+                ", the first"
+            } else {
+                ""
+            },
             m.candidates_table()
         );
     }

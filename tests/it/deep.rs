@@ -441,44 +441,57 @@ fn train_reads_one_column_of_a_wide_file() {
 }
 
 /// Issue 36: nets of near-equal likelihood can differ severalfold in their
-/// extremes, so `train` trains several seeds and keeps the admissible one
-/// whose free-running volatility law is nearest its filter on the real days.
-/// On the S&P 500 (1999-2018, default flags) seed 43's free-running
-/// volatility runs away (its 99th percentile four times its filter's) while
-/// seed 42's stays within 20 % at every quantile up to the 99.9th; the
-/// metrics list both, the kept net is seed 42 and its seed is in config.json.
+/// extremes, so `train` checks each net's free-running volatility against
+/// its filter on the real days and trains the next seed while it runs away.
+/// On the S&P 500 (1999-2018) seed 43's free-running volatility runs away
+/// (its 99th percentile about four times its filter's): with `--seed 43
+/// --candidates 2` the metrics list seed 43 beyond the factor-2 guard and
+/// seed 44 within it, seed 44 is kept and its seed is in config.json. The
+/// default seed 42 stays within the guard and is kept alone.
 #[test]
-fn train_keeps_the_candidate_whose_volatility_stays_near_its_filter() {
+fn train_passes_over_a_net_whose_volatility_runs_away() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("sel");
-    let o = crate::common::run(&[
-        "train",
-        "--data",
-        data("sp500_daily.csv").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--candidates",
-        "2",
-        "--eval-paths",
-        "20",
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", crate::common::stderr(&o));
-    let read = |f: &str| -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap()
+    let run = |seed: &str, out: &std::path::Path| {
+        let o = crate::common::run(&[
+            "train",
+            "--data",
+            data("sp500_daily.csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--seed",
+            seed,
+            "--candidates",
+            "2",
+            "--eval-paths",
+            "20",
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", crate::common::stderr(&o));
+        let read = |f: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(out.join(f)).unwrap()).unwrap()
+        };
+        (read("metrics.json"), read("config.json"))
     };
-    let (metrics, config) = (read("metrics.json"), read("config.json"));
-    let c = metrics["candidates"].as_array().unwrap();
-    assert_eq!(c.len(), 2);
-    let seeds: Vec<u64> = c.iter().map(|x| x["seed"].as_u64().unwrap()).collect();
-    assert_eq!(seeds, [42, 43]);
-    let kept: Vec<&serde_json::Value> = c.iter().filter(|x| x["chosen"] == true).collect();
-    assert_eq!(kept.len(), 1);
-    assert_eq!(kept[0]["seed"], 42);
-    assert_eq!(config["seed"], 42);
     let distance = |x: &serde_json::Value| x["volatility"]["distance"].as_f64().unwrap();
-    assert!(distance(&c[0]) < 0.2f64.ln_1p(), "{}", c[0]);
-    assert!(distance(&c[1]) > 1.0, "{}", c[1]);
+    let out = dir.path().join("from43");
+    let (metrics, config) = run("43", &out);
+    let c = metrics["candidates"].as_array().unwrap();
+    let seeds: Vec<u64> = c.iter().map(|x| x["seed"].as_u64().unwrap()).collect();
+    assert_eq!(seeds, [43, 44]);
+    assert_eq!(c[0]["chosen"], false);
+    assert_eq!(c[1]["chosen"], true);
+    assert_eq!(config["seed"], 44);
+    assert!(distance(&c[0]) > 1.0, "{}", c[0]);
+    assert!(distance(&c[1]) <= std::f64::consts::LN_2, "{}", c[1]);
     let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
-    assert!(card.contains("Chosen among 2 candidates"), "{card}");
+    assert!(card.contains("Kept: seed 44."), "{card}");
+
+    let (metrics, config) = run("42", &dir.path().join("from42"));
+    let c = metrics["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        (c[0]["seed"].as_u64(), c[0]["chosen"].as_bool()),
+        (Some(42), Some(true))
+    );
+    assert_eq!(config["seed"], 42);
 }
