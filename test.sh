@@ -22,9 +22,9 @@ fi
 # every dependency `cargo test --release --workspace` above compiled (the
 # workspace's feature resolution is the Python crate's; see getrandom in
 # python/Cargo.toml) instead of the wheel profile's fat-LTO build of
-# everything (8-13 minutes of CI on 2 cores): 28 s here. The numbers are the
-# same bits either way. A plain `pip install .` builds the faster `wheel`
-# profile (pyproject.toml).
+# everything (8-13 minutes of CI on 2 cores): 91 s in a fresh-clone CI.
+# The numbers are the same bits either way. A plain `pip install .` builds
+# the faster `wheel` profile (pyproject.toml).
 MATURIN_PEP517_ARGS="--profile release" \
   .venv/bin/python -m pip install --quiet ".[test]" -r notebooks/requirements.txt
 

@@ -155,12 +155,12 @@ pub struct Candidate {
 /// candidate with the smallest distance (the first on ties).
 pub fn choose(
     seeds: &[u64],
-    validation: &[Vec<f64>],
+    validation: &[&[f64]],
     checks: Vec<VolatilityCheck>,
 ) -> (Vec<Candidate>, usize) {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let best = (0..validation.len())
-        .min_by(|&a, &b| mean(&validation[b]).total_cmp(&mean(&validation[a])))
+        .min_by(|&a, &b| mean(validation[b]).total_cmp(&mean(validation[a])))
         .unwrap_or(0);
     let gap_se = |i: usize| -> f64 {
         if i == best {
@@ -168,7 +168,7 @@ pub fn choose(
         }
         let d: Vec<f64> = validation[best]
             .iter()
-            .zip(&validation[i])
+            .zip(validation[i])
             .map(|(a, b)| a - b)
             .collect();
         let (m, var) = crate::stats::mean_var(&d);
@@ -189,7 +189,7 @@ pub fn choose(
             let nll_gap_se = gap_se(i);
             Candidate {
                 seed,
-                validation_nll: -mean(&validation[i]),
+                validation_nll: -mean(validation[i]),
                 nll_gap_se,
                 admissible: nll_gap_se <= ADMISSIBLE_SE,
                 volatility,
@@ -239,12 +239,12 @@ mod tests {
             .map(|t| ((t * 7919) % 101) as f64 / 100.0)
             .collect();
         let noise = |t: usize| if t.is_multiple_of(2) { 0.1 } else { -0.1 };
-        let v0 = base.clone();
+        let v0 = &base[..];
         let v1: Vec<f64> = (0..days).map(|t| base[t] - 0.001 + noise(t)).collect();
         let v2: Vec<f64> = (0..days).map(|t| base[t] - 0.02 + noise(t)).collect();
         let (c, chosen) = choose(
             &[5, 6, 7],
-            &[v0.clone(), v1.clone(), v2.clone()],
+            &[v0, &v1, &v2],
             vec![check(0.9), check(0.8), check(0.7)],
         );
         assert_eq!(chosen, 1);
@@ -258,7 +258,7 @@ mod tests {
         // (training stops there; earlier candidates ran away).
         let (_, chosen) = choose(
             &[5, 6, 7],
-            &[v0, v1, v2],
+            &[v0, &v1, &v2],
             vec![check(0.9), check(0.8), check(GUARD)],
         );
         assert_eq!(chosen, 2);
@@ -268,9 +268,9 @@ mod tests {
     #[test]
     fn one_candidate_or_a_tie() {
         let v = vec![0.5; 10];
-        let (c, chosen) = choose(&[42], std::slice::from_ref(&v), vec![check(2.0)]);
+        let (c, chosen) = choose(&[42], &[&v], vec![check(2.0)]);
         assert_eq!((chosen, c.len(), c[0].chosen), (0, 1, true));
-        let (_, chosen) = choose(&[1, 2], &[v.clone(), v], vec![check(0.9), check(0.9)]);
+        let (_, chosen) = choose(&[1, 2], &[&v, &v], vec![check(0.9), check(0.9)]);
         assert_eq!(chosen, 0);
     }
 

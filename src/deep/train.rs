@@ -457,12 +457,14 @@ pub fn train(
             f64::NAN
         }
     };
+    // The validation days' log-likelihoods, kept for comparing candidates;
+    // their mean is the validation NLL (as `MixtureNet::nll` computes it).
+    let validation_log_likelihoods = selected.log_likelihoods(&r[..val_end], n_train);
     let selection_nll = (
         nll_of(&selected, WARMUP, n_train),
-        nll_of(&selected, n_train, val_end),
+        -validation_log_likelihoods.iter().sum::<f64>() / validation_log_likelihoods.len() as f64,
         nll_of(&selected, val_end, n),
     );
-    let validation_log_likelihoods = selected.log_likelihoods(&r[..val_end], n_train);
     // 2. Refit on training and validation together for the selected number of
     // epochs (the usual final fit: the model then knows the most recent
     // regime before the test period, as a GARCH fitted on the same days does).

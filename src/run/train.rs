@@ -172,7 +172,8 @@ pub enum TrainProgress {
     Candidate {
         /// The candidate, from 1.
         index: usize,
-        /// How many are trained ([`TrainOptions::candidates`]).
+        /// The most that may be trained ([`TrainOptions::candidates`]);
+        /// training stops at the first that passes the check.
         of: usize,
         /// Its seed.
         seed: u64,
@@ -234,6 +235,7 @@ pub fn train_histories(
         .ok_or_else(|| Error::parameter("data", "none", "give at least one history"))?;
     let r = target.log_returns();
     let mut fits = Vec::with_capacity(opts.candidates);
+    let mut checks = Vec::with_capacity(opts.candidates);
     for c in 0..opts.candidates {
         let seed = opts.seed.wrapping_add(c as u64);
         progress(TrainProgress::Candidate {
@@ -262,19 +264,19 @@ pub fn train_histories(
         };
         let check = select::volatility_check(&net, &r[..fit_end], opts.seed)?;
         let within = check.distance <= select::GUARD;
-        fits.push((seed, net, report, check));
+        fits.push((seed, net, report));
+        checks.push(check);
         if within {
             break;
         }
     }
     let seeds: Vec<u64> = fits.iter().map(|f| f.0).collect();
-    let validation: Vec<Vec<f64>> = fits
+    let validation: Vec<&[f64]> = fits
         .iter()
-        .map(|f| f.2.validation_log_likelihoods.clone())
+        .map(|f| f.2.validation_log_likelihoods.as_slice())
         .collect();
-    let checks = fits.iter().map(|f| f.3.clone()).collect();
     let (candidates, chosen) = select::choose(&seeds, &validation, checks);
-    let (_, net, report, _) = fits.swap_remove(chosen);
+    let (_, net, report) = fits.swap_remove(chosen);
     progress(TrainProgress::Evaluating);
     tracing::info!(
         "kept the net of seed {} of {} candidates; it trained {} epochs in {:.1} s (best: epoch {})",
@@ -284,8 +286,7 @@ pub fn train_histories(
         report.seconds,
         report.best_epoch
     );
-    let mut metrics = evaluate(target, &net, report, opts)?;
-    metrics.candidates = candidates;
+    let metrics = evaluate(target, &net, report, candidates, opts)?;
     let card = model_card(&net, &metrics, opts);
     deep::save(&net, &opts.out)?;
     let json = serde_json::to_string_pretty(&metrics)
@@ -330,6 +331,7 @@ fn evaluate(
     h: &SpotHistory,
     net: &MixtureNet,
     report: TrainReport,
+    candidates: Vec<select::Candidate>,
     opts: &TrainOptions,
 ) -> Result<TrainMetrics> {
     let r = h.log_returns();
@@ -406,7 +408,7 @@ fn evaluate(
         ]
     };
     Ok(TrainMetrics {
-        candidates: Vec::new(),
+        candidates,
         test_nll_deep,
         test_nll_garch,
         garch_fit_on: format!(
