@@ -3,9 +3,9 @@
 //! 1990-2018 panel) and prints, per series, the noise-aware scorecard of the
 //! held-out test part for the deep model, GJR-GARCH-t and Heston (each
 //! fitted on the same training days), whether deep beats each, and the
-//! memorization audits. `cargo run --release --example generalisation [OUT_DIR]`
-//! (about 4 minutes on 2 cores); the book's deep-generator chapter holds
-//! its output.
+//! memorization audits. `cargo run --release --example generalisation [OUT_DIR] [A,B]`
+//! (about 7 minutes on 2 cores); `A,B` trains with `--feature-squash A,B`.
+//! The book's deep-generator chapter holds its output.
 use synthmarket::run::train::{train, TrainOptions};
 
 fn main() {
@@ -14,6 +14,10 @@ fn main() {
         || std::env::temp_dir().join("synthmarket-generalisation"),
         Into::into,
     );
+    let squash = std::env::args().nth(2).map(|s| {
+        let v: Vec<f64> = s.split(',').map(|x| x.parse().expect("A,B")).collect();
+        [v[0], v[1]]
+    });
     let panel = root.join("data/sp500_20stocks_1990_2018.csv");
     let header = std::fs::read_to_string(&panel).expect("panel");
     let tickers: Vec<String> = header
@@ -40,6 +44,7 @@ fn main() {
         let mut opts =
             TrainOptions::new(vec![file.clone()], out.join(name.replace(['&', ' '], "")));
         opts.column = column.clone();
+        opts.feature_squash = squash;
         let o = train(&opts, |_| {}).expect("train");
         let m = &o.metrics;
         let get = |model: &str| m.scorecards.iter().find(|e| e.model == model).expect(model);

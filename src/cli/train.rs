@@ -109,6 +109,30 @@ pub struct TrainCmd {
     /// Start from a trained model directory (fine-tuning, e.g. --init models/sp500) instead of random weights; needed for histories of 250 to 1,000 returns
     #[arg(long, value_name = "DIR")]
     init: Option<PathBuf>,
+    /// Squash the network's features smoothly before the training box: A,B are the scales of the ln averages of z² and of the signed averages (each f enters as A·tanh(f/A), B·tanh(f/B)); "off" (the default) keeps them as they are. 4,1.5 keeps the S&P 500 model's free-running volatility from running away (see the book); --init models carry their own
+    #[arg(long, value_name = "A,B", default_value = "off", value_parser = parse_squash)]
+    feature_squash: Squash,
+}
+
+/// `--feature-squash`: two positive scales, or `off`.
+#[derive(Debug, Clone, Copy)]
+struct Squash(Option<[f64; 2]>);
+
+fn parse_squash(s: &str) -> std::result::Result<Squash, String> {
+    if s == "off" {
+        return Ok(Squash(None));
+    }
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| format!("{s:?}: {e} (give two positive scales A,B, e.g. 4,1.5, or off)"))?;
+    match v[..] {
+        [a, b] if a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0 => Ok(Squash(Some([a, b]))),
+        _ => Err(format!(
+            "{s:?}: give two positive scales A,B, e.g. 4,1.5, or off"
+        )),
+    }
 }
 
 /// The default of `--hidden` as the flag takes it:
@@ -135,6 +159,7 @@ impl TrainCmd {
             eval_paths: self.eval_paths,
             candidates: self.candidates,
             init: self.init.clone(),
+            feature_squash: self.feature_squash.0,
             command_line: Some(std::env::args().collect::<Vec<_>>().join(" ")),
         }
     }

@@ -34,7 +34,7 @@ pub mod select;
 mod shipped;
 mod train;
 
-pub use features::{FeatureState, HALF_LIVES, N_FEATURES, STATE_LEN};
+pub use features::{squash, FeatureState, HALF_LIVES, N_FEATURES, STATE_LEN};
 pub use generator::DeepGenerator;
 pub(crate) use generator::DEEP_NAME;
 pub use model::{DeepConfig, Mixture, MixtureNet, Scratch};

@@ -29,6 +29,11 @@ pub struct DeepConfig {
     /// fitted on (an unclamped log-linear variance map can run away along a
     /// generated path).
     pub feature_bounds: Vec<[f64; 2]>,
+    /// The scales `[a, b]` of the smooth squash of the features
+    /// ([`super::squash`]) applied before the box, or none
+    /// (models trained before it existed, or with `--feature-squash off`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_squash: Option<[f64; 2]>,
     /// Last price of the training file (default s0).
     pub last_price: f64,
     /// Training data: file, column, first and last date.
@@ -243,11 +248,14 @@ impl MixtureNet {
                 .feature_bounds
                 .iter()
                 .any(|[lo, hi]| !(lo.is_finite() && hi.is_finite() && lo <= hi))
+            || config
+                .feature_squash
+                .is_some_and(|s| s.iter().any(|c| !(c.is_finite() && *c > 0.0)))
         {
             return Err(Error::parameter(
                 "model config",
                 where_("config.json"),
-                format!("initial_state must hold {STATE_LEN} finite values, scale must be positive and feature_bounds must hold {N_FEATURES} finite [min, max] pairs"),
+                format!("initial_state must hold {STATE_LEN} finite values, scale must be positive, feature_bounds must hold {N_FEATURES} finite [min, max] pairs and feature_squash, if present, two positive scales"),
             ));
         }
         let tensors = candle_core::safetensors::load_buffer(weights, &candle_core::Device::Cpu)
@@ -392,6 +400,9 @@ impl MixtureNet {
     pub fn conditional_with(&self, state: &FeatureState, scratch: &mut Scratch) -> (f64, f64) {
         let mut x = [0.0; N_FEATURES];
         state.features(&mut x);
+        if let Some(scales) = self.config.feature_squash {
+            super::features::squash(&mut x, scales);
+        }
         for (v, [lo, hi]) in x.iter_mut().zip(&self.config.feature_bounds) {
             *v = v.clamp(*lo, *hi);
         }

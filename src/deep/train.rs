@@ -60,6 +60,9 @@ pub struct TrainOptions {
     /// be [`Self::hidden`]. Lets a history of [`MIN_RETURNS`] to
     /// [`MIN_RETURNS_COLD`] returns be learnt.
     pub init: Option<MixtureNet>,
+    /// Scales of the smooth squash of the features
+    /// ([`crate::deep::squash`]), or none.
+    pub feature_squash: Option<[f64; 2]>,
 }
 
 impl Default for TrainOptions {
@@ -77,6 +80,7 @@ impl Default for TrainOptions {
             seed: 42,
             refit: true,
             init: None,
+            feature_squash: None,
         }
     }
 }
@@ -418,13 +422,14 @@ pub fn train(
         initial_state: FeatureState::after(&r.iter().map(|x| x / fitted.scale).collect::<Vec<_>>())
             .to_vec(),
         feature_bounds: fitted.bounds.clone(),
+        feature_squash: opts.feature_squash,
         last_price: *first.prices().last().unwrap_or(&1.0),
         data: data.clone(),
         seed: opts.seed,
     };
 
     // 1. Selection: fit on the training part, stop early on the validation NLL.
-    let selection = Fitted::rows(&parts, |n_train, _| n_train);
+    let selection = Fitted::rows(&parts, opts.feature_squash, |n_train, _| n_train);
     // Built once: each epoch's validation net only swaps the weights.
     let selection_config = config_for(&selection);
     let mut history = Vec::new();
@@ -469,7 +474,9 @@ pub fn train(
     // epochs (the usual final fit: the model then knows the most recent
     // regime before the test period, as a GARCH fitted on the same days does).
     let (net, final_rows) = if opts.refit && best_epoch > 0 {
-        let all = Fitted::rows(&parts, |n_train, n_val| n_train + n_val);
+        let all = Fitted::rows(&parts, opts.feature_squash, |n_train, n_val| {
+            n_train + n_val
+        });
         let (w, _, _) = fit(&all, &dims, opts, best_epoch, false, &dev, |_, _, _| 0.0)?;
         let rows = all.rows.len();
         (MixtureNet::from_parts(w.0, w.1, config_for(&all)), rows)
@@ -507,7 +514,11 @@ struct Fitted {
 impl Fitted {
     /// Rows of each series' first `upto(n_train, n_val)` returns,
     /// each series standardised by its own volatility over those returns.
-    fn rows(parts: &[(Vec<f64>, usize, usize)], upto: impl Fn(usize, usize) -> usize) -> Fitted {
+    fn rows(
+        parts: &[(Vec<f64>, usize, usize)],
+        squash: Option<[f64; 2]>,
+        upto: impl Fn(usize, usize) -> usize,
+    ) -> Fitted {
         let mut rows = Vec::new();
         let mut target_scale = 1.0;
         for (i, (r, n_train, n_val)) in parts.iter().enumerate() {
@@ -523,6 +534,9 @@ impl Fitted {
                 if t >= WARMUP {
                     let mut f = [0.0; N_FEATURES];
                     state.features(&mut f);
+                    if let Some(scales) = squash {
+                        super::features::squash(&mut f, scales);
+                    }
                     rows.push((f, z));
                 }
                 state.update(z);

@@ -68,6 +68,10 @@ pub struct TrainOptions {
     /// random initialisation: its hidden widths must equal [`Self::hidden`];
     /// histories of 250 to 1,000 returns can only be learnt this way.
     pub init: Option<PathBuf>,
+    /// Scales `[a, b]` of the smooth squash of the network's features (the
+    /// `ln` averages of z² and the signed averages; see the book's "Squashed
+    /// features"), or none: the features as they are.
+    pub feature_squash: Option<[f64; 2]>,
     /// The command that started the run, quoted in `MODEL_CARD.md` (the CLI
     /// gives its command line); `None`: the card quotes none.
     pub command_line: Option<String>,
@@ -119,6 +123,7 @@ impl TrainOptions {
             eval_paths: Self::DEFAULT_EVAL_PATHS,
             candidates: Self::DEFAULT_CANDIDATES,
             init: None,
+            feature_squash: None,
             command_line: None,
         }
     }
@@ -145,6 +150,7 @@ impl TrainOptions {
             test_fraction: self.test_fraction,
             seed: self.seed,
             refit: self.refit,
+            feature_squash: self.feature_squash,
         }
     }
 }
@@ -243,9 +249,15 @@ pub fn train_histories(
             of: opts.candidates,
             seed,
         });
+        // A fine-tuned net keeps the features its weights were fitted on.
+        let feature_squash = match &init {
+            Some(net) => net.config().feature_squash,
+            None => opts.feature_squash,
+        };
         let deep_opts = deep::TrainOptions {
             init: init.clone(),
             seed,
+            feature_squash,
             ..opts.deep_options()
         };
         let (net, report) =
@@ -501,6 +513,12 @@ fn model_card(net: &MixtureNet, m: &TrainMetrics, opts: &TrainOptions) -> String
                 ""
             },
             m.candidates_table()
+        );
+    }
+    if let Some([a, b]) = net.config().feature_squash {
+        let _ = writeln!(
+            s,
+            "Squashed features: before the box, each ln average of z² enters as {a}·tanh(f/{a}) and each normalised signed average as {b}·tanh(f/{b}), in training and generation alike: the network's response in the sparse corners of the feature space is compressed towards what it learnt nearer the centre, which keeps its free-running volatility from feeding on itself. The returns' law itself is not cut: the tail comes from the Student-t mixture scaled by the learnt volatility.\n"
         );
     }
     if let Some(init) = &opts.init {

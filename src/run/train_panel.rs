@@ -123,6 +123,7 @@ pub fn train_panel(
     panel.check_same_dates(&index)?;
     let deep_opts = crate::deep::TrainOptions {
         init: None,
+        feature_squash: None,
         name: opts.model_name(),
         hidden: opts.hidden.clone(),
         epochs: opts.epochs,

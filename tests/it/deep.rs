@@ -69,6 +69,48 @@ fn saved_model_generates_bit_for_bit_and_paths_depend_only_on_the_seed() {
     }
 }
 
+/// A net trained on squashed features records their scales in its config,
+/// generates from them after a save and load (the same bits), and without
+/// them it is another model (the scales are part of it, not a hint); a
+/// scale that is not positive is a named error.
+#[test]
+fn a_squashed_model_keeps_its_scales_through_save_and_load() {
+    let h = slice(
+        &SpotHistory::from_csv(data("sp500_daily.csv"), None).unwrap(),
+        2000,
+    );
+    let opts = TrainOptions {
+        feature_squash: Some([4.0, 1.5]),
+        ..small()
+    };
+    let (net, _) = deep::train(&[h], &opts, |_, _, _| {}).unwrap();
+    assert_eq!(net.config().feature_squash, Some([4.0, 1.5]));
+    // The training box is of squashed features: inside ±4 and ±1.5.
+    for (i, [lo, hi]) in net.config().feature_bounds.iter().enumerate() {
+        let c = if i % 2 == 0 { 4.0 } else { 1.5 };
+        assert!(-c < *lo && *hi < c, "feature {i}: [{lo}, {hi}]");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    deep::save(&net, dir.path()).unwrap();
+    let loaded = MixtureNet::load(dir.path()).unwrap();
+    assert_eq!(loaded.config(), net.config());
+    let a = paths(net, 7);
+    assert_eq!(a, paths(loaded, 7));
+    let config = dir.path().join("config.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json.as_object_mut().unwrap().remove("feature_squash");
+    std::fs::write(&config, json.to_string()).unwrap();
+    assert_ne!(a, paths(MixtureNet::load(dir.path()).unwrap(), 7));
+    json["feature_squash"] = serde_json::json!([4.0, -1.0]);
+    std::fs::write(&config, json.to_string()).unwrap();
+    let err = MixtureNet::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("config.json") && err.contains("feature_squash"),
+        "{err}"
+    );
+}
+
 #[test]
 
 fn a_model_trained_on_gbm_generates_near_gaussian_returns() {

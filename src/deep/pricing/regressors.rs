@@ -32,6 +32,9 @@ pub(super) fn regressors(
     })?;
     let mut f = [0.0; N_FEATURES];
     state.features(&mut f);
+    if let Some(scales) = net.config().feature_squash {
+        crate::deep::features::squash(&mut f, scales);
+    }
     let mut base = [0.0; REGRESSORS];
     base[0] = 1.0;
     for (i, (v, [lo, hi])) in f.iter().zip(&net.config().feature_bounds).enumerate() {
