@@ -21,8 +21,8 @@ pub const STATE_LEN: usize = 2 * H;
 /// huge squares) the network sees them compressed, so that its response
 /// there is an interpolation of what it learnt nearer the centre rather
 /// than a steep fit to a handful of days. Measured on the S&P 500 (the
-/// book's "Squashed features" section), it is what keeps the network's
-/// free-running volatility from feeding on itself. A smooth map of the
+/// book's "Squashed features" section), it damps the feedback of the
+/// network's free-running volatility on itself. A smooth map of the
 /// inputs, applied alike in training and generation: the returns' law is
 /// not cut anywhere.
 #[inline]

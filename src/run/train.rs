@@ -518,7 +518,7 @@ fn model_card(net: &MixtureNet, m: &TrainMetrics, opts: &TrainOptions) -> String
     if let Some([a, b]) = net.config().feature_squash {
         let _ = writeln!(
             s,
-            "Squashed features: before the box, each ln average of z² enters as {a}·tanh(f/{a}) and each normalised signed average as {b}·tanh(f/{b}), in training and generation alike: the network's response in the sparse corners of the feature space is compressed towards what it learnt nearer the centre, which keeps its free-running volatility from feeding on itself. The returns' law itself is not cut: the tail comes from the Student-t mixture scaled by the learnt volatility.\n"
+            "Squashed features: before the box, each ln average of z² enters as {a}·tanh(f/{a}) and each normalised signed average as {b}·tanh(f/{b}), in training and generation alike: the network's response in the sparse corners of the feature space is compressed towards what it learnt nearer the centre, which damps the feedback of its free-running volatility on itself (measured on the S&P 500 in the book's section on squashed features). The returns' law itself is not cut: the tail comes from the Student-t mixture scaled by the learnt volatility.\n"
         );
     }
     if let Some(init) = &opts.init {
