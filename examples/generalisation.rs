@@ -14,10 +14,10 @@ fn main() {
         || std::env::temp_dir().join("synthmarket-generalisation"),
         Into::into,
     );
-    let squash = std::env::args().nth(2).map(|s| {
-        let v: Vec<f64> = s.split(',').map(|x| x.parse().expect("A,B")).collect();
-        [v[0], v[1]]
-    });
+    let squash = std::env::args()
+        .nth(2)
+        .map_or(Ok(None), |s| TrainOptions::parse_feature_squash(&s));
+    let squash = squash.expect("the second argument: A,B or off");
     let panel = root.join("data/sp500_20stocks_1990_2018.csv");
     let header = std::fs::read_to_string(&panel).expect("panel");
     let tickers: Vec<String> = header

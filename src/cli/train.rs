@@ -114,25 +114,13 @@ pub struct TrainCmd {
     feature_squash: Squash,
 }
 
-/// `--feature-squash`: two positive scales, or `off`.
+/// `--feature-squash`'s value ([`TrainOptions::parse_feature_squash`]; a
+/// newtype, since clap reads an `Option` field as an optional flag).
 #[derive(Debug, Clone, Copy)]
 struct Squash(Option<[f64; 2]>);
 
 fn parse_squash(s: &str) -> std::result::Result<Squash, String> {
-    if s == "off" {
-        return Ok(Squash(None));
-    }
-    let v: Vec<f64> = s
-        .split(',')
-        .map(|x| x.trim().parse::<f64>())
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| format!("{s:?}: {e} (give two positive scales A,B, e.g. 4,1.5, or off)"))?;
-    match v[..] {
-        [a, b] if a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0 => Ok(Squash(Some([a, b]))),
-        _ => Err(format!(
-            "{s:?}: give two positive scales A,B, e.g. 4,1.5, or off"
-        )),
-    }
+    TrainOptions::parse_feature_squash(s).map(Squash)
 }
 
 /// The default of `--hidden` as the flag takes it:

@@ -92,6 +92,16 @@ impl FeatureState {
         }
     }
 
+    /// [`Self::features`], then [`squash`]ed when `scales` are given: the
+    /// vector a network trained with those scales reads (before its box).
+    #[inline]
+    pub fn squashed_features(&self, out: &mut [f64; N_FEATURES], scales: Option<[f64; 2]>) {
+        self.features(out);
+        if let Some(scales) = scales {
+            squash(out, scales);
+        }
+    }
+
     /// The state after folding in every value of `z`, from the default.
     pub fn after(z: &[f64]) -> Self {
         let mut s = FeatureState::default();

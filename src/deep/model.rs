@@ -395,17 +395,21 @@ impl MixtureNet {
         self.mixture_at(mean, sigma)
     }
 
-    /// The network's outputs given the state: the bounded mean μ_t and the
-    /// scale σ_t of `z = σ_t (μ_t + ε)`.
-    pub fn conditional_with(&self, state: &FeatureState, scratch: &mut Scratch) -> (f64, f64) {
+    /// The network's inputs in `state`: its features, squashed by the
+    /// model's scales if it has them, clamped to the training box.
+    pub fn inputs(&self, state: &FeatureState) -> [f64; N_FEATURES] {
         let mut x = [0.0; N_FEATURES];
-        state.features(&mut x);
-        if let Some(scales) = self.config.feature_squash {
-            super::features::squash(&mut x, scales);
-        }
+        state.squashed_features(&mut x, self.config.feature_squash);
         for (v, [lo, hi]) in x.iter_mut().zip(&self.config.feature_bounds) {
             *v = v.clamp(*lo, *hi);
         }
+        x
+    }
+
+    /// The network's outputs given the state: the bounded mean μ_t and the
+    /// scale σ_t of `z = σ_t (μ_t + ε)`.
+    pub fn conditional_with(&self, state: &FeatureState, scratch: &mut Scratch) -> (f64, f64) {
+        let x = self.inputs(state);
         let (mlp, skip) = self.layers.split_at(self.layers.len() - 1);
         let Scratch { cur, next } = scratch;
         cur.clear();

@@ -61,7 +61,8 @@ pub struct TrainOptions {
     /// [`MIN_RETURNS_COLD`] returns be learnt.
     pub init: Option<MixtureNet>,
     /// Scales of the smooth squash of the features
-    /// ([`crate::deep::squash`]), or none.
+    /// ([`crate::deep::squash`]), or none. Ignored with [`Self::init`]: a
+    /// fine-tuned net keeps the features its weights were fitted on.
     pub feature_squash: Option<[f64; 2]>,
 }
 
@@ -345,6 +346,10 @@ pub fn train(
             ));
         }
     }
+    let feature_squash = match &opts.init {
+        Some(init) => init.config().feature_squash,
+        None => opts.feature_squash,
+    };
     // Without a model to start from the network needs a longer history; the
     // minimum parts scale with it (cold: 550 training and 100 validation
     // returns at 1,000; fine-tuning: 175 and 38 at 250).
@@ -422,14 +427,14 @@ pub fn train(
         initial_state: FeatureState::after(&r.iter().map(|x| x / fitted.scale).collect::<Vec<_>>())
             .to_vec(),
         feature_bounds: fitted.bounds.clone(),
-        feature_squash: opts.feature_squash,
+        feature_squash,
         last_price: *first.prices().last().unwrap_or(&1.0),
         data: data.clone(),
         seed: opts.seed,
     };
 
     // 1. Selection: fit on the training part, stop early on the validation NLL.
-    let selection = Fitted::rows(&parts, opts.feature_squash, |n_train, _| n_train);
+    let selection = Fitted::rows(&parts, feature_squash, |n_train, _| n_train);
     // Built once: each epoch's validation net only swaps the weights.
     let selection_config = config_for(&selection);
     let mut history = Vec::new();
@@ -474,9 +479,7 @@ pub fn train(
     // epochs (the usual final fit: the model then knows the most recent
     // regime before the test period, as a GARCH fitted on the same days does).
     let (net, final_rows) = if opts.refit && best_epoch > 0 {
-        let all = Fitted::rows(&parts, opts.feature_squash, |n_train, n_val| {
-            n_train + n_val
-        });
+        let all = Fitted::rows(&parts, feature_squash, |n_train, n_val| n_train + n_val);
         let (w, _, _) = fit(&all, &dims, opts, best_epoch, false, &dev, |_, _, _| 0.0)?;
         let rows = all.rows.len();
         (MixtureNet::from_parts(w.0, w.1, config_for(&all)), rows)
@@ -533,10 +536,7 @@ impl Fitted {
                 let z = x / scale;
                 if t >= WARMUP {
                     let mut f = [0.0; N_FEATURES];
-                    state.features(&mut f);
-                    if let Some(scales) = squash {
-                        super::features::squash(&mut f, scales);
-                    }
+                    state.squashed_features(&mut f, squash);
                     rows.push((f, z));
                 }
                 state.update(z);

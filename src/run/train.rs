@@ -128,6 +128,25 @@ impl TrainOptions {
         }
     }
 
+    /// Parses `--feature-squash`'s value: `off`, or two positive scales
+    /// `A,B` (the [`Self::feature_squash`] they give).
+    pub fn parse_feature_squash(s: &str) -> std::result::Result<Option<[f64; 2]>, String> {
+        if s == "off" {
+            return Ok(None);
+        }
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .unwrap_or_default();
+        match v[..] {
+            [a, b] if a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0 => Ok(Some([a, b])),
+            _ => Err(format!(
+                "{s:?}: give two positive scales A,B, e.g. 4,1.5, or off"
+            )),
+        }
+    }
+
     /// The model's name: the last component of [`Self::out`], or `model`.
     pub fn model_name(&self) -> String {
         self.out
@@ -249,15 +268,9 @@ pub fn train_histories(
             of: opts.candidates,
             seed,
         });
-        // A fine-tuned net keeps the features its weights were fitted on.
-        let feature_squash = match &init {
-            Some(net) => net.config().feature_squash,
-            None => opts.feature_squash,
-        };
         let deep_opts = deep::TrainOptions {
             init: init.clone(),
             seed,
-            feature_squash,
             ..opts.deep_options()
         };
         let (net, report) =

@@ -30,16 +30,9 @@ pub(super) fn regressors(
             crate::deep::STATE_LEN
         ))
     })?;
-    let mut f = [0.0; N_FEATURES];
-    state.features(&mut f);
-    if let Some(scales) = net.config().feature_squash {
-        crate::deep::features::squash(&mut f, scales);
-    }
     let mut base = [0.0; REGRESSORS];
     base[0] = 1.0;
-    for (i, (v, [lo, hi])) in f.iter().zip(&net.config().feature_bounds).enumerate() {
-        base[i + 1] = v.clamp(*lo, *hi);
-    }
+    base[1..=N_FEATURES].copy_from_slice(&net.inputs(&state));
     base[N_FEATURES + 1] = variance.max(1e-12).ln();
     Ok(net
         .mean_field_variance(&state, days)
