@@ -13,32 +13,43 @@ use crate::market::PathChunk;
 use crate::pricing::chain::{Layout, PricedChain};
 use crate::pricing::ChainRow;
 use chrono::NaiveDate;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A column of `n` zeros (all-zero bytes are 0 and 0.0) whose memory the
+/// Room for `n` values, allocated and not yet written, whose memory the
 /// kernel may back with transparent huge pages.
 ///
-/// Why: a column of 10⁷ rows is 80 MB of fresh memory, and faulting it in
-/// 4 KiB pages (20,000 page faults, each with its accounting) cost about a
-/// quarter of a Heston run's time into a DataFrame. `madvise(MADV_HUGEPAGE)`
-/// asks for 2 MiB pages, as numpy does for its own large arrays (numpy ≥
-/// 1.19 on Linux). The request is advice: where the kernel's huge pages are
+/// Why not `vec![0; n]`: the zeros would be written once by the thread
+/// that allocates and once more by the workers. glibc's `calloc` skips its
+/// `memset` only for a fresh mapping, and after a run frees its columns
+/// the allocator's dynamic mmap threshold rises past a 20 MB column, so
+/// the next run's columns come from the heap and are zeroed serially, in
+/// one thread, before the parallel work starts (measured: about 7 % of a
+/// two-thread Heston run's CPU time in `memset`, issue 46). Here every
+/// value is written exactly once, by the worker that owns its rows.
+///
+/// Why `madvise(MADV_HUGEPAGE)`: a column of 10⁷ rows is 80 MB of fresh
+/// memory, and faulting it in 4 KiB pages (20,000 page faults, each with
+/// its accounting) cost about a quarter of a Heston run's time into a
+/// DataFrame. The advice asks for 2 MiB pages, as numpy does for its own
+/// large arrays (numpy ≥ 1.19 on Linux). Where the kernel's huge pages are
 /// off, or elsewhere than Linux, the memory is the same, in small pages.
-fn zeroed<T: Clone + Default>(n: usize) -> Vec<T> {
-    let v = vec![T::default(); n];
+fn room<T>(n: usize) -> Vec<T> {
+    let v = Vec::with_capacity(n);
     #[cfg(target_os = "linux")]
     {
         const HUGE: usize = 2 << 20;
         let bytes = n * std::mem::size_of::<T>();
         if bytes >= 2 * HUGE {
-            // The 2 MiB-aligned part of the buffer; `vec!` of zeros came
-            // from calloc, whose large blocks are fresh untouched mappings.
+            // The 2 MiB-aligned part of the buffer.
             let start = v.as_ptr() as usize;
             let aligned = start.next_multiple_of(HUGE);
             let len = (start + bytes - aligned) / HUGE * HUGE;
             // SAFETY: [aligned, aligned + len) lies inside the vector's
-            // allocation, which lives until `v` is dropped; MADV_HUGEPAGE
-            // changes only how the kernel backs those pages, not their
-            // contents, and its failure is harmless (ignored).
+            // allocation of `bytes` bytes, which lives until `v` is
+            // dropped; MADV_HUGEPAGE changes only how the kernel backs
+            // those pages, not their contents, and its failure is harmless
+            // (ignored).
             unsafe {
                 libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
             }
@@ -130,10 +141,12 @@ pub fn date_ns(date: NaiveDate) -> i64 {
 /// The `spot.csv` columns of a whole run, allocated once at their final
 /// size (`path,step,date[,asset],spot,variance`, one row per path, step
 /// and asset) so that workers write their chunks' rows in place, in
-/// parallel: no growing vectors, no second copy (issue 46). The memory is
-/// zeroed lazily by the system, so untouched pages cost nothing.
+/// parallel: no growing vectors, no second copy, no zeroing pass (issue
+/// 46). The rows start unwritten; [`SpotColumns::into_table`] hands the
+/// columns over only once every row has been written.
 #[derive(Debug)]
 pub struct SpotColumns {
+    rows: usize,
     rows_per_path: usize,
     asset_names: Option<Vec<String>>,
     path: Vec<i64>,
@@ -142,18 +155,22 @@ pub struct SpotColumns {
     asset: Vec<u32>,
     spot: Vec<f64>,
     variance: Vec<f64>,
+    /// Rows written so far, by every part together.
+    written: AtomicUsize,
 }
 
 /// The rows of some consecutive paths in a [`SpotColumns`], borrowed for
-/// writing ([`SpotColumns::split`]).
+/// writing ([`SpotColumns::split`]); [`SpotRows::fill`] writes all of them.
 #[derive(Debug)]
 pub struct SpotRows<'a> {
-    path: &'a mut [i64],
-    step: &'a mut [i64],
-    date: &'a mut [i64],
-    asset: &'a mut [u32],
-    spot: &'a mut [f64],
-    variance: &'a mut [f64],
+    rows_per_path: usize,
+    path: &'a mut [MaybeUninit<i64>],
+    step: &'a mut [MaybeUninit<i64>],
+    date: &'a mut [MaybeUninit<i64>],
+    asset: &'a mut [MaybeUninit<u32>],
+    spot: &'a mut [MaybeUninit<f64>],
+    variance: &'a mut [MaybeUninit<f64>],
+    written: &'a AtomicUsize,
 }
 
 impl SpotColumns {
@@ -177,14 +194,16 @@ impl SpotColumns {
         })?;
         let asset_rows = if asset_names.is_some() { rows } else { 0 };
         Ok(SpotColumns {
+            rows,
             rows_per_path,
             asset_names,
-            path: zeroed(rows),
-            step: zeroed(rows),
-            date: zeroed(rows),
-            asset: zeroed(asset_rows),
-            spot: zeroed(rows),
-            variance: zeroed(rows),
+            path: room(rows),
+            step: room(rows),
+            date: room(rows),
+            asset: room(asset_rows),
+            spot: room(rows),
+            variance: room(rows),
+            written: AtomicUsize::new(0),
         })
     }
 
@@ -196,8 +215,8 @@ impl SpotColumns {
     ) -> Result<Self> {
         let mut columns =
             SpotColumns::new(chunk.paths(), chunk.steps(), chunk.assets(), asset_names)?;
-        for mut part in columns.split(chunk.paths()) {
-            part.fill(chunk, dates);
+        for part in columns.split(chunk.paths()) {
+            part.fill(chunk, dates)?;
         }
         Ok(columns)
     }
@@ -206,28 +225,57 @@ impl SpotColumns {
     /// may be shorter), in path order: part `i` holds paths
     /// `i·paths_per_part…`.
     pub fn split(&mut self, paths_per_part: usize) -> Vec<SpotRows<'_>> {
-        let rows = self.rows_per_path * paths_per_part.max(1);
-        let asset_rows = if self.asset.is_empty() { 0 } else { rows };
-        let mut asset = self.asset.chunks_mut(asset_rows.max(1));
-        self.path
+        let rows = (self.rows_per_path * paths_per_part).max(1);
+        let n = self.rows;
+        let asset_rows = if self.asset_names.is_some() { n } else { 0 };
+        let mut asset = self.asset.spare_capacity_mut()[..asset_rows].chunks_mut(rows);
+        let written = &self.written;
+        let rows_per_path = self.rows_per_path;
+        self.path.spare_capacity_mut()[..n]
             .chunks_mut(rows)
-            .zip(self.step.chunks_mut(rows))
-            .zip(self.date.chunks_mut(rows))
-            .zip(self.spot.chunks_mut(rows))
-            .zip(self.variance.chunks_mut(rows))
+            .zip(self.step.spare_capacity_mut()[..n].chunks_mut(rows))
+            .zip(self.date.spare_capacity_mut()[..n].chunks_mut(rows))
+            .zip(self.spot.spare_capacity_mut()[..n].chunks_mut(rows))
+            .zip(self.variance.spare_capacity_mut()[..n].chunks_mut(rows))
             .map(|((((path, step), date), spot), variance)| SpotRows {
+                rows_per_path,
                 path,
                 step,
                 date,
                 asset: asset.next().unwrap_or_default(),
                 spot,
                 variance,
+                written,
             })
             .collect()
     }
 
-    /// The columns, named as in `spot.csv`'s header.
-    pub fn into_table(self) -> Table {
+    /// The columns, named as in `spot.csv`'s header. Fails (an internal
+    /// error) unless every row has been written by [`SpotRows::fill`].
+    pub fn into_table(mut self) -> Result<Table> {
+        let written = self.written.load(Ordering::Acquire);
+        if written != self.rows {
+            return Err(Error::Internal(format!(
+                "{written} of {} spot rows were written",
+                self.rows
+            )));
+        }
+        // SAFETY: each column has capacity for `rows` values (`room`), and
+        // all `rows` of them are initialised: `written` counts the rows of
+        // the parts whose `fill` wrote every value of every column it
+        // holds, the parts are disjoint (`split`), and a part is consumed
+        // by its `fill`, so no row is counted twice.
+        unsafe {
+            let n = self.rows;
+            self.path.set_len(n);
+            self.step.set_len(n);
+            self.date.set_len(n);
+            self.spot.set_len(n);
+            self.variance.set_len(n);
+            if self.asset_names.is_some() {
+                self.asset.set_len(n);
+            }
+        }
         let mut columns = vec![
             ("path".to_string(), Column::Int(self.path)),
             ("step".to_string(), Column::Int(self.step)),
@@ -244,44 +292,64 @@ impl SpotColumns {
         }
         columns.push(("spot".to_string(), Column::Float(self.spot)));
         columns.push(("variance".to_string(), Column::Float(self.variance)));
-        Table { columns }
+        Ok(Table { columns })
     }
 }
 
 impl SpotRows<'_> {
-    /// Writes the rows of `chunk`, whose paths are this part's, with
-    /// `dates[k]` the date of step `k`.
-    pub fn fill(&mut self, chunk: &PathChunk, dates: &[i64]) {
+    /// Writes every row of this part from `chunk`, whose paths are this
+    /// part's, with `dates[k]` the date of step `k`. Fails (an internal
+    /// error, nothing counted as written) when the chunk's paths, steps or
+    /// dates do not cover the part exactly.
+    pub fn fill(self, chunk: &PathChunk, dates: &[i64]) -> Result<()> {
         let assets = chunk.assets();
-        let points = (chunk.steps() + 1).min(dates.len());
+        let points = chunk.steps() + 1;
         let per_path = points * assets;
+        let rows = chunk.paths() * per_path;
+        if per_path != self.rows_per_path
+            || rows != self.path.len()
+            || dates.len() < points
+            || (!self.asset.is_empty() && self.asset.len() != rows)
+        {
+            return Err(Error::Internal(format!(
+                "a chunk of {} paths × {points} points × {assets} assets does not fit \
+                 a part of {} rows of {} per path, with {} dates",
+                chunk.paths(),
+                self.path.len(),
+                self.rows_per_path,
+                dates.len()
+            )));
+        }
         for p in 0..chunk.paths() {
             let id = (chunk.first_path() + p as u64) as i64;
-            let rows = p * per_path..(p + 1) * per_path;
-            self.path[rows.clone()].fill(id);
+            let at = p * per_path..(p + 1) * per_path;
             // Element by element: the slices are a few assets long, where
             // `fill`/`copy_from_slice` would cost a library call each.
-            let (step, date) = (&mut self.step[rows.clone()], &mut self.date[rows.clone()]);
-            let (spot, variance) = (
-                &mut self.spot[rows.clone()],
-                &mut self.variance[rows.clone()],
+            let (path, step, date) = (
+                &mut self.path[at.clone()],
+                &mut self.step[at.clone()],
+                &mut self.date[at.clone()],
             );
-            for (k, &d) in dates.iter().enumerate().take(points) {
+            let (spot, variance) = (&mut self.spot[at.clone()], &mut self.variance[at.clone()]);
+            for (k, &d) in dates[..points].iter().enumerate() {
                 let (s, v) = (chunk.spot(p, k), chunk.variance(p, k));
                 for a in 0..assets {
                     let i = k * assets + a;
-                    step[i] = k as i64;
-                    date[i] = d;
-                    spot[i] = s[a];
-                    variance[i] = v[a];
+                    path[i].write(id);
+                    step[i].write(k as i64);
+                    date[i].write(d);
+                    spot[i].write(s[a]);
+                    variance[i].write(v[a]);
                 }
             }
             if !self.asset.is_empty() {
-                for (i, code) in self.asset[rows].iter_mut().enumerate() {
-                    *code = (i % assets) as u32;
+                for (i, code) in self.asset[at].iter_mut().enumerate() {
+                    code.write((i % assets) as u32);
                 }
             }
         }
+        self.written.fetch_add(rows, Ordering::Release);
+        Ok(())
     }
 }
 
@@ -422,5 +490,64 @@ mod tests {
         // 2025-01-02 is day 20,090 of the epoch (numpy: np.datetime64('2025-01-02').astype(int)).
         assert_eq!(date_ns(d(2025, 1, 2)), 20_090 * 86_400_000_000_000);
         assert_eq!(date_ns(d(1969, 12, 31)), -86_400_000_000_000);
+    }
+
+    /// A chunk of `paths` paths from path `first`, 2 assets, whose values
+    /// name their place: spot `1000·path + 10·step + asset`.
+    fn chunk(first: u64, paths: usize, steps: usize) -> PathChunk {
+        let mut c = PathChunk::new(first, paths, steps, 2);
+        for p in 0..paths {
+            for k in 0..=steps {
+                let (s, v) = c.point_mut(p, k);
+                for a in 0..2 {
+                    s[a] = 1000.0 * (first as usize + p) as f64 + 10.0 * k as f64 + a as f64;
+                    v[a] = -s[a];
+                }
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn parts_filled_by_their_chunks_give_every_row_once() {
+        let (steps, dates) = (3, [10, 11, 12, 13]);
+        let names = Some(vec!["a".to_string(), "b".to_string()]);
+        let mut all = SpotColumns::new(5, steps, 2, names.clone()).unwrap();
+        // Filled out of order, as workers finish: parts of 2, 2 and 1 paths.
+        let mut parts = all.split(2);
+        assert_eq!(parts.len(), 3);
+        let last = parts.pop().unwrap();
+        last.fill(&chunk(4, 1, steps), &dates).unwrap();
+        for (i, part) in parts.into_iter().enumerate().rev() {
+            part.fill(&chunk(2 * i as u64, 2, steps), &dates).unwrap();
+        }
+        let table = all.into_table().unwrap();
+        assert_eq!(table.rows(), 5 * 4 * 2);
+        let whole = SpotColumns::of_chunk(&chunk(0, 5, steps), &dates, names).unwrap();
+        assert_eq!(table, whole.into_table().unwrap());
+        let Some(Column::Float(spot)) = table.column("spot") else {
+            panic!("no spot column")
+        };
+        // Row of path 3, step 2, asset 1.
+        assert_eq!(spot[3 * 8 + 2 * 2 + 1], 3021.0);
+    }
+
+    #[test]
+    fn columns_with_unwritten_rows_are_not_handed_over() {
+        let dates = [0, 1, 2];
+        let mut all = SpotColumns::new(4, 2, 2, None).unwrap();
+        let mut parts = all.split(2);
+        parts.pop();
+        parts.pop().unwrap().fill(&chunk(0, 2, 2), &dates).unwrap();
+        assert!(matches!(all.into_table(), Err(Error::Internal(_))));
+        // A chunk that does not cover its part exactly writes nothing.
+        let mut all = SpotColumns::new(2, 2, 2, None).unwrap();
+        let part = all.split(2).pop().unwrap();
+        assert!(part.fill(&chunk(0, 1, 2), &dates).is_err());
+        assert!(all.into_table().is_err());
+        let mut all = SpotColumns::new(2, 2, 2, None).unwrap();
+        let part = all.split(2).pop().unwrap();
+        assert!(part.fill(&chunk(0, 2, 2), &dates[..2]).is_err());
+        assert!(all.into_table().is_err());
     }
 }

@@ -83,13 +83,13 @@ impl GeneratorVisitor for Collect<'_> {
                 let part = parts
                     .get(((chunk.first_path() - first) / chunk_paths as u64) as usize)
                     .and_then(|m| m.lock().unwrap_or_else(|e| e.into_inner()).take());
-                let Some(mut rows) = part else {
+                let Some(rows) = part else {
                     return Err(Error::Internal(format!(
                         "chunk at path {} has no rows or was driven twice",
                         chunk.first_path()
                     )));
                 };
-                rows.fill(chunk, &dates);
+                rows.fill(chunk, &dates)?;
                 let o =
                     layout.map(|l| ChainColumns::of_chains(l, chains, &dates, chain_names.clone()));
                 Ok((chunk.paths() as u64, o))
@@ -105,7 +105,7 @@ impl GeneratorVisitor for Collect<'_> {
             },
         )?;
         drop(parts);
-        let spot = spot.into_table();
+        let spot = spot.into_table()?;
         Ok((spot, options))
     }
 }

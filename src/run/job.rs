@@ -741,7 +741,7 @@ impl GeneratorVisitor for ParquetFiles<'_> {
         let dates = job.dates_ns();
         let schema =
             SpotColumns::new(0, job.grid.steps(), generator.assets(), asset_names.clone())?;
-        let mut file = ParquetFile::create(self.target, &schema.into_table())?;
+        let mut file = ParquetFile::create(self.target, &schema.into_table()?)?;
         let layout = job.options.as_ref().map(|(spec, _)| spec.layout());
         let chain_names = job.chain_asset_names(asset_names.as_deref());
         let mut options_file = match layout {
@@ -758,7 +758,7 @@ impl GeneratorVisitor for ParquetFiles<'_> {
                 let spot = SpotColumns::of_chunk(chunk, &dates, asset_names.clone())?;
                 let options =
                     layout.map(|l| ChainColumns::of_chains(l, chains, &dates, chain_names.clone()));
-                Ok((chunk.paths() as u64, spot.into_table(), options))
+                Ok((chunk.paths() as u64, spot.into_table()?, options))
             },
             |item| {
                 let (n, spot, options) = item?;
