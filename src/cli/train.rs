@@ -100,16 +100,19 @@ pub struct TrainCmd {
     /// Paths simulated per model for the test-period scorecards
     #[arg(long, default_value_t = TrainOptions::DEFAULT_EVAL_PATHS)]
     eval_paths: u64,
-    /// Most networks to train (seeds --seed, --seed + 1, ...): training stops at the first whose free-running volatility stays within a factor of 2 of the volatility it assigns to the real days; if none does, the nearest of near-best validation likelihood is kept (see MODEL_CARD.md)
+    /// Single series: most networks to train (seeds --seed, --seed + 1, ...): training stops at the first whose free-running volatility stays within a factor of 2 of the volatility it assigns to the real days; if none does, the nearest of near-best validation likelihood is kept (see MODEL_CARD.md)
     #[arg(long, default_value_t = TrainOptions::DEFAULT_CANDIDATES)]
     candidates: usize,
+    /// Market models only: train N index nets (seeds --seed, --seed + 1, ...), let each generate 100 free-running paths as long as the fit days, and keep the one that matches the most of the noise-aware scorecard's 21 statistics, ties going to the one whose median largest rise and fall are nearest history's (default 1: --seed alone, as models/sp500-panel was trained; the book's market chapter measures the trade-off)
+    #[arg(long, value_name = "N")]
+    index_candidates: Option<usize>,
     /// Train a market: --data is a wide panel (date, then one price column per stock) and this file is their index on the same dates; writes a market model (panel.json and one net per asset under nets/)
     #[arg(long, value_name = "FILE")]
     index: Option<PathBuf>,
     /// Start from a trained model directory (fine-tuning, e.g. --init models/sp500) instead of random weights; needed for histories of 250 to 1,000 returns
     #[arg(long, value_name = "DIR")]
     init: Option<PathBuf>,
-    /// Squash the network's features smoothly before the training box: A,B are the scales of the ln averages of z² and of the signed averages (each f enters as A·tanh(f/A), B·tanh(f/B)); "off" (the default) keeps them as they are. With 4,1.5 the S&P 500 seed-42 net's free-running extremes came within history's (other seeds improved less; see the book's "Squashed features"); --init models carry their own
+    /// Squash the network's features smoothly before the training box: A,B are the scales of the ln averages of z² and of the signed averages (each f enters as A·tanh(f/A), B·tanh(f/B)); "off" (the default) keeps them as they are. With 4,1.5 the S&P 500 seed-42 net's free-running extremes came within history's (other seeds improved less; see the book's "Squashed features"); --init models carry their own; a market (--index) squashes every net
     #[arg(long, value_name = "A,B", default_value = "off", value_parser = parse_squash)]
     feature_squash: Squash,
 }
@@ -146,6 +149,9 @@ impl TrainCmd {
             refit: !self.no_refit,
             eval_paths: self.eval_paths,
             candidates: self.candidates,
+            index_candidates: self
+                .index_candidates
+                .unwrap_or(TrainOptions::DEFAULT_INDEX_CANDIDATES),
             init: self.init.clone(),
             feature_squash: self.feature_squash.0,
             command_line: Some(std::env::args().collect::<Vec<_>>().join(" ")),
@@ -189,6 +195,13 @@ fn run_panel(cmd: TrainCmd, index: PathBuf, quiet: bool) -> Result<()> {
 pub fn run(cmd: TrainCmd, quiet: bool) -> Result<()> {
     if let Some(index) = cmd.index.clone() {
         return run_panel(cmd, index, quiet);
+    }
+    if let Some(n) = cmd.index_candidates {
+        return Err(synthmarket::Error::parameter(
+            "index-candidates",
+            n,
+            "applies to a market model (--index FILE); a single series has --candidates",
+        ));
     }
     let bar = ProgressBar::new(cmd.epochs as u64);
     if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {

@@ -64,6 +64,11 @@ pub struct TrainOptions {
     /// of near-best likelihood ([`crate::deep::select`]). 1 trains `seed`
     /// alone.
     pub candidates: usize,
+    /// A market model's index nets, trained from seeds `seed`, `seed + 1`,
+    /// … and scored on their own free-running paths; the best is kept
+    /// ([`crate::deep::panel::index`]). 1 (the default) trains `seed` alone,
+    /// unscored. Single-series training does not use it.
+    pub index_candidates: usize,
     /// A trained model directory to start from (fine-tuning) instead of a
     /// random initialisation: its hidden widths must equal [`Self::hidden`];
     /// histories of 250 to 1,000 returns can only be learnt this way.
@@ -101,6 +106,10 @@ impl TrainOptions {
     /// Default of [`Self::candidates`]: a few seconds each, and only
     /// trained while the earlier ones run away ([`crate::deep::select`]).
     pub const DEFAULT_CANDIDATES: usize = 8;
+    /// Default of [`Self::index_candidates`]: one net, as the shipped
+    /// market model was trained (the book's market chapter measures what
+    /// more candidates change).
+    pub const DEFAULT_INDEX_CANDIDATES: usize = 1;
     /// AdamW weight decay (not a setting).
     pub const WEIGHT_DECAY: f64 = 1e-4;
 
@@ -122,6 +131,7 @@ impl TrainOptions {
             refit: Self::DEFAULT_REFIT,
             eval_paths: Self::DEFAULT_EVAL_PATHS,
             candidates: Self::DEFAULT_CANDIDATES,
+            index_candidates: Self::DEFAULT_INDEX_CANDIDATES,
             init: None,
             feature_squash: None,
             command_line: None,

@@ -134,8 +134,26 @@ fn a_small_market_trains_saves_and_simulates() {
     let out = dir.path().join("mkt");
     let mut opts = synthmarket::run::TrainOptions::new(vec![pfile.clone()], &out);
     opts.epochs = 3;
+    opts.index_candidates = 2;
     let trained = synthmarket::run::train_panel(&opts, &ifile, |_| {}).unwrap();
     assert_eq!(trained.model.assets(), ["CVX", "KO", "XOM", "index"]);
+    // Two index nets, from seeds 42 and 43, each scored on the 21
+    // statistics of the noise-aware scorecard; one is kept, and it is the
+    // one that scored best (more matched, then the nearer extremes).
+    let c = &trained.metrics.training.index_candidates;
+    assert_eq!(c.iter().map(|c| c.seed).collect::<Vec<_>>(), [42, 43]);
+    assert!(c
+        .iter()
+        .all(|c| c.statistics == 21 && c.mean_abs_z.is_finite() && c.extremes_distance >= 0.0));
+    let kept: Vec<_> = c.iter().filter(|c| c.chosen).collect();
+    assert_eq!(kept.len(), 1);
+    let other = c.iter().find(|c| !c.chosen).unwrap();
+    assert!(
+        kept[0].matched > other.matched
+            || (kept[0].matched == other.matched
+                && kept[0].extremes_distance <= other.extremes_distance),
+        "{c:?}"
+    );
     let loaded = PanelModel::load(&out).unwrap();
     assert_eq!(loaded.config(), trained.model.config());
     // OLS betas on returns 1..fit_end (the test part, 15 %, excluded).
@@ -211,6 +229,52 @@ fn market_runs_it_cannot_do_are_refused_before_any_output() {
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
         assert!(!out.exists(), "{extra:?} left output");
+    }
+}
+
+/// `--index-candidates` belongs to market training: without `--index`, or
+/// at 0, it is refused with its name, exit 2, before any output.
+#[test]
+fn index_candidates_out_of_place_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    let (panel, index) = (
+        data("sp500_20stocks_1990_2018.csv"),
+        data("sp500_index_1990_2018.csv"),
+    );
+    let (panel, index, o) = (
+        panel.to_str().unwrap(),
+        index.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    for args in [
+        vec![
+            "train",
+            "-q",
+            "--data",
+            index,
+            "--index-candidates",
+            "3",
+            "--out",
+            o,
+        ],
+        vec![
+            "train",
+            "-q",
+            "--data",
+            panel,
+            "--index",
+            index,
+            "--index-candidates",
+            "0",
+            "--out",
+            o,
+        ],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {}", stderr(&r));
+        assert!(stderr(&r).contains("index-candidates"), "{}", stderr(&r));
+        assert!(!out.exists(), "{args:?} left output");
     }
 }
 

@@ -40,6 +40,7 @@
 
 pub mod copula;
 mod generator;
+pub mod index;
 pub mod jumps;
 pub mod pricing;
 mod train;

@@ -42,6 +42,9 @@ pub struct PanelTrainReport {
     /// The jump days found in each stock's residual (training and
     /// validation days), from which [`PanelConfig::jumps`] was fitted.
     pub jump_days: Vec<super::jumps::JumpDays>,
+    /// The index nets trained (one per seed) and how each scored on its
+    /// free-running paths; the chosen one is marked.
+    pub index_candidates: Vec<super::index::IndexCandidate>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -174,7 +177,7 @@ const TARGET_PATHS: u64 = 16;
 /// (the S&P 500 index net of the shipped panel runs 28 % too volatile), and
 /// in a market the ratio of index to residual variance sets every
 /// correlation.
-fn variance_target(net: &MixtureNet, r: &[f64], seed: u64) -> Result<f64> {
+pub(super) fn variance_target(net: &MixtureNet, r: &[f64], seed: u64) -> Result<f64> {
     use crate::sim::{Driver, PathGenerator};
     let grid = crate::market::TimeGrid::new(r.len(), 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
     let gen = crate::deep::DeepGenerator::new(net.clone(), Some(1.0), &grid)?;
@@ -266,11 +269,13 @@ fn market_gamma(e: &[f64], ln_vm: &[f64], centre: f64, from: usize, to: usize) -
 /// (its name is the model's). Each stock's residual `e_i = r_i − β_i r_m` is
 /// a history of its own (`exp` of its running sum), trained like any
 /// series; betas and the copula use the training and validation days, as
-/// the nets do.
+/// the nets do. The index net is the best of `candidates` nets trained from
+/// seeds `opts.seed`, `opts.seed + 1`, … ([`super::index`]).
 pub fn train_panel(
     panel: &PanelHistory,
     index: &SpotHistory,
     opts: &TrainOptions,
+    candidates: usize,
     mut progress: impl FnMut(PanelProgress<'_>),
 ) -> Result<(PanelModel, PanelTrainReport)> {
     let started = std::time::Instant::now();
@@ -301,13 +306,29 @@ pub fn train_panel(
         name: format!("{} {name}", opts.name),
         ..opts.clone()
     };
-    // The index first: the residuals are scaled by its variance state.
-    let (index_net, index_report) = train_net(
-        index,
-        &opts_for(INDEX_NAME),
-        (m, names.len(), INDEX_NAME),
-        &mut progress,
-    )?;
+    // The index first: the residuals are scaled by its variance state. Its
+    // net is the best of `candidates` seeds on its own free-running paths
+    // (the index module says why and how).
+    let chosen = super::index::choose_index(&rm[..fit_end], opts.seed, candidates, |seed, c| {
+        let label = if candidates > 1 {
+            format!(
+                "{INDEX_NAME} (candidate {} of {candidates}, seed {seed})",
+                c + 1
+            )
+        } else {
+            INDEX_NAME.to_string()
+        };
+        train_net(
+            index,
+            &TrainOptions {
+                seed,
+                ..opts_for(INDEX_NAME)
+            },
+            (m, names.len(), &label),
+            &mut progress,
+        )
+    })?;
+    let (index_net, index_report, index_scale) = (chosen.net, chosen.report, chosen.output_scale);
     let vm = conditional_variances(&index_net, &rm);
     let ln_vm: Vec<f64> = vm.iter().map(|v| v.ln()).collect();
     let market_ln_var = ln_vm[WARMUP..fit_end].iter().sum::<f64>() / (fit_end - WARMUP) as f64;
@@ -340,7 +361,6 @@ pub fn train_panel(
         .chain([index])
         .map(|h| *h.prices().last().unwrap_or(&1.0))
         .collect();
-    let index_scale = variance_target(&index_net, &rm[..fit_end], opts.seed)?;
     let ctx = Market {
         panel,
         names: &names,
@@ -420,6 +440,7 @@ pub fn train_panel(
         real_corr_ratio: real_ratio,
         copula_ll_per_day: ll / (fit_end - WARMUP) as f64,
         jump_days,
+        index_candidates: chosen.candidates,
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((model, report))
