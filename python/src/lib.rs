@@ -619,7 +619,7 @@ fn calibrate_heston<'py>(py: Python<'py>, input: PathBuf) -> PyResult<Bound<'py,
 /// `out`, as `synthmarket train`; returns (metrics.json text, the printed
 /// summary).
 #[pyfunction]
-#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None, init=None, candidates=None))]
+#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None, init=None, candidates=None, feature_squash=None))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -632,8 +632,14 @@ fn train(
     column: Option<String>,
     init: Option<PathBuf>,
     candidates: Option<usize>,
+    feature_squash: Option<String>,
 ) -> PyResult<(String, String)> {
     let mut opts = synthmarket::run::TrainOptions::new(data, out);
+    if let Some(s) = feature_squash {
+        // The CLI's parser and its message (`--feature-squash A,B|off`).
+        opts.feature_squash = synthmarket::run::TrainOptions::parse_feature_squash(&s)
+            .map_err(|e| PyValueError::new_err(format!("feature_squash {s:?}: {e}")))?;
+    }
     if let Some(c) = candidates {
         opts.candidates = c;
     }

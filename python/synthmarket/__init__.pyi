@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Any, Dict, Literal, Optional, Union, overload
+from typing import Any, Dict, Literal, Optional, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -129,6 +129,7 @@ def train(
     column: Optional[str] = None,
     init: Optional[PathLike] = None,
     candidates: Optional[int] = None,
+    feature_squash: Union[None, str, Tuple[float, float]] = None,
 ) -> Dict[str, Any]: ...
 def backtest(
     data: PathLike,

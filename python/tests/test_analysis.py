@@ -145,3 +145,20 @@ def test_a_market_simulates_with_chains_and_hedges_one_asset(root, run_cli, tmp_
     assert pnl.attrs["summary"]["asset"] == "index"
     with pytest.raises(sm.SynthmarketError, match="asset"):
         sm.hedge(tmp_path / "m", "put", expiry=1, rebalance=5)
+
+
+def test_train_squashes_features_as_the_cli(root, tmp_path, run_cli):
+    """feature_squash=(A, B) is --feature-squash A,B: the same weights, the
+    scales in config.json; a value that is not two positive scales is a
+    ValueError with the CLI's reason, and nothing is written."""
+    data = root / "data" / "sp500_daily.csv"
+    sm.train(data, tmp_path / "py", epochs=2, eval_paths=10, candidates=1, feature_squash=(4, 1.5))
+    config = json.loads((tmp_path / "py" / "config.json").read_text())
+    assert config["feature_squash"] == [4.0, 1.5]
+    run_cli("train", "--data", data, "--out", tmp_path / "cli", "--epochs", "2", "--eval-paths", "10",
+            "--candidates", "1", "--feature-squash", "4,1.5")
+    assert (tmp_path / "py" / "model.safetensors").read_bytes() == (tmp_path / "cli" / "model.safetensors").read_bytes()
+    for bad in ((0, 1.5), "4", "a,b"):
+        with pytest.raises(ValueError, match="feature_squash"):
+            sm.train(data, tmp_path / "bad", epochs=2, feature_squash=bad)
+        assert not (tmp_path / "bad").exists()
