@@ -103,7 +103,7 @@ pub struct TrainCmd {
     /// Single series: most networks to train (seeds --seed, --seed + 1, ...): training stops at the first whose free-running volatility stays within a factor of 2 of the volatility it assigns to the real days; if none does, the nearest of near-best validation likelihood is kept (see MODEL_CARD.md)
     #[arg(long, default_value_t = TrainOptions::DEFAULT_CANDIDATES)]
     candidates: usize,
-    /// Market models only: train N index nets (seeds --seed, --seed + 1, ...), let each generate 100 free-running paths as long as the fit days, and keep the one that matches the most of the noise-aware scorecard's 21 statistics, ties going to the one whose median largest rise and fall are nearest history's (default 1: --seed alone, as models/sp500-panel was trained; the book's market chapter measures the trade-off)
+    /// Market models only: train N index nets (seeds --seed, --seed + 1, ...), let each generate 100 free-running paths as long as the fit days, and keep, among those within the runaway guard of --candidates, the one that matches the most of the noise-aware scorecard's 21 statistics, ties going to the one whose median largest rise and fall are nearest history's (default 1: --seed alone, as models/sp500-panel was trained; the book's market chapter measures the trade-off)
     #[arg(long, value_name = "N")]
     index_candidates: Option<usize>,
     /// Train a market: --data is a wide panel (date, then one price column per stock) and this file is their index on the same dates; writes a market model (panel.json and one net per asset under nets/)

@@ -313,11 +313,13 @@ fn index_candidates_md(s: &mut String, t: &PanelTrainReport) {
          with its output factor. The real index's value of each of the noise-aware \
          scorecard's {} statistics (tails, clustering at lags 1–250, leverage, aggregational \
          kurtosis, largest rise and fall, days beyond ±10 %) was placed in the paths' \
-         spread. Of the nets that matched the most (p ≥ 0.05), the one whose median \
-         largest rise and fall were nearest the real ones (the larger |log ratio|, the \
-         distance below) was kept. Why: the index drives every stock, nets of near-equal \
-         likelihood differ severalfold in their extremes, and a net that runs away widens \
-         the spread its own extremes are judged against.\n",
+         spread. Nets within the runaway guard of single-series training (free-running \
+         volatility within a factor of 2 of its filter at every checked quantile) came \
+         first; among them, of the nets that matched the most (p ≥ 0.05), the one whose \
+         median largest rise and fall were nearest the real ones (the larger |log \
+         ratio|, the distance below) was kept. Why: the index drives every stock, nets \
+         of near-equal likelihood differ severalfold in their extremes, and a net that \
+         runs away widens the spread its own extremes are judged against.\n",
         c.len(),
         c[0].seed,
         c[c.len() - 1].seed,
@@ -326,14 +328,15 @@ fn index_candidates_md(s: &mut String, t: &PanelTrainReport) {
     );
     let _ = writeln!(
         s,
-        "| seed | validation NLL | output factor | matched | mean abs z | median largest rise | median largest fall | distance | kept |\n|---|---|---|---|---|---|---|---|---|"
+        "| seed | validation NLL | guard distance | output factor | matched | mean abs z | median largest rise | median largest fall | distance | kept |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for k in c {
         let _ = writeln!(
             s,
-            "| {} | {:.4} | {:.3} | {}/{} | {:.2} | {:+.3} | {:+.3} | {:.3} | {} |",
+            "| {} | {:.4} | {:.3} | {:.3} | {}/{} | {:.2} | {:+.3} | {:+.3} | {:.3} | {} |",
             k.seed,
             k.validation_nll,
+            k.guard_distance,
             k.output_scale,
             k.matched,
             k.statistics,

@@ -139,19 +139,24 @@ fn a_small_market_trains_saves_and_simulates() {
     assert_eq!(trained.model.assets(), ["CVX", "KO", "XOM", "index"]);
     // Two index nets, from seeds 42 and 43, each scored on the 21
     // statistics of the noise-aware scorecard; one is kept, and it is the
-    // one that scored best (more matched, then the nearer extremes).
+    // one that scored best: within the runaway guard first, then more
+    // matched, then the nearer extremes.
     let c = &trained.metrics.training.index_candidates;
     assert_eq!(c.iter().map(|c| c.seed).collect::<Vec<_>>(), [42, 43]);
-    assert!(c
-        .iter()
-        .all(|c| c.statistics == 21 && c.mean_abs_z.is_finite() && c.extremes_distance >= 0.0));
+    assert!(c.iter().all(|c| c.statistics == 21
+        && c.mean_abs_z.is_finite()
+        && c.extremes_distance >= 0.0
+        && c.guard_distance >= 0.0));
     let kept: Vec<_> = c.iter().filter(|c| c.chosen).collect();
     assert_eq!(kept.len(), 1);
-    let other = c.iter().find(|c| !c.chosen).unwrap();
+    let (kept, other) = (kept[0], c.iter().find(|c| !c.chosen).unwrap());
+    let within = |c: &synthmarket::deep::panel::index::IndexCandidate| {
+        c.guard_distance <= synthmarket::deep::select::GUARD
+    };
+    let order = |c| (!within(c), std::cmp::Reverse(c.matched));
     assert!(
-        kept[0].matched > other.matched
-            || (kept[0].matched == other.matched
-                && kept[0].extremes_distance <= other.extremes_distance),
+        order(kept) < order(other)
+            || (order(kept) == order(other) && kept.extremes_distance <= other.extremes_distance),
         "{c:?}"
     );
     let loaded = PanelModel::load(&out).unwrap();

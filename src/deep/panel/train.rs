@@ -164,51 +164,12 @@ fn train_net(
     })
 }
 
-/// Paths of a net's own simulation for [`variance_target`].
-const TARGET_PATHS: u64 = 16;
-
-/// The factor that puts the median, over [`TARGET_PATHS`] simulated paths
-/// as long as `r`, of the standard deviation of a net's daily returns on
-/// the standard deviation of `r` (its training returns): variance targeting
-/// (Engle & Mezrich, "GARCH for groups", Risk 9, 1996), applied to the
-/// output only, so the net's recursion and its clustering are untouched.
-/// Why: a net fitted by likelihood one day ahead need not have the
-/// history's unconditional variance when it runs free on its own draws
-/// (the S&P 500 index net of the shipped panel runs 28 % too volatile), and
-/// in a market the ratio of index to residual variance sets every
-/// correlation.
-pub(super) fn variance_target(net: &MixtureNet, r: &[f64], seed: u64) -> Result<f64> {
-    use crate::sim::{Driver, PathGenerator};
-    let grid = crate::market::TimeGrid::new(r.len(), 1.0 / crate::market::TRADING_DAYS_PER_YEAR)?;
-    let gen = crate::deep::DeepGenerator::new(net.clone(), Some(1.0), &grid)?;
-    let sds: Vec<f64> = Driver::new(crate::rng::splitmix64(seed ^ 0x7a26), TARGET_PATHS)
-        .collect(&gen, r.len(), |chunk| {
-            (0..chunk.paths())
-                .map(|p| {
-                    let s: Vec<f64> = chunk.spot_series(p, 0).collect();
-                    let lr: Vec<f64> = s.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
-                    sd(&lr)
-                })
-                .collect::<Vec<_>>()
-        })?
-        .into_iter()
-        .flatten()
-        .collect();
-    debug_assert_eq!(gen.assets(), 1);
-    let c = sd(r) / crate::stats::median(sds);
-    if c.is_finite() && c > 0.0 {
-        Ok(c)
-    } else {
-        Err(Error::Internal(format!("variance target {c}")))
-    }
-}
-
 /// Population standard deviation (divided by n).
 fn sd(x: &[f64]) -> f64 {
     crate::stats::mean_var(x).1.sqrt()
 }
 
-/// Per stock, the median over [`TARGET_PATHS`] market paths of `steps` days
+/// Per stock, the median over [`super::index::TARGET_PATHS`] market paths of `steps` days
 /// of the standard deviation of its simulated residual `r_i − β_i r_m`.
 /// The residual's output factor multiplies it exactly (the recursions do
 /// not see the factor), so one pass sets the factor.
