@@ -243,7 +243,9 @@ def simulate(
         deep ``model_path``; a real start: ``history`` (a price file),
         ``start`` ("YYYY-MM-DD", a trading day of it: every model starts in
         the state the history implies at that close, the close as spot),
-        ``column``, ``vix`` (Heston's v0 from the VIX file);
+        ``column``, ``vix`` (Heston's v0 from the VIX file),
+        ``history_index`` (a market model: ``history`` is its stocks' wide
+        file, this the index's on the same dates);
         chains ``months``, ``strikes``, ``strike_step``,
         ``expiries`` ("listed"/"tenors"), ``tenors``, ``moneyness``,
         ``chain_every``, ``chain_layout``, ``variance_premium``,

@@ -147,6 +147,25 @@ def test_a_market_simulates_with_chains_and_hedges_one_asset(root, run_cli, tmp_
         sm.hedge(tmp_path / "m", "put", expiry=1, rebalance=5)
 
 
+def test_a_market_starts_from_a_real_date_as_the_cli(root, run_cli, tmp_path):
+    """simulate(history=PANEL, history_index=INDEX, start=DATE) starts every
+    asset of a market at its real close of DATE, with the CLI's numbers; a
+    market without history_index is refused with the flag's name."""
+    model = root / "models" / "sp500-panel"
+    panel, index = root / "data" / "sp500_20stocks_1990_2018.csv", root / "data" / "sp500_index_1990_2018.csv"
+    m = sm.simulate("deep", paths=3, steps=5, model_path=model, history=panel, history_index=index,
+                    start="2008-10-10")
+    first = m.spot[m.spot["step"] == 0].set_index("asset")["spot"]
+    assert first["index"] == 899.22 and first["AAPL"] == pd.read_csv(panel).set_index("date").loc["2008-10-10", "AAPL"]
+    assert m.manifest["history_start"]["index_file"] == str(index)
+    run_cli("simulate", "--model", "deep", "--model-path", model, "--paths", "3", "--steps", "5",
+            "--history", panel, "--history-index", index, "--from", "2008-10-10", "--out", tmp_path / "cli")
+    cli = pd.read_csv(tmp_path / "cli" / "spot.csv")
+    np.testing.assert_array_equal(m.spot["spot"].to_numpy(), cli["spot"].to_numpy())
+    with pytest.raises(sm.SynthmarketError, match="history-index"):
+        sm.simulate("deep", paths=3, steps=5, model_path=model, history=panel, start="2008-10-10")
+
+
 def test_train_squashes_features_as_the_cli(root, tmp_path, run_cli):
     """feature_squash=(A, B) is --feature-squash A,B: the same weights, the
     scales in config.json; a value that is not two positive scales is a

@@ -345,8 +345,7 @@ impl SimulateParams {
                 let pricing = market_pricing(model, lambda)?;
                 let strike_steps = match spec.grid() {
                     ChainGrid::Listed { .. } => model
-                        .config()
-                        .last_prices
+                        .start_spots()
                         .iter()
                         .map(|&s| crate::pricing::chain::listed_step(s))
                         .collect(),

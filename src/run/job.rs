@@ -96,48 +96,54 @@ impl SimulateParams {
             ModelKind::Garch => self.resolve_garch()?,
             ModelKind::Deep => self.resolve_deep()?,
         };
-        let (spec, history_start) =
-            match (&self.history, from) {
-                (Some(history), Some(from)) => {
-                    let (spec, h) = super::start::condition(
-                        spec,
-                        super::start::StartRequest {
-                            history,
-                            column: self.column.as_deref(),
-                            from,
-                            vix: self.vix.as_deref(),
-                            s0_given: self.s0.is_some(),
-                            sigma_given: self.sigma.is_some(),
-                            v0_given: self.v0.is_some(),
+        let (spec, history_start) = match (&self.history, from) {
+            (Some(history), Some(from)) => {
+                let (spec, h) = super::start::condition(
+                    spec,
+                    super::start::StartRequest {
+                        history,
+                        column: self.column.as_deref(),
+                        from,
+                        vix: self.vix.as_deref(),
+                        index: self.history_index.as_deref(),
+                        s0_given: self.s0.is_some(),
+                        sigma_given: self.sigma.is_some(),
+                        v0_given: self.v0.is_some(),
+                    },
+                )?;
+                (spec, Some(h))
+            }
+            (None, None) => {
+                if self.column.is_some() || self.vix.is_some() || self.history_index.is_some() {
+                    return Err(Error::parameter(
+                        if self.column.is_some() {
+                            "column"
+                        } else if self.vix.is_some() {
+                            "vix"
+                        } else {
+                            "history-index"
                         },
-                    )?;
-                    (spec, Some(h))
-                }
-                (None, None) => {
-                    if self.column.is_some() || self.vix.is_some() {
-                        return Err(Error::parameter(
-                        if self.column.is_some() { "column" } else { "vix" },
                         "given",
                         "needs --history FILE and --from DATE (a run that starts from a real date)",
                     ));
-                    }
-                    (spec, None)
                 }
-                (Some(_), None) => {
-                    return Err(Error::parameter(
-                        "from",
-                        "(missing)",
-                        "--history needs --from DATE: the date whose close is step 0",
-                    ))
-                }
-                (None, Some(_)) => {
-                    return Err(Error::parameter(
-                        "history",
-                        "(missing)",
-                        "--from needs --history FILE: the price history the run starts from",
-                    ))
-                }
-            };
+                (spec, None)
+            }
+            (Some(_), None) => {
+                return Err(Error::parameter(
+                    "from",
+                    "(missing)",
+                    "--history needs --from DATE: the date whose close is step 0",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(Error::parameter(
+                    "history",
+                    "(missing)",
+                    "--from needs --history FILE: the price history the run starts from",
+                ))
+            }
+        };
         // After the history's checks, so a --from that is not a trading day
         // is named as such.
         let calendar = BusinessCalendar::new(start)?;
@@ -553,6 +559,13 @@ impl SimulationJob {
             }
             ModelSpec::Panel { model_path, .. } => {
                 c.push_str(&format!(" --model deep --model-path {model_path}"));
+                if let Some(h) = &self.history_start {
+                    c.push_str(&format!(" --history {}", h.file.display()));
+                    if let Some(index) = &h.index_file {
+                        c.push_str(&format!(" --history-index {}", index.display()));
+                    }
+                    c.push_str(&format!(" --from {}", h.date));
+                }
             }
             ModelSpec::Heston { params, scheme } => {
                 c.push_str(&format!(

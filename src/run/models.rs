@@ -316,7 +316,7 @@ fn ser_panel<S: serde::Serializer>(
     let mut st = s.serialize_struct("panel", 3)?;
     st.serialize_field("name", &m.config().name)?;
     st.serialize_field("assets", m.assets())?;
-    st.serialize_field("s0", &m.config().last_prices)?;
+    st.serialize_field("s0", m.start_spots())?;
     st.end()
 }
 

@@ -148,6 +148,9 @@ pub struct SimulateParams {
     /// The date (YYYY-MM-DD, a trading day of --history) whose close is step 0
     #[arg(long, value_name = "DATE", help_heading = "Start from a real date")]
     pub from: Option<DateArg>,
+    /// A market model (--model-path DIR with a panel.json): --history is its stocks' wide file (a date column, one column per ticker) and this the index's history on the same dates, as `train --data --index` reads them; every net's features run through its own series up to --from and every asset starts at its close
+    #[arg(long, value_name = "FILE", help_heading = "Start from a real date")]
+    pub history_index: Option<std::path::PathBuf>,
     /// Heston: a VIX history (date, close); v0 = (VIX on --from / 100)², and run.json sets the model's 30-day at-the-money implied vol at step 0 beside the VIX
     #[arg(long, value_name = "FILE", help_heading = "Start from a real date")]
     pub vix: Option<std::path::PathBuf>,
@@ -413,6 +416,7 @@ impl SimulateParams {
             history: self.history.or(file.history),
             column: self.column.or(file.column),
             from: self.from.or(file.from),
+            history_index: self.history_index.or(file.history_index),
             vix: self.vix.or(file.vix),
             s0: self.s0.or(file.s0),
             mu,

@@ -16,6 +16,12 @@
 //! * **GBM**: σ = the realised volatility of the last [`TRAILING_DAYS`]
 //!   returns up to DATE, unless `--sigma` is given.
 //!
+//! * **market model** (a `panel.json`): `--history` is the stocks' wide
+//!   file and `--history-index` the index's on the same dates (as `train
+//!   --data --index` reads them); every net's features run through its own
+//!   series up to DATE ([`crate::deep::panel::PanelModel::started_from`]),
+//!   and every asset starts at its close.
+//!
 //! Step 0 is DATE, with the real close as spot unless `--s0` rescales it.
 
 use super::models::ModelSpec;
@@ -35,18 +41,24 @@ pub const TRAILING_DAYS: usize = 63;
 pub struct HistoryStart {
     /// The history file.
     pub file: PathBuf,
-    /// Its price column.
+    /// Its price column (a market model: its stocks' columns, by commas).
     pub column: String,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
     /// The date of step 0.
     pub date: NaiveDate,
-    /// The real close on that date.
+    /// The real close on that date (a market model: the index's).
     pub close: f64,
     /// Returns of the history up to the date (none later is read).
     pub returns_used: usize,
     /// The starting state, in words (what was set and from what).
     pub state: String,
+    /// A market model: the index's history file (`--history-index`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_file: Option<PathBuf>,
+    /// SHA-256 of the index file's bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_sha256: Option<String>,
     /// The VIX on the date, when `--vix` was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vix: Option<f64>,
@@ -91,6 +103,9 @@ pub struct StartRequest<'a> {
     pub from: NaiveDate,
     /// A VIX history (date, close) for Heston's `v0`.
     pub vix: Option<&'a Path>,
+    /// A market model: the index's history on the dates of `history` (the
+    /// stocks' wide file).
+    pub index: Option<&'a Path>,
     /// Whether `--s0` was given (else the close is the spot).
     pub s0_given: bool,
     /// Whether `--sigma` was given (GBM keeps it).
@@ -112,10 +127,17 @@ fn sha256(bytes: &[u8]) -> String {
 /// `req.from`, and says what it did.
 pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, HistoryStart)> {
     // Read once: the bytes parsed are the bytes hashed for run.json.
-    let bytes = std::fs::read(req.history).map_err(|source| Error::Read {
-        path: req.history.to_path_buf(),
-        source,
-    })?;
+    let bytes = read(req.history)?;
+    if let ModelSpec::Panel { model_path, model } = spec {
+        return condition_panel(model_path, *model, req, &bytes);
+    }
+    if let Some(index) = req.index {
+        return Err(Error::parameter(
+            "history-index",
+            index.display(),
+            "only a market model (--model deep --model-path DIR with a panel.json) reads an index history",
+        ));
+    }
     let full = SpotHistory::from_reader(bytes.as_slice(), req.history, req.column)?;
     let i = full.index_of(req.from, "from")?;
     let past = full.until(req.from, "from")?;
@@ -149,13 +171,6 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
             "vix",
             req.vix.map_or(String::new(), |p| p.display().to_string()),
             "only Heston starts from the VIX (its v0); the other models read their state from the price history",
-        ));
-    }
-    if let ModelSpec::Panel { model_path, .. } = &spec {
-        return Err(Error::parameter(
-            "history",
-            req.history.display(),
-            format!("the market model {model_path} starts from its own end-of-training state; starting a market from a date of a panel history is not supported yet (drop --history/--from)"),
         ));
     }
     let s0 = |given: f64| if req.s0_given { given } else { close };
@@ -279,7 +294,7 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
             )
         }
         ModelSpec::Panel { .. } => {
-            return Err(Error::Internal("market models refused above".into()))
+            return Err(Error::Internal("market models started above".into()))
         }
     };
     Ok((
@@ -292,8 +307,113 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
             close,
             returns_used: r.len(),
             state,
+            index_file: None,
+            index_sha256: None,
             vix,
             model_iv30,
+        },
+    ))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A market model started at the close of `req.from`: the stocks' wide
+/// history (`bytes`, of `req.history`) and the index's (`req.index`).
+fn condition_panel(
+    model_path: String,
+    model: crate::deep::panel::PanelModel,
+    req: StartRequest<'_>,
+    bytes: &[u8],
+) -> Result<(ModelSpec, HistoryStart)> {
+    if let Some(c) = req.column {
+        return Err(Error::parameter(
+            "column",
+            c,
+            "a market model reads every stock's column of the wide --history file: drop --column",
+        ));
+    }
+    if req.vix.is_some() {
+        return Err(Error::parameter(
+            "vix",
+            req.vix.map_or(String::new(), |p| p.display().to_string()),
+            "only Heston starts from the VIX (its v0); a market model reads its state from the price histories",
+        ));
+    }
+    let index_path = req.index.ok_or_else(|| {
+        Error::parameter(
+            "history-index",
+            "(missing)",
+            format!("the market model {model_path} starts from its stocks' wide history (--history) and its index's on the same dates: add --history-index FILE (the files `train --data --index` reads)"),
+        )
+    })?;
+    let panel = crate::market::PanelHistory::from_bytes(bytes, req.history)?;
+    let index_bytes = read(index_path)?;
+    let index = SpotHistory::from_reader(index_bytes.as_slice(), index_path, None)?;
+    panel.check_same_dates(&index)?;
+    let names = panel.names();
+    let stocks = model.assets().len() - 1;
+    let columns = model.assets()[..stocks]
+        .iter()
+        .map(|a| {
+            names.iter().position(|n| n == a).ok_or_else(|| {
+                Error::input(
+                    Location::file(req.history).line(1),
+                    format!(
+                        "the market model {model_path} has the stock `{a}`, which is not a column of this file (its stocks: {})",
+                        model.assets()[..stocks].join(", ")
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let i = index.index_of(req.from, "from")?;
+    if i < crate::deep::WARMUP {
+        return Err(Error::input(
+            Location::file(req.history).field("from"),
+            format!(
+                "{} leaves {i} returns before it (the history starts on {}): the market model's feature warm-up needs at least {}",
+                req.from,
+                index.dates()[0],
+                crate::deep::WARMUP
+            ),
+        ));
+    }
+    let r: Vec<Vec<f64>> = columns
+        .iter()
+        .map(|&c| panel.asset(c).log_returns()[..i].to_vec())
+        .collect();
+    let rm = index.log_returns()[..i].to_vec();
+    let closes: Vec<f64> = columns
+        .iter()
+        .map(|&c| panel.asset(c).prices()[i])
+        .chain([index.prices()[i]])
+        .collect();
+    let started = model.started_from(&r, &rm, &closes)?;
+    let state = format!(
+        "every net's features run through its series' {i} returns up to the date (each stock's residual to the index, the index's own); each asset at its close (the model's s0)"
+    );
+    Ok((
+        ModelSpec::Panel {
+            model_path,
+            model: Box::new(started),
+        },
+        HistoryStart {
+            file: req.history.to_path_buf(),
+            column: model.assets()[..stocks].join(","),
+            sha256: sha256(bytes),
+            date: req.from,
+            close: index.prices()[i],
+            returns_used: i,
+            state,
+            index_file: Some(index_path.to_path_buf()),
+            index_sha256: Some(sha256(&index_bytes)),
+            vix: None,
+            model_iv30: None,
         },
     ))
 }

@@ -25,6 +25,7 @@ mod history;
 mod implied_vol;
 mod market;
 mod market_options;
+mod market_start;
 mod panel;
 mod panel_facts;
 mod reproducibility;

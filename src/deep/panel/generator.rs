@@ -44,8 +44,9 @@ pub struct PanelState {
 }
 
 impl PanelGenerator {
-    /// A generator of `model` from its end-of-training state, each asset
-    /// starting at its last training price; the grid must be daily.
+    /// A generator of `model` from its start (its end-of-training state,
+    /// each asset at its last training price, unless
+    /// [`PanelModel::started_from`] set another); the grid must be daily.
     pub fn new(model: PanelModel, grid: &TimeGrid) -> Result<Self> {
         crate::sim::require_daily(crate::deep::DEEP_NAME, grid.dt())?;
         let nu = model.copula.nu();
@@ -175,7 +176,7 @@ impl PathGenerator for PanelGenerator {
         let lg = self.market_log_scale(s);
         let corr = self.model.copula.correlation();
         for j in 0..d {
-            spot[j] = self.model.config.last_prices[j] * s.log_ratio[j].exp();
+            spot[j] = self.model.start_spots()[j] * s.log_ratio[j].exp();
             let v = if j == m {
                 vm
             } else {

@@ -106,6 +106,17 @@ fn detect(e: &[f64], var: f64) -> JumpDays {
     out
 }
 
+/// `e` with its jump days (searched over all of it, as [`JumpLaw::fit`]
+/// searches the training days) set to 0: what a residual net sees.
+pub(crate) fn dejumped(e: &[f64]) -> Vec<f64> {
+    let found = detect(e, crate::stats::mean_var(e).1);
+    let mut out = e.to_vec();
+    for t in found.days {
+        out[t] = 0.0;
+    }
+    out
+}
+
 /// Maximum-likelihood normal law of `x`: (mean, population sd).
 fn normal_fit(x: &[f64]) -> [f64; 2] {
     let (m, v) = crate::stats::mean_var(x);

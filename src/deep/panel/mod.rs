@@ -43,6 +43,7 @@ mod generator;
 pub mod index;
 pub mod jumps;
 pub mod pricing;
+mod start;
 mod train;
 
 pub use copula::{CopulaFit, ScoreMap, TCopula};
@@ -132,6 +133,9 @@ pub struct PanelModel {
     nets: Vec<MixtureNet>,
     copula: TCopula,
     dir: Option<PathBuf>,
+    /// Each asset's spot at step 0: `last_prices`, or the closes of the
+    /// day a run starts from ([`PanelModel::started_from`]).
+    start_spots: Vec<f64>,
 }
 
 /// A net's innovation law as a [`OneDayLaw`].
@@ -246,6 +250,7 @@ impl PanelModel {
             &file.display().to_string(),
         )?;
         Ok(PanelModel {
+            start_spots: config.last_prices.clone(),
             config,
             nets,
             copula,
@@ -295,6 +300,12 @@ impl PanelModel {
     /// Asset names (the stocks, then `index`).
     pub fn assets(&self) -> &[String] {
         &self.config.assets
+    }
+
+    /// Each asset's spot at step 0 (the stocks, then the index): its last
+    /// training price, or its close on the day the run starts from.
+    pub fn start_spots(&self) -> &[f64] {
+        &self.start_spots
     }
 
     /// The nets (each stock's residual, then the index).
