@@ -31,7 +31,17 @@ pub const RATIOS: &[Ratio] = &[
         elements: (1.0, 1.0),
         target: 0.95,
     },
+    Ratio {
+        label: "market run (100 paths, 21 assets) from 2008-10-10 vs its end-of-training state",
+        numerator: "start/market_from_history",
+        denominator: "start/market_default",
+        elements: (1.0, 1.0),
+        target: 0.95,
+    },
 ];
+
+/// Paths per iteration of the market model (21 assets each).
+const MARKET_PATHS: u64 = 100;
 
 pub fn benches(c: &mut Criterion) {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -69,6 +79,36 @@ pub fn benches(c: &mut Criterion) {
                 })
             });
         }
+    }
+    // The market model: both histories read and all 21 nets run through
+    // them once per resolved job.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for conditioned in [false, true] {
+        let params = SimulateParams {
+            model: Some(ModelKind::Deep),
+            model_path: Some(root.join("models/sp500-panel")),
+            paths: Some(MARKET_PATHS),
+            steps: Some(STEPS),
+            history: conditioned.then(|| root.join("data/sp500_20stocks_1990_2018.csv")),
+            history_index: conditioned.then(|| root.join("data/sp500_index_1990_2018.csv")),
+            from: conditioned.then(|| DateArg("2008-10-10".into())),
+            overwrite: true,
+            ..Default::default()
+        };
+        let id = if conditioned {
+            "market_from_history"
+        } else {
+            "market_default"
+        };
+        let out = dir.path().join(id);
+        g.bench_function(id, |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let job = params.resolve().unwrap();
+                    black_box(job.write_to_dir(&out, &|_| {}).unwrap())
+                })
+            })
+        });
     }
     g.finish();
 }
