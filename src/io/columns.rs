@@ -301,7 +301,7 @@ impl SpotRows<'_> {
     /// part's, with `dates[k]` the date of step `k`. Fails (an internal
     /// error, nothing counted as written) when the chunk's paths, steps or
     /// dates do not cover the part exactly.
-    pub fn fill(self, chunk: &PathChunk, dates: &[i64]) -> Result<()> {
+    pub fn fill(mut self, chunk: &PathChunk, dates: &[i64]) -> Result<()> {
         let assets = chunk.assets();
         let points = chunk.steps() + 1;
         let per_path = points * assets;
@@ -319,6 +319,11 @@ impl SpotRows<'_> {
                 self.rows_per_path,
                 dates.len()
             )));
+        }
+        if assets == 1 && self.asset.is_empty() {
+            self.fill_one_asset(chunk, dates);
+            self.written.fetch_add(rows, Ordering::Release);
+            return Ok(());
         }
         for p in 0..chunk.paths() {
             let id = (chunk.first_path() + p as u64) as i64;
@@ -350,6 +355,47 @@ impl SpotRows<'_> {
         }
         self.written.fetch_add(rows, Ordering::Release);
         Ok(())
+    }
+}
+
+impl SpotRows<'_> {
+    /// [`SpotRows::fill`] of a one-asset chunk without an `asset` column
+    /// (checked by the caller, with the part's size):
+    /// each output column is written as its own sequential stream, the
+    /// constant and counting ones by loops the compiler vectorises, spot
+    /// and variance gathered from the chunk's step-major arrays at a
+    /// stride of one step. Measured (`perf`, ten-thousand-path Heston on
+    /// two threads): the generic loop, a slice and its bounds checks per
+    /// value and five streams at once, took 13 % of the run.
+    fn fill_one_asset(&mut self, chunk: &PathChunk, dates: &[i64]) {
+        let (n, points) = (chunk.paths(), chunk.steps() + 1);
+        let (spots, variances) = chunk.all();
+        let dates = &dates[..points];
+        let columns = self
+            .path
+            .chunks_exact_mut(points)
+            .zip(self.step.chunks_exact_mut(points))
+            .zip(self.date.chunks_exact_mut(points))
+            .zip(self.spot.chunks_exact_mut(points))
+            .zip(self.variance.chunks_exact_mut(points));
+        for (p, ((((path, step), date), spot), variance)) in columns.enumerate().take(n) {
+            let id = (chunk.first_path() + p as u64) as i64;
+            for x in path.iter_mut() {
+                x.write(id);
+            }
+            for (k, x) in step.iter_mut().enumerate() {
+                x.write(k as i64);
+            }
+            for (x, &d) in date.iter_mut().zip(dates) {
+                x.write(d);
+            }
+            for (x, &v) in spot.iter_mut().zip(spots[p..].iter().step_by(n)) {
+                x.write(v);
+            }
+            for (x, &v) in variance.iter_mut().zip(variances[p..].iter().step_by(n)) {
+                x.write(v);
+            }
+        }
     }
 }
 
@@ -495,11 +541,15 @@ mod tests {
     /// A chunk of `paths` paths from path `first`, 2 assets, whose values
     /// name their place: spot `1000·path + 10·step + asset`.
     fn chunk(first: u64, paths: usize, steps: usize) -> PathChunk {
-        let mut c = PathChunk::new(first, paths, steps, 2);
+        chunk_of(first, paths, steps, 2)
+    }
+
+    fn chunk_of(first: u64, paths: usize, steps: usize, assets: usize) -> PathChunk {
+        let mut c = PathChunk::new(first, paths, steps, assets);
         for p in 0..paths {
             for k in 0..=steps {
                 let (s, v) = c.point_mut(p, k);
-                for a in 0..2 {
+                for a in 0..assets {
                     s[a] = 1000.0 * (first as usize + p) as f64 + 10.0 * k as f64 + a as f64;
                     v[a] = -s[a];
                 }
@@ -549,5 +599,35 @@ mod tests {
         let part = all.split(2).pop().unwrap();
         assert!(part.fill(&chunk(0, 2, 2), &dates[..2]).is_err());
         assert!(all.into_table().is_err());
+    }
+
+    /// One asset without an `asset` column takes the column-by-column
+    /// path; its rows equal those the generic path writes for the same
+    /// chunk with an `asset` column, out-of-order parts included.
+    #[test]
+    fn one_asset_rows_equal_the_generic_ones() {
+        let (steps, dates) = (4, [10, 11, 12, 13, 14]);
+        let mut all = SpotColumns::new(5, steps, 1, None).unwrap();
+        let mut parts = all.split(2);
+        let last = parts.pop().unwrap();
+        last.fill(&chunk_of(4, 1, steps, 1), &dates).unwrap();
+        for (i, part) in parts.into_iter().enumerate().rev() {
+            part.fill(&chunk_of(2 * i as u64, 2, steps, 1), &dates)
+                .unwrap();
+        }
+        let fast = all.into_table().unwrap();
+        let named = Some(vec!["a".to_string()]);
+        let generic = SpotColumns::of_chunk(&chunk_of(0, 5, steps, 1), &dates, named)
+            .unwrap()
+            .into_table()
+            .unwrap();
+        for name in ["path", "step", "date", "spot", "variance"] {
+            assert_eq!(fast.column(name), generic.column(name), "{name}");
+        }
+        let Some(Column::Float(spot)) = fast.column("spot") else {
+            panic!("no spot column")
+        };
+        // Row of path 3, step 2.
+        assert_eq!(spot[3 * 5 + 2], 3020.0);
     }
 }

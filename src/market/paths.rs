@@ -113,6 +113,13 @@ impl PathChunk {
         &self.variance[i..i + self.assets]
     }
 
+    /// Every spot and every variance of the chunk, step-major: the value of
+    /// local path `p`, asset `a` at step `k` is at `(k·paths + p)·assets + a`.
+    #[inline]
+    pub fn all(&self) -> (&[f64], &[f64]) {
+        (&self.spot, &self.variance)
+    }
+
     /// Mutable spot and variance slots of local path `path` at `step`.
     #[inline]
     pub fn point_mut(&mut self, path: usize, step: usize) -> (&mut [f64], &mut [f64]) {
