@@ -82,10 +82,16 @@ impl PanelHistory {
         }
         // One pass per asset over the same bytes: each column gets the full
         // checks of a one-series history, which name the column as the field.
-        let assets = names
-            .iter()
+        // The passes run on the thread pool (a 20-stock panel of 7,300 days:
+        // 35 ms on one thread, the fixed cost of a market run that starts
+        // from a date); the first error in column order is the one reported,
+        // whatever the thread count.
+        use rayon::prelude::*;
+        let parsed: Vec<Result<SpotHistory>> = names
+            .par_iter()
             .map(|n| SpotHistory::from_reader(bytes, path, Some(n)))
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
+        let assets = parsed.into_iter().collect::<Result<Vec<_>>>()?;
         Ok(PanelHistory {
             source: path.to_path_buf(),
             assets,
