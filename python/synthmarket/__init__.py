@@ -410,7 +410,10 @@ def implied_vol(price, spot, strike, maturity, rate=0.0, dividend=0.0, call=True
     """Implied Black–Scholes–Merton volatility of option prices, vectorised
     with broadcasting (other arguments as :func:`bs_price`).
 
-    Jäckel's "Let's Be Rational" (machine precision in two iterations).
+    Four Halley steps in vector lanes for most options, kept only when
+    settled to within about 1e-14 relative of Jäckel's answer, and Jäckel's
+    "Let's Be Rational" (machine precision in two iterations) for the rest;
+    about 95 ns an option on one thread on a random book.
     A price outside the no-arbitrage bounds (below intrinsic value or above
     the spot/strike bound) has no implied vol: NaN with ``on_error="nan"``
     (the default), a ``SynthmarketError`` naming the element with
