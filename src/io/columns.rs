@@ -322,9 +322,19 @@ impl SpotRows<'_> {
         }
         if assets == 1 && self.asset.is_empty() {
             self.fill_one_asset(chunk, dates);
-            self.written.fetch_add(rows, Ordering::Release);
-            return Ok(());
+        } else {
+            self.fill_generic(chunk, dates);
         }
+        self.written.fetch_add(rows, Ordering::Release);
+        Ok(())
+    }
+
+    /// [`SpotRows::fill`] of any chunk (checked by the caller): row by row,
+    /// the assets of each point together.
+    fn fill_generic(&mut self, chunk: &PathChunk, dates: &[i64]) {
+        let assets = chunk.assets();
+        let points = chunk.steps() + 1;
+        let per_path = points * assets;
         for p in 0..chunk.paths() {
             let id = (chunk.first_path() + p as u64) as i64;
             let at = p * per_path..(p + 1) * per_path;
@@ -353,12 +363,8 @@ impl SpotRows<'_> {
                 }
             }
         }
-        self.written.fetch_add(rows, Ordering::Release);
-        Ok(())
     }
-}
 
-impl SpotRows<'_> {
     /// [`SpotRows::fill`] of a one-asset chunk without an `asset` column
     /// (checked by the caller, with the part's size):
     /// each output column is written as its own sequential stream, the

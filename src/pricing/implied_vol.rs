@@ -82,8 +82,7 @@ pub fn implied_vol(price: f64, spec: &OptionSpec, state: &MarketState) -> Result
     options.load(0, 1, &mut l);
     l.v[0] = price;
     let mut pre = Prepared::<1>::default();
-    prepare(1, &l, &mut pre);
-    halley_lanes(1, &mut pre);
+    lanes(1, &l, &mut pre);
     solve(&l, &pre, 0)
 }
 
@@ -122,8 +121,7 @@ impl IvBatch<'_> {
                 }
             }
             self.price.load_into(first, &mut l.v[..len]);
-            prepare_block(len, &l, &mut pre);
-            halley_block(len, &mut pre);
+            lanes_block(len, &l, &mut pre);
             for (j, slot) in chunk.iter_mut().enumerate() {
                 *slot = match solve(&l, &pre, j) {
                     Ok(v) => v,
@@ -250,18 +248,27 @@ fn two_sinh_half(x: f64, h: f64) -> f64 {
     }
 }
 
-/// [`prepare`] for a block, compiled for AVX-512 or AVX2 when the CPU has
+/// The vectorised passes over `len` lanes: the bounds checks and the
+/// normalisation ([`prepare`]), then the Halley steps ([`halley_lanes`]).
+/// One option alone and a block run this same code.
+#[inline(always)]
+fn lanes<const N: usize>(len: usize, l: &Lanes<N>, pre: &mut Prepared<N>) {
+    prepare(len, l, pre);
+    halley_lanes(len, pre);
+}
+
+/// [`lanes`] for a block, compiled for AVX-512 or AVX2 when the CPU has
 /// it (the same bits: no fused multiply-adds).
-fn prepare_block(len: usize, l: &Lanes<BLOCK>, pre: &mut Prepared<BLOCK>) {
+fn lanes_block(len: usize, l: &Lanes<BLOCK>, pre: &mut Prepared<BLOCK>) {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f")]
         unsafe fn avx512(len: usize, l: &Lanes<BLOCK>, pre: &mut Prepared<BLOCK>) {
-            prepare(len, l, pre)
+            lanes(len, l, pre)
         }
         #[target_feature(enable = "avx2")]
         unsafe fn avx2(len: usize, l: &Lanes<BLOCK>, pre: &mut Prepared<BLOCK>) {
-            prepare(len, l, pre)
+            lanes(len, l, pre)
         }
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports AVX-512F, checked just above.
@@ -272,7 +279,7 @@ fn prepare_block(len: usize, l: &Lanes<BLOCK>, pre: &mut Prepared<BLOCK>) {
             return unsafe { avx2(len, l, pre) };
         }
     }
-    prepare(len, l, pre)
+    lanes(len, l, pre)
 }
 
 /// Lane `i`'s implied vol: Jäckel's "Let's Be Rational" on the normalised
@@ -420,31 +427,6 @@ fn halley_lanes<const N: usize>(len: usize, pre: &mut Prepared<N>) {
     }
 }
 
-/// [`halley_lanes`] for a block, compiled for AVX-512 or AVX2 when the CPU
-/// has it (the same bits: no fused multiply-adds).
-fn halley_block(len: usize, pre: &mut Prepared<BLOCK>) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn avx512(len: usize, pre: &mut Prepared<BLOCK>) {
-            halley_lanes(len, pre)
-        }
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2(len: usize, pre: &mut Prepared<BLOCK>) {
-            halley_lanes(len, pre)
-        }
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { avx512(len, pre) };
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { avx2(len, pre) };
-        }
-    }
-    halley_lanes(len, pre)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,8 +464,7 @@ mod tests {
             opts.load(0, BLOCK, &mut l);
             l.v = price;
             let mut pre = Prepared::<BLOCK>::default();
-            prepare(BLOCK, &l, &mut pre);
-            halley_block(BLOCK, &mut pre);
+            lanes_block(BLOCK, &l, &mut pre);
             blocks.push(pre);
         }
         blocks

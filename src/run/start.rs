@@ -127,6 +127,16 @@ fn sha256(bytes: &[u8]) -> String {
 /// `req.from`, and says what it did.
 pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, HistoryStart)> {
     // Read once: the bytes parsed are the bytes hashed for run.json.
+    if let Some(file) = req
+        .vix
+        .filter(|_| !matches!(spec, ModelSpec::Heston { .. }))
+    {
+        return Err(Error::parameter(
+            "vix",
+            file.display(),
+            "only Heston starts from the VIX (its v0); the other models read their state from the price history",
+        ));
+    }
     let bytes = read(req.history)?;
     if let ModelSpec::Panel { model_path, model } = spec {
         return condition_panel(model_path, *model, req, &bytes);
@@ -143,21 +153,7 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
     let past = full.until(req.from, "from")?;
     let r = past.log_returns();
     let close = full.prices()[i];
-    let at = || Location::file(req.history).field("from");
-    let need = |days: usize, what: &str| -> Result<()> {
-        if r.len() < days {
-            return Err(Error::input(
-                at(),
-                format!(
-                    "{} leaves {} returns before it (the history starts on {}): {what} needs at least {days}",
-                    req.from,
-                    r.len(),
-                    full.dates()[0]
-                ),
-            ));
-        }
-        Ok(())
-    };
+    let need = |days: usize, what: &str| need_returns(&req, r.len(), full.dates()[0], days, what);
     let vix = match req.vix {
         None => None,
         Some(file) => {
@@ -166,13 +162,6 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
             Some(h.prices()[j])
         }
     };
-    if vix.is_some() && !matches!(spec, ModelSpec::Heston { .. }) {
-        return Err(Error::parameter(
-            "vix",
-            req.vix.map_or(String::new(), |p| p.display().to_string()),
-            "only Heston starts from the VIX (its v0); the other models read their state from the price history",
-        ));
-    }
     let s0 = |given: f64| if req.s0_given { given } else { close };
     let mut model_iv30 = None;
     let (spec, state) = match spec {
@@ -315,6 +304,28 @@ pub fn condition(spec: ModelSpec, req: StartRequest<'_>) -> Result<(ModelSpec, H
     ))
 }
 
+/// An error naming `--from` when the `have` returns of the history before
+/// it (which starts on `first`) are fewer than the `days` that `what`
+/// needs.
+fn need_returns(
+    req: &StartRequest<'_>,
+    have: usize,
+    first: NaiveDate,
+    days: usize,
+    what: &str,
+) -> Result<()> {
+    if have < days {
+        return Err(Error::input(
+            Location::file(req.history).field("from"),
+            format!(
+                "{} leaves {have} returns before it (the history starts on {first}): {what} needs at least {days}",
+                req.from
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
@@ -335,13 +346,6 @@ fn condition_panel(
             "column",
             c,
             "a market model reads every stock's column of the wide --history file: drop --column",
-        ));
-    }
-    if req.vix.is_some() {
-        return Err(Error::parameter(
-            "vix",
-            req.vix.map_or(String::new(), |p| p.display().to_string()),
-            "only Heston starts from the VIX (its v0); a market model reads its state from the price histories",
         ));
     }
     let index_path = req.index.ok_or_else(|| {
@@ -372,22 +376,20 @@ fn condition_panel(
         })
         .collect::<Result<Vec<_>>>()?;
     let i = index.index_of(req.from, "from")?;
-    if i < crate::deep::WARMUP {
-        return Err(Error::input(
-            Location::file(req.history).field("from"),
-            format!(
-                "{} leaves {i} returns before it (the history starts on {}): the market model's feature warm-up needs at least {}",
-                req.from,
-                index.dates()[0],
-                crate::deep::WARMUP
-            ),
-        ));
-    }
-    let r: Vec<Vec<f64>> = columns
-        .iter()
-        .map(|&c| panel.asset(c).log_returns()[..i].to_vec())
-        .collect();
-    let rm = index.log_returns()[..i].to_vec();
+    need_returns(
+        &req,
+        i,
+        index.dates()[0],
+        crate::deep::WARMUP,
+        "the market model's feature warm-up",
+    )?;
+    let until = |h: &SpotHistory| {
+        let mut r = h.log_returns();
+        r.truncate(i);
+        r
+    };
+    let r: Vec<Vec<f64>> = columns.iter().map(|&c| until(panel.asset(c))).collect();
+    let rm = until(&index);
     let closes: Vec<f64> = columns
         .iter()
         .map(|&c| panel.asset(c).prices()[i])

@@ -133,9 +133,9 @@ pub struct PanelModel {
     nets: Vec<MixtureNet>,
     copula: TCopula,
     dir: Option<PathBuf>,
-    /// Each asset's spot at step 0: `last_prices`, or the closes of the
-    /// day a run starts from ([`PanelModel::started_from`]).
-    start_spots: Vec<f64>,
+    /// The closes of the day a run starts from
+    /// ([`PanelModel::started_from`]); `None`: `last_prices`.
+    start_spots: Option<Vec<f64>>,
 }
 
 /// A net's innovation law as a [`OneDayLaw`].
@@ -250,7 +250,7 @@ impl PanelModel {
             &file.display().to_string(),
         )?;
         Ok(PanelModel {
-            start_spots: config.last_prices.clone(),
+            start_spots: None,
             config,
             nets,
             copula,
@@ -305,7 +305,9 @@ impl PanelModel {
     /// Each asset's spot at step 0 (the stocks, then the index): its last
     /// training price, or its close on the day the run starts from.
     pub fn start_spots(&self) -> &[f64] {
-        &self.start_spots
+        self.start_spots
+            .as_deref()
+            .unwrap_or(&self.config.last_prices)
     }
 
     /// The nets (each stock's residual, then the index).

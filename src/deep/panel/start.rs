@@ -18,7 +18,7 @@
 //! fingerprint, and the pricing table fitted for it, still apply.
 
 use super::jumps::dejumped;
-use super::train::conditional_variances;
+use super::train::{conditional_variances, market_scaled, residual};
 use super::PanelModel;
 use crate::deep::features::FeatureState;
 use crate::error::{Error, Result};
@@ -57,31 +57,28 @@ impl PanelModel {
             ));
         }
         let index_net = &self.nets[m];
-        let scale_m = index_net.config().scale;
-        let z: Vec<f64> = index.iter().map(|x| x / scale_m).collect();
-        let mut nets = Vec::with_capacity(d);
         let ln_vm: Vec<f64> = conditional_variances(index_net, index)
             .iter()
             .map(|v| v.ln())
             .collect();
+        let mut nets = Vec::with_capacity(d);
         for (j, r) in stocks.iter().enumerate() {
-            let (beta, gamma) = (self.config.betas[j], self.config.market_gamma[j]);
-            let residual: Vec<f64> = r.iter().zip(index).map(|(x, y)| x - beta * y).collect();
-            let scale = self.nets[j].config().scale;
-            let z: Vec<f64> = dejumped(&residual)
-                .iter()
-                .zip(&ln_vm)
-                .map(|(e, l)| e * (-gamma * 0.5 * (l - self.config.market_ln_var)).exp() / scale)
+            let e = dejumped(&residual(r, index, self.config.betas[j]));
+            let (gamma, scale) = (self.config.market_gamma[j], self.nets[j].config().scale);
+            let z: Vec<f64> = market_scaled(&e, &ln_vm, gamma, self.config.market_ln_var)
+                .map(|x| x / scale)
                 .collect();
             nets.push(self.nets[j].with_initial_state(&FeatureState::after(&z)));
         }
-        nets.push(index_net.with_initial_state(&FeatureState::after(&z)));
+        let scale_m = index_net.config().scale;
+        let zm: Vec<f64> = index.iter().map(|x| x / scale_m).collect();
+        nets.push(index_net.with_initial_state(&FeatureState::after(&zm)));
         Ok(PanelModel {
             config: self.config.clone(),
             nets,
             copula: self.copula.clone(),
             dir: self.dir.clone(),
-            start_spots: closes.to_vec(),
+            start_spots: Some(closes.to_vec()),
         })
     }
 }

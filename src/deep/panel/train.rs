@@ -164,6 +164,25 @@ fn train_net(
     })
 }
 
+/// A stock's residual to the index, `e_t = r_t − β r_m,t`.
+pub(super) fn residual(r: &[f64], rm: &[f64], beta: f64) -> Vec<f64> {
+    r.iter().zip(rm).map(|(ri, x)| ri - beta * x).collect()
+}
+
+/// A residual over its market scale, `e_t (v_m,t / v̄)^{−γ/2}`, with
+/// `ln_vm` the index net's `ln v_m,t` and `centre` = `ln v̄`: what a
+/// residual net is trained on and runs through.
+pub(super) fn market_scaled<'a>(
+    e: &'a [f64],
+    ln_vm: &'a [f64],
+    gamma: f64,
+    centre: f64,
+) -> impl Iterator<Item = f64> + 'a {
+    e.iter()
+        .zip(ln_vm)
+        .map(move |(x, l)| x * (-gamma * 0.5 * (l - centre)).exp())
+}
+
 /// Population standard deviation (divided by n).
 fn sd(x: &[f64]) -> f64 {
     crate::stats::mean_var(x).1.sqrt()
@@ -299,7 +318,7 @@ pub fn train_panel(
     let residuals: Vec<Vec<f64>> = stocks
         .iter()
         .zip(&betas)
-        .map(|(r, b)| r.iter().zip(&rm).map(|(ri, x)| ri - b * x).collect())
+        .map(|(r, b)| residual(r, &rm, *b))
         .collect();
     let (jumps, jump_days) = super::jumps::JumpLaw::fit(&residuals, fit_end);
     let dejumped: Vec<Vec<f64>> = residuals
@@ -492,10 +511,12 @@ impl Market<'_> {
             // trains like any series.
             let mut level = 0.0;
             let prices = std::iter::once(1.0)
-                .chain(e.iter().zip(self.ln_vm).map(|(x, l)| {
-                    level += x * (-gamma * 0.5 * (l - self.market_ln_var)).exp();
-                    level.exp()
-                }))
+                .chain(
+                    market_scaled(e, self.ln_vm, gamma, self.market_ln_var).map(|x| {
+                        level += x;
+                        level.exp()
+                    }),
+                )
                 .collect();
             let h = SpotHistory::new(self.panel.source(), self.panel.dates().to_vec(), prices)?
                 .renamed(format!("{} residual to the index", a.column()));
