@@ -35,6 +35,19 @@ pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
     cov / (va * vb).sqrt()
 }
 
+/// The empirical `q`-quantile of sorted values, interpolated linearly
+/// between order statistics (Hyndman & Fan's type 7, NumPy's default); NaN
+/// if empty.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = q * (sorted.len() - 1) as f64;
+    let (i, frac) = (pos.floor() as usize, pos.fract());
+    let next = sorted[(i + 1).min(sorted.len() - 1)];
+    sorted[i] + frac * (next - sorted[i])
+}
+
 /// Median (mean of the two middle values for an even count; NaN if empty).
 pub fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {

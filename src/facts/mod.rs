@@ -18,6 +18,7 @@
 pub mod consistency;
 pub mod discriminator;
 pub mod distances;
+pub mod extremes;
 pub mod memorization;
 mod panel;
 mod panel_spread;

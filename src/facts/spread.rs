@@ -23,6 +23,7 @@
 
 use super::{Facts, FactsConfig};
 use crate::error::{Error, Result};
+use crate::stats::quantile_sorted;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -292,17 +293,6 @@ impl Spread {
     }
 }
 
-/// The empirical `q`-quantile of sorted values (linear interpolation).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (i, frac) = (pos.floor() as usize, pos.fract());
-    let next = sorted[(i + 1).min(sorted.len() - 1)];
-    sorted[i] + frac * (next - sorted[i])
-}
-
 /// The row of one statistic: `real` against the finite synthetic `values`.
 fn row(name: &str, real: f64, mut values: Vec<f64>) -> SpreadRow {
     values.sort_by(f64::total_cmp);
@@ -331,8 +321,8 @@ fn row(name: &str, real: f64, mut values: Vec<f64>) -> SpreadRow {
         real,
         synthetic_mean: mean,
         synthetic_sd: sd,
-        synthetic_p05: quantile(&values, 0.05),
-        synthetic_p95: quantile(&values, 0.95),
+        synthetic_p05: quantile_sorted(&values, 0.05),
+        synthetic_p95: quantile_sorted(&values, 0.95),
         percentile,
         p_value,
         z,

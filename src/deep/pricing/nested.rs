@@ -38,8 +38,9 @@ use serde::Serialize;
 /// Nested paths per chain unless asked otherwise (`--nested-paths`): the
 /// Monte-Carlo error of an at-the-money implied vol σ is then about
 /// 1.5σ/√n (payoff sd ≈ 0.6·σ√T·F over vega ≈ 0.4·√T·F), 0.3 vol points
-/// at 20 % vol. Measured on the shipped deep model at the 324 probed states
-/// of `tests/reference/deep_probe_160k.csv`, against their 160,000-path
+/// at 20 % vol. Measured on the deep model shipped until 2026-12-07 at 324
+/// probed states (the 160,000-path references then stored in
+/// `tests/reference/deep_probe_160k.csv`), against their 160,000-path
 /// control-variate references
 /// ([`super::term_table::exact_mode_vols`]): RMS 0.12–0.31 vol points at
 /// the money and 0.22–0.53 across ±2 sd from calm to stressed states at
