@@ -77,7 +77,7 @@ impl LongPaths {
     pub fn card_section(&self) -> String {
         let e = &self.extremes;
         let mut s = format!(
-            "{} paths of {} days each (as long as the whole history), generated freely from the state at its end (seed {}). The tail of a day is the learnt Student-t mixture scaled by the volatility state the network gives it; no return is clipped or truncated, and the volatility state is not bounded except by the network's own inputs. History's bars (the DJIA 1885–2023 and the S&P 500 1950–2018 over every 20-year window; sources in `synthmarket::facts::extremes`):\n\n| bar | measured | holds |\n|---|---|---|\n",
+            "{} paths of {} days each (as long as the whole history), generated freely from the state at its end (seed {}). The tail of a day is the learnt Student-t mixture scaled by the volatility state the network gives it; no return is clipped or truncated, and the volatility state is not bounded except by the network's own inputs. History's bars for a broad equity index (the DJIA 1885–2023 and the S&P 500 1950–2018 over every 20-year window; sources in `synthmarket::facts::extremes`); a single stock's days run larger, so for a stock the scorecard after this table, which places its own history among the paths, is the test:\n\n| bar | measured | holds |\n|---|---|---|\n",
             e.paths, e.days, self.seed
         );
         for (bar, measured, holds) in e.against_history() {
@@ -404,7 +404,7 @@ impl TrainMetrics {
             let missed: Vec<&str> = bars.iter().filter(|b| !b.2).map(|b| b.0.as_str()).collect();
             let _ = writeln!(
                 s,
-                "long paths ({} × {} days, free from the end of the history): {} of {} of history's extreme bars hold{}; the whole history matches {} of {} statistics among them (mean |z| {:.2})",
+                "long paths ({} × {} days, free from the end of the history): {} of {} of an index history's extreme bars hold{}; the whole history matches {} of {} statistics among them (mean |z| {:.2})",
                 l.extremes.paths,
                 l.extremes.days,
                 bars.len() - missed.len(),
