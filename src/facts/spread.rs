@@ -291,6 +291,33 @@ impl Spread {
     pub fn beats(&self, other: &Spread) -> bool {
         self.matched >= other.matched && self.mean_abs_z < other.mean_abs_z
     }
+
+    /// The rows as a Markdown table: statistic, real value, the synthetic
+    /// mean and 5–95 % range, the real value's percentile, p, z, and
+    /// whether it matches (`validate`'s report and the model card).
+    pub fn rows_markdown(&self) -> String {
+        use crate::io::table_number as num;
+        use std::fmt::Write as _;
+        let mut s = String::from(
+            "| statistic | real | synthetic mean | synthetic 5–95 % | percentile | p | z | matches |\n|---|---|---|---|---|---|---|---|\n",
+        );
+        for r in &self.rows {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} – {} | {:.1} % | {:.3} | {} | {} |",
+                r.statistic.replace('|', "\\|"),
+                num(r.real),
+                num(r.synthetic_mean),
+                num(r.synthetic_p05),
+                num(r.synthetic_p95),
+                100.0 * r.percentile,
+                r.p_value,
+                num(r.z),
+                if r.matches { "yes" } else { "**no**" }
+            );
+        }
+        s
+    }
 }
 
 /// The row of one statistic: `real` against the finite synthetic `values`.

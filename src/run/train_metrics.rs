@@ -96,24 +96,12 @@ impl LongPaths {
         );
         let _ = writeln!(
             s,
-            "\nThe whole history among these paths (the noise-aware scorecard: a statistic matches at p ≥ 0.05): {} of {} statistics matched, mean |z| {:.2}.\n\n| statistic | real | paths: mean ± sd | percentile | p | matches |\n|---|---|---|---|---|---|",
+            "\nThe whole history among these paths (the noise-aware scorecard: a statistic matches at p ≥ 0.05): {} of {} statistics matched, mean |z| {:.2}.\n",
             self.spread.matched,
             self.spread.rows.len(),
             self.spread.mean_abs_z
         );
-        for r in &self.spread.rows {
-            let _ = writeln!(
-                s,
-                "| {} | {:.4} | {:.4} ± {:.4} | {:.3} | {:.3} | {} |",
-                r.statistic.replace('|', "\\|"),
-                r.real,
-                r.synthetic_mean,
-                r.synthetic_sd,
-                r.percentile,
-                r.p_value,
-                if r.matches { "yes" } else { "**no**" }
-            );
-        }
+        s.push_str(&self.spread.rows_markdown());
         s
     }
 }

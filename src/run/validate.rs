@@ -236,26 +236,7 @@ fn report_md(card: &Scorecard, real: &str, synthetic: &Path) -> String {
             sp.series + 1
         );
     }
-    let _ = writeln!(
-        s,
-        "| statistic | real | synthetic mean | synthetic 5–95 % | percentile | p | z | matches |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
-    for r in &sp.rows {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} – {} | {:.1} % | {:.3} | {} | {} |",
-            r.statistic.replace('|', "\\|"),
-            num(r.real),
-            num(r.synthetic_mean),
-            num(r.synthetic_p05),
-            num(r.synthetic_p95),
-            100.0 * r.percentile,
-            r.p_value,
-            num(r.z),
-            if r.matches { "yes" } else { "**no**" }
-        );
-    }
+    s.push_str(&sp.rows_markdown());
     let _ = writeln!(s, "## Stylized facts\n");
     let _ = writeln!(
         s,
