@@ -27,9 +27,10 @@ const PATHS: u64 = 160_000;
 
 fn main() {
     let net = MixtureNet::shipped().expect("the shipped model loads");
-    let premium = synthmarket::deep::shipped_pricing()
-        .map(|t| t.variance_premium())
-        .unwrap_or(1.38);
+    // The λ the shipped table is fitted with (`fit-pricing`'s default); the
+    // shipped table itself is not read: after a model change it is the
+    // previous model's until refitted.
+    let premium = synthmarket::run::chains::DEFAULT_VARIANCE_PREMIUM;
     print!(
         "\
 # Nested Monte-Carlo references for the shipped deep model's pricing table

@@ -57,34 +57,15 @@ fn main() {
     let t = std::time::Instant::now();
     let paths = sim(&g, seed, 200, steps);
     let secs = t.elapsed().as_secs_f64();
-    let maxs: Vec<f64> = paths
-        .iter()
-        .map(|p| p.iter().copied().fold(f64::MIN, f64::max))
-        .collect();
-    let mins: Vec<f64> = paths
-        .iter()
-        .map(|p| p.iter().copied().fold(f64::MAX, f64::min))
-        .collect();
-    let big: Vec<f64> = paths
-        .iter()
-        .map(|p| p.iter().filter(|x| x.abs() > 0.1).count() as f64)
-        .collect();
-    let kurt: Vec<f64> = paths
-        .iter()
-        .map(|p| {
-            let n = p.len() as f64;
-            let m = p.iter().sum::<f64>() / n;
-            let v = p.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n;
-            p.iter().map(|x| (x - m).powi(4)).sum::<f64>() / n / (v * v) - 3.0
-        })
-        .collect();
-    let absmax = paths.iter().flatten().fold(0f64, |a, x| a.max(x.abs()));
+    let e = synthmarket::facts::extremes::PathExtremes::of(&paths).unwrap();
     println!(
         "{model}: {steps} steps x 200 paths in {secs:.2} s ({:.2} M path-steps/s)",
         200.0 * steps as f64 / secs / 1e6
     );
-    println!("max up: median {:.4} p95 {:.4} | max down: median {:.4} | days>10%: median {} | kurt median {:.2} mean {:.2} | max|r| {:.4}",
-        med(maxs.clone(), 0.5), med(maxs, 0.95), med(mins, 0.5), med(big, 0.5), med(kurt.clone(), 0.5), kurt.iter().sum::<f64>()/200.0, absmax);
+    println!(
+        "max up: median {:.4} p95 {:.4} | max down: median {:.4} | days>10%: median {} | kurt median {:.2} | max|r| {:.4}",
+        e.rise_median, e.rise_p95, e.fall_median, e.extreme_days_median, e.kurtosis_median, e.largest_move
+    );
     {
         let net = g.net();
         let scale = net.config().scale;

@@ -24,6 +24,8 @@
 //! paths as long as the S&P 500 history the shipped model learnt (5,030
 //! returns, 20 years).
 
+use super::excess_kurtosis;
+use super::spread::{extreme_days, max_of, min_of};
 use crate::error::{Error, Result};
 use crate::stats::{median, quantile_sorted};
 use serde::Serialize;
@@ -73,23 +75,16 @@ impl PathExtremes {
             )));
         }
         let per = |f: fn(&[f64]) -> f64| -> Vec<f64> { paths.iter().map(|p| f(p)).collect() };
-        let mut rises = per(|p| p.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        let mut rises = per(max_of);
         rises.sort_by(f64::total_cmp);
         Ok(PathExtremes {
             paths: paths.len(),
             days,
             rise_median: median(rises.clone()),
             rise_p95: quantile_sorted(&rises, 0.95),
-            fall_median: median(per(|p| p.iter().copied().fold(f64::INFINITY, f64::min))),
-            extreme_days_median: median(per(|p| {
-                p.iter()
-                    .filter(|x| x.abs() > super::spread::EXTREME_DAY)
-                    .count() as f64
-            })),
-            kurtosis_median: median(per(|p| {
-                let (_, m2, _, m4) = crate::stats::central_moments(p);
-                m4 / (m2 * m2) - 3.0
-            })),
+            fall_median: median(per(min_of)),
+            extreme_days_median: median(per(extreme_days)),
+            kurtosis_median: median(per(excess_kurtosis)),
             largest_move: paths.iter().flatten().fold(0.0, |a: f64, x| a.max(x.abs())),
         })
     }

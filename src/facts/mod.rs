@@ -102,7 +102,8 @@ pub struct Facts {
     pub median_wait_loss: f64,
 }
 
-fn excess_kurtosis(x: &[f64]) -> f64 {
+/// Excess kurtosis `m4/m2² − 3` (population moments).
+pub(super) fn excess_kurtosis(x: &[f64]) -> f64 {
     let (_, m2, _, m4) = central_moments(x);
     m4 / (m2 * m2) - 3.0
 }

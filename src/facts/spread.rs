@@ -59,11 +59,18 @@ fn horizon_kurtosis(f: &Facts, h: usize) -> f64 {
         .map_or(f64::NAN, |(_, x)| *x)
 }
 
-fn max_of(r: &[f64]) -> f64 {
+/// Days beyond ±[`EXTREME_DAY`], as a number.
+pub(super) fn extreme_days(r: &[f64]) -> f64 {
+    r.iter().filter(|x| x.abs() > EXTREME_DAY).count() as f64
+}
+
+/// The largest value (−∞ if empty).
+pub(super) fn max_of(r: &[f64]) -> f64 {
     r.iter().copied().fold(f64::NEG_INFINITY, f64::max)
 }
 
-fn min_of(r: &[f64]) -> f64 {
+/// The smallest value (+∞ if empty).
+pub(super) fn min_of(r: &[f64]) -> f64 {
     r.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
@@ -153,7 +160,7 @@ pub const SPREAD_STATS: [SpreadStat; 21] = [
     },
     SpreadStat {
         name: "days beyond ±10 %",
-        value: |_, r| r.iter().filter(|x| x.abs() > EXTREME_DAY).count() as f64,
+        value: |_, r| extreme_days(r),
     },
 ];
 
