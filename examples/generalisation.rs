@@ -3,8 +3,9 @@
 //! 1990-2018 panel) and prints, per series, the noise-aware scorecard of the
 //! held-out test part for the deep model, GJR-GARCH-t and Heston (each
 //! fitted on the same training days), whether deep beats each, and the
-//! memorization audits. `cargo run --release --example generalisation [OUT_DIR] [A,B]`
-//! (about 7 minutes on 2 cores); `A,B` trains with `--feature-squash A,B`.
+//! memorization audits. `cargo run --release --example generalisation [OUT_DIR] [A,B] [on]`
+//! (about 7 minutes on 2 cores); `A,B` trains with `--feature-squash A,B`
+//! (`off`: none), a third argument `on` with `--variance-core on`.
 //! The book's deep-generator chapter holds its output.
 use synthmarket::run::train::{train, TrainOptions};
 
@@ -18,6 +19,11 @@ fn main() {
         .nth(2)
         .map_or(Ok(None), |s| TrainOptions::parse_feature_squash(&s));
     let squash = squash.expect("the second argument: A,B or off");
+    let core = match std::env::args().nth(3).as_deref() {
+        None | Some("off") => false,
+        Some("on") => true,
+        Some(other) => panic!("the third argument: on or off, not {other}"),
+    };
     let panel = root.join("data/sp500_20stocks_1990_2018.csv");
     let header = std::fs::read_to_string(&panel).expect("panel");
     let tickers: Vec<String> = header
@@ -45,6 +51,7 @@ fn main() {
             TrainOptions::new(vec![file.clone()], out.join(name.replace(['&', ' '], "")));
         opts.column = column.clone();
         opts.feature_squash = squash;
+        opts.variance_core = core;
         let o = train(&opts, |_| {}).expect("train");
         let m = &o.metrics;
         let get = |model: &str| m.scorecards.iter().find(|e| e.model == model).expect(model);

@@ -12,7 +12,15 @@ const H: usize = 5;
 pub const N_FEATURES: usize = 2 * H;
 
 /// Values in the recursion state (see [`FeatureState::to_vec`]).
-pub const STATE_LEN: usize = 2 * H;
+pub const STATE_LEN: usize = 3 * H;
+
+/// Values in the recursion state of models written before the averages of
+/// the negative days' squares existed: [`FeatureState::from_slice`] reads
+/// them too.
+pub const LEGACY_STATE_LEN: usize = 2 * H;
+
+/// Regressors of the variance core ([`FeatureState::core_regressors`]).
+pub const CORE_LEN: usize = 1 + 2 * H;
 
 /// Squashes a feature vector smoothly into a box: each `ln` average of z²
 /// becomes `a·tanh(f/a)` and each normalised signed average `b·tanh(f/b)`,
@@ -39,6 +47,10 @@ pub fn squash(f: &mut [f64; N_FEATURES], scales: [f64; 2]) {
 pub struct FeatureState {
     sq: [f64; H],
     signed: [f64; H],
+    /// Averages of z² on the days with z < 0 (0 on the others): the
+    /// leverage half of a GJR-GARCH variance, read only by the variance
+    /// core.
+    neg: [f64; H],
 }
 
 impl Default for FeatureState {
@@ -47,6 +59,7 @@ impl Default for FeatureState {
         FeatureState {
             sq: [1.0; H],
             signed: [0.0; H],
+            neg: [0.5; H],
         }
     }
 }
@@ -68,18 +81,22 @@ impl FeatureState {
             let l = *l;
             self.sq[j] = l * self.sq[j] + (1.0 - l) * z * z;
             self.signed[j] = l * self.signed[j] + (1.0 - l) * z;
+            self.neg[j] = l * self.neg[j] + if z < 0.0 { (1.0 - l) * z * z } else { 0.0 };
         }
     }
 
     /// Folds in the expectation of the next day instead of a draw: `E[z]`
-    /// into the signed averages, `E[z²]` into the squared ones (the
-    /// mean-field path of [`crate::deep::MixtureNet::mean_field_variance`]).
+    /// into the signed averages, `E[z²]` into the squared ones and half of
+    /// it into those of the negative days (exact for a law symmetric about
+    /// 0; the mean-field path of
+    /// [`crate::deep::MixtureNet::mean_field_variance`]).
     #[inline]
     pub fn update_moments(&mut self, m1: f64, m2: f64) {
         for (j, (l, _)) in DECAYS.iter().enumerate() {
             let l = *l;
             self.sq[j] = l * self.sq[j] + (1.0 - l) * m2;
             self.signed[j] = l * self.signed[j] + (1.0 - l) * m1;
+            self.neg[j] = l * self.neg[j] + (1.0 - l) * 0.5 * m2;
         }
     }
 
@@ -102,6 +119,22 @@ impl FeatureState {
         }
     }
 
+    /// The regressors of the variance core ([`CORE_LEN`] values): 1, the
+    /// averages of z² at every half-life, and those of the negative days'
+    /// z². A core variance is their combination with non-negative weights:
+    /// an ARCH(∞) variance whose kernel is a mix of the five exponentials,
+    /// with a leverage half as in GJR-GARCH (which is the one-exponential
+    /// case). It is linear in the last squared shock, where the network's
+    /// inputs see it through a logarithm.
+    #[inline]
+    pub fn core_regressors(&self) -> [f64; CORE_LEN] {
+        let mut out = [0.0; CORE_LEN];
+        out[0] = 1.0;
+        out[1..=H].copy_from_slice(&self.sq);
+        out[1 + H..].copy_from_slice(&self.neg);
+        out
+    }
+
     /// The state after folding in every value of `z`, from the default.
     pub fn after(z: &[f64]) -> Self {
         let mut s = FeatureState::default();
@@ -112,30 +145,58 @@ impl FeatureState {
     }
 
     /// The raw recursion values (for the model config): the averages of z²,
-    /// then those of z.
+    /// those of z, then those of the negative days' z².
     pub fn to_vec(&self) -> Vec<f64> {
-        self.sq.iter().chain(&self.signed).copied().collect()
+        self.sq
+            .iter()
+            .chain(&self.signed)
+            .chain(&self.neg)
+            .copied()
+            .collect()
+    }
+
+    /// The values a model's config keeps: [`Self::to_vec`] for a model with
+    /// a variance core, the first [`LEGACY_STATE_LEN`] (the averages of z²
+    /// and of z) for one without, which never reads the others: a model
+    /// trained with the core off has the config it had before the core
+    /// existed, bit for bit.
+    pub fn config_values(&self, core: bool) -> Vec<f64> {
+        let mut v = self.to_vec();
+        if !core {
+            v.truncate(LEGACY_STATE_LEN);
+        }
+        v
     }
 
     /// Writes [`FeatureState::to_vec`]'s values into `out` (length
     /// [`STATE_LEN`]) without allocating.
     pub fn write_to(&self, out: &mut [f64]) {
         out[..H].copy_from_slice(&self.sq);
-        out[H..STATE_LEN].copy_from_slice(&self.signed);
+        out[H..2 * H].copy_from_slice(&self.signed);
+        out[2 * H..STATE_LEN].copy_from_slice(&self.neg);
     }
 
     /// The inverse of [`FeatureState::to_vec`]; None if the length is wrong
-    /// or a value is not finite or a variance is negative.
+    /// or a value is not finite or a variance is negative. A state of
+    /// [`LEGACY_STATE_LEN`] values (a model written before the negative
+    /// days' averages) gets half of each average of z² there: such a model
+    /// has no variance core and never reads them.
     pub fn from_slice(v: &[f64]) -> Option<Self> {
-        if v.len() != STATE_LEN
+        if !(v.len() == STATE_LEN || v.len() == LEGACY_STATE_LEN)
             || v.iter().any(|x| !x.is_finite())
             || v[..H].iter().any(|x| *x < 0.0)
+            || v[2 * H..].iter().any(|x| *x < 0.0)
         {
             return None;
         }
         let mut s = FeatureState::default();
         s.sq.copy_from_slice(&v[..H]);
-        s.signed.copy_from_slice(&v[H..]);
+        s.signed.copy_from_slice(&v[H..2 * H]);
+        if v.len() == STATE_LEN {
+            s.neg.copy_from_slice(&v[2 * H..]);
+        } else {
+            s.neg = s.sq.map(|x| 0.5 * x);
+        }
         Some(s)
     }
 }
@@ -158,6 +219,30 @@ mod tests {
             assert!((f[2 * j + 1] - ((1.0 + l) / (1.0 - l)).sqrt()).abs() < 1e-9);
         }
         assert_eq!(FeatureState::from_slice(&s.to_vec()), Some(s));
+    }
+
+    /// The negative days' averages by hand: from the default (z² averages
+    /// 1, negative days' 0.5), z = −2 then z = 1 at the 1-day half-life
+    /// (λ = 0.5) give z² averages 2.5 then 1.75 and negative days' 2.25
+    /// then 1.125; the core regressors are 1, the former, the latter. A
+    /// state of a model written before them (10 values) reads with half
+    /// of each z² average there.
+    #[test]
+    fn negative_day_averages_and_states_of_older_models() {
+        let s = FeatureState::after(&[-2.0, 1.0]);
+        let c = s.core_regressors();
+        assert_eq!(c[0], 1.0);
+        assert!((c[1] - 1.75).abs() < 1e-15 && (c[1 + H] - 1.125).abs() < 1e-15);
+        let v = s.to_vec();
+        assert_eq!(v.len(), STATE_LEN);
+        assert_eq!(FeatureState::from_slice(&v), Some(s));
+        let old = FeatureState::from_slice(&v[..LEGACY_STATE_LEN]).unwrap();
+        assert_eq!(old.to_vec()[..LEGACY_STATE_LEN], v[..LEGACY_STATE_LEN]);
+        assert_eq!(old.core_regressors()[1 + H], 0.5 * 1.75);
+        let mut bad = v.clone();
+        bad[2 * H] = -1.0;
+        assert_eq!(FeatureState::from_slice(&bad), None);
+        assert_eq!(FeatureState::from_slice(&v[..12]), None);
     }
 
     /// The squash is odd, increasing, bounded by its scales and the identity

@@ -26,6 +26,7 @@
 //!   the mixture, annualised, is the path's `variance`.
 
 mod features;
+mod fit;
 mod generator;
 mod model;
 pub mod panel;
@@ -34,10 +35,13 @@ pub mod select;
 mod shipped;
 mod train;
 
-pub use features::{squash, FeatureState, HALF_LIVES, N_FEATURES, STATE_LEN};
+pub use features::{
+    squash, FeatureState, CORE_LEN, HALF_LIVES, LEGACY_STATE_LEN, N_FEATURES, STATE_LEN,
+};
+pub use fit::WARMUP;
 pub use generator::DeepGenerator;
 pub(crate) use generator::DEEP_NAME;
-pub use model::{DeepConfig, Mixture, MixtureNet, Scratch};
+pub use model::{softplus, DeepConfig, Mixture, MixtureNet, Scratch, CORE_CORRECTION};
 pub use pricing::{NestedPricer, TermTable};
 pub use shipped::{shipped_pricing, SHIPPED_MODEL};
-pub use train::{save, train, TrainOptions, TrainReport, MIN_RETURNS, MIN_RETURNS_COLD, WARMUP};
+pub use train::{save, train, TrainOptions, TrainReport, MIN_RETURNS, MIN_RETURNS_COLD};

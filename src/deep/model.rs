@@ -2,7 +2,7 @@
 //! so generation is independent of batch size and threads), and the Student-t
 //! mixture it outputs.
 
-use super::features::{FeatureState, N_FEATURES, STATE_LEN};
+use super::features::{FeatureState, CORE_LEN, LEGACY_STATE_LEN, N_FEATURES, STATE_LEN};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -34,6 +34,18 @@ pub struct DeepConfig {
     /// (models trained before it existed, or with `--feature-squash off`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_squash: Option<[f64; 2]>,
+    /// Whether the network's ln σ sits on a variance core
+    /// ([`MixtureNet::core_variance`]): half the ln of a non-negative
+    /// combination of the averages of z², plus the network's output. False
+    /// for models trained before it existed or with `--variance-core off`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub variance_core: bool,
+    /// The [min, max] of the core variance over the days the net was fitted
+    /// on: the core is held to this range as the features are held to
+    /// their box, so that a generated path never takes the core where no
+    /// real day was (where its linear feedback on itself could run away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core_bounds: Option<[f64; 2]>,
     /// Last price of the training file (default s0).
     pub last_price: f64,
     /// Training data: file, column, first and last date.
@@ -134,6 +146,11 @@ pub struct MixtureNet {
     shape: Vec<f64>,
     /// The innovation law, decoded once.
     law: Mixture<K>,
+    /// The variance core's raw parameters (softplus gives the weights), if
+    /// the model has one.
+    core: Option<Vec<f64>>,
+    /// Its weights, decoded once.
+    core_weights: Option<[f64; CORE_LEN]>,
     config: DeepConfig,
     dir: Option<PathBuf>,
 }
@@ -182,6 +199,33 @@ fn decode_law(p: &[f64]) -> Mixture<K> {
 
 /// Name of the innovation law's tensor in the safetensors file.
 pub(crate) const SHAPE_NAME: &str = "innovation";
+
+/// Largest |correction| of ln σ that the network adds to a variance core's
+/// (`c·tanh(g/c)`): the network may scale the core's σ by e^±0.5 (0.61 to
+/// 1.65), enough to reshape it with the state, not enough to cancel its
+/// response to a shock (a 4-sd fall multiplies a GJR-like core variance by
+/// several times) or to turn a stationary core into a runaway one.
+pub const CORE_CORRECTION: f64 = 0.5;
+
+/// Name of the variance core's tensor in the safetensors file.
+pub(crate) const CORE_NAME: &str = "core";
+
+/// `ln(1 + e^x)`, computed without overflow: the map from the core's raw
+/// parameters to its non-negative weights.
+pub fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// The core variance of the regressors `c` under weights `w` (floored at
+/// 1e-12, as in training).
+pub(crate) fn core_variance_of(w: &[f64; CORE_LEN], c: &[f64; CORE_LEN]) -> f64 {
+    w.iter().zip(c).map(|(a, b)| a * b).sum::<f64>().max(1e-12)
+}
+
+/// The variance core's weights from its raw parameters.
+pub(crate) fn decode_core(raw: &[f64]) -> [f64; CORE_LEN] {
+    std::array::from_fn(|i| softplus(raw[i]))
+}
 
 /// Layer names in the safetensors file.
 pub(crate) fn layer_names(n: usize) -> Vec<(String, String)> {
@@ -255,7 +299,7 @@ impl MixtureNet {
             return Err(Error::parameter(
                 "model config",
                 where_("config.json"),
-                format!("initial_state must hold {STATE_LEN} finite values, scale must be positive, feature_bounds must hold {N_FEATURES} finite [min, max] pairs and feature_squash, if present, two positive scales"),
+                format!("initial_state must hold {LEGACY_STATE_LEN} or {STATE_LEN} finite values (non-negative averages of squares), scale must be positive, feature_bounds must hold {N_FEATURES} finite [min, max] pairs and feature_squash, if present, two positive scales"),
             ));
         }
         let tensors = candle_core::safetensors::load_buffer(weights, &candle_core::Device::Cpu)
@@ -302,28 +346,63 @@ impl MixtureNet {
             layers.push((get(&wn, &[n_out, n_in])?, get(&bn, &[n_out])?));
         }
         let shape = get(SHAPE_NAME, &[4 * K])?;
+        let core = if config.variance_core {
+            Some(get(CORE_NAME, &[CORE_LEN])?)
+        } else {
+            None
+        };
         Ok(MixtureNet {
             layers,
             law: decode_law(&shape),
             shape,
+            core_weights: core.as_deref().map(decode_core),
+            core,
             config,
             dir: dir.map(Path::to_path_buf),
         })
     }
 
     /// Builds a net from trained weights (row-major), the innovation law's
-    /// raw parameters and its config.
+    /// raw parameters, the variance core's (if `config.variance_core`) and
+    /// its config.
     pub(crate) fn from_parts(
         layers: Vec<(Vec<f64>, Vec<f64>)>,
         shape: Vec<f64>,
+        core: Option<Vec<f64>>,
         config: DeepConfig,
     ) -> Self {
         MixtureNet {
             layers,
             law: decode_law(&shape),
             shape,
+            core_weights: core.as_deref().map(decode_core),
+            core,
             config,
             dir: None,
+        }
+    }
+
+    /// The variance core's raw parameters, if the model has one.
+    pub fn core(&self) -> Option<&[f64]> {
+        self.core.as_deref()
+    }
+
+    /// The core variance of the next standardised return in `state`:
+    /// `w · [1, averages of z², (signed averages)₋²]` with the core's
+    /// non-negative weights, or 1 for a model without a core. ln σ is half
+    /// its ln plus the network's output, so that one day's shock moves the
+    /// next day's variance linearly in its square, as in a GJR-GARCH
+    /// filter, and the network shapes the rest.
+    pub fn core_variance(&self, state: &FeatureState) -> f64 {
+        match &self.core_weights {
+            None => 1.0,
+            Some(w) => {
+                let v = core_variance_of(w, &state.core_regressors());
+                match self.config.core_bounds {
+                    Some([lo, hi]) => v.clamp(lo, hi),
+                    None => v,
+                }
+            }
         }
     }
 
@@ -341,7 +420,7 @@ impl MixtureNet {
     /// (for example the state at the start of a test period).
     pub fn with_initial_state(&self, state: &FeatureState) -> MixtureNet {
         let mut net = self.clone();
-        net.config.initial_state = state.to_vec();
+        net.config.initial_state = state.config_values(net.config.variance_core);
         net
     }
 
@@ -370,7 +449,7 @@ impl MixtureNet {
                 h.update((*v as f32).to_le_bytes());
             }
         }
-        for v in &self.shape {
+        for v in self.shape.iter().chain(self.core.iter().flatten()) {
             h.update((*v as f32).to_le_bytes());
         }
         h.update(self.config.scale.to_le_bytes());
@@ -420,7 +499,15 @@ impl MixtureNet {
         }
         dense(&skip[0].0, &skip[0].1, &x, false, next);
         let mean = MEAN_BOUND * (cur[0] + next[0]).tanh();
-        let sigma = (cur[1] + next[1]).clamp(-12.0, 6.0).exp();
+        let out = cur[1] + next[1];
+        let log_sigma = match self.core_weights {
+            None => out,
+            Some(_) => {
+                0.5 * self.core_variance(state).ln()
+                    + CORE_CORRECTION * (out / CORE_CORRECTION).tanh()
+            }
+        };
+        let sigma = log_sigma.clamp(-12.0, 6.0).exp();
         (mean, sigma)
     }
 

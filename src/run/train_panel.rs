@@ -124,6 +124,7 @@ pub fn train_panel(
     let deep_opts = crate::deep::TrainOptions {
         init: None,
         feature_squash: opts.feature_squash,
+        variance_core: opts.variance_core,
         name: opts.model_name(),
         hidden: opts.hidden.clone(),
         epochs: opts.epochs,

@@ -33,3 +33,4 @@ mod risk_neutral;
 mod same_bytes;
 mod scale;
 mod scorecard;
+mod variance_core;
