@@ -3,9 +3,10 @@
 //! 1990-2018 panel) and prints, per series, the noise-aware scorecard of the
 //! held-out test part for the deep model, GJR-GARCH-t and Heston (each
 //! fitted on the same training days), whether deep beats each, and the
-//! memorization audits. `cargo run --release --example generalisation [OUT_DIR] [A,B] [on]`
+//! memorization audits. `cargo run --release --example generalisation [OUT_DIR] [A,B] [on|off]`
 //! (about 7 minutes on 2 cores); `A,B` trains with `--feature-squash A,B`
-//! (`off`: none), a third argument `on` with `--variance-core on`.
+//! (`off`: none), a third argument `on` or `off` with `--variance-core`
+//! (default: `train`'s, on).
 //! The book's deep-generator chapter holds its output.
 use synthmarket::run::train::{train, TrainOptions};
 
@@ -19,9 +20,11 @@ fn main() {
         .nth(2)
         .map_or(Ok(None), |s| TrainOptions::parse_feature_squash(&s));
     let squash = squash.expect("the second argument: A,B or off");
+    // Without a third argument, `train`'s default (the core on).
     let core = match std::env::args().nth(3).as_deref() {
-        None | Some("off") => false,
-        Some("on") => true,
+        None => None,
+        Some("off") => Some(false),
+        Some("on") => Some(true),
         Some(other) => panic!("the third argument: on or off, not {other}"),
     };
     let panel = root.join("data/sp500_20stocks_1990_2018.csv");

@@ -619,7 +619,7 @@ fn calibrate_heston<'py>(py: Python<'py>, input: PathBuf) -> PyResult<Bound<'py,
 /// `out`, as `synthmarket train`; returns (metrics.json text, the printed
 /// summary).
 #[pyfunction]
-#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None, init=None, candidates=None, feature_squash=None))]
+#[pyo3(signature = (data, out, epochs=None, seed=None, hidden=None, eval_paths=None, column=None, init=None, candidates=None, feature_squash=None, variance_core=None))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -633,8 +633,10 @@ fn train(
     init: Option<PathBuf>,
     candidates: Option<usize>,
     feature_squash: Option<String>,
+    variance_core: Option<bool>,
 ) -> PyResult<(String, String)> {
     let mut opts = synthmarket::run::TrainOptions::new(data, out);
+    opts.variance_core = variance_core;
     if let Some(s) = feature_squash {
         // The CLI's parser and its message (`--feature-squash A,B|off`).
         opts.feature_squash = synthmarket::run::TrainOptions::parse_feature_squash(&s)

@@ -478,7 +478,8 @@ def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[i
           hidden: Optional[list] = None, eval_paths: Optional[int] = None,
           column: Optional[str] = None, init: Optional[PathLike] = None,
           candidates: Optional[int] = None,
-          feature_squash: Union[None, str, Tuple[float, float]] = None) -> Dict[str, Any]:
+          feature_squash: Union[None, str, Tuple[float, float]] = None,
+          variance_core: Optional[bool] = None) -> Dict[str, Any]:
     """Trains the deep generator on one or more price histories (the first
     is the target) into the model directory ``out`` (config.json,
     model.safetensors, metrics.json, MODEL_CARD.md), as ``synthmarket
@@ -500,13 +501,17 @@ def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[i
     B·tanh(f/B); ``(4, 1.5)`` damps the S&P 500 model's free-running
     volatility), as ``--feature-squash A,B``; ``None`` or ``"off"`` (the
     default) keeps them as they are. A value that is not two positive
-    scales raises ``ValueError``."""
+    scales raises ``ValueError``. ``variance_core`` is ``--variance-core
+    on|off``: ``True`` puts ln σ on a multi-scale GJR-like variance that
+    the network only rescales, ``False`` trains as before 2026-12-07;
+    ``None`` (the default) is the CLI's default, on for one series."""
     paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
     if feature_squash is not None and not isinstance(feature_squash, str):
         feature_squash = ",".join(repr(float(x)) for x in feature_squash)
     metrics, summary = _native.train(paths, os.fspath(out), epochs, seed, hidden, eval_paths, column,
                                      None if init is None else os.fspath(init), candidates,
-                                     feature_squash)
+                                     feature_squash,
+                                     None if variance_core is None else bool(variance_core))
     result = json.loads(metrics)
     result["summary"] = summary
     return result

@@ -183,3 +183,17 @@ def test_train_squashes_features_as_the_cli(root, tmp_path, run_cli):
         with pytest.raises(ValueError, match="feature_squash"):
             sm.train(data, tmp_path / "bad", epochs=2, feature_squash=bad)
         assert not (tmp_path / "bad").exists()
+
+
+def test_train_variance_core_is_the_cli_flag(root, tmp_path, run_cli):
+    """variance_core=False is --variance-core off (the same weights, no
+    core in config.json); by default the core is on, as the CLI's."""
+    data = root / "data" / "sp500_daily.csv"
+    sm.train(data, tmp_path / "off", epochs=2, eval_paths=10, candidates=1, variance_core=False)
+    run_cli("train", "--data", data, "--out", tmp_path / "cli", "--epochs", "2", "--eval-paths", "10",
+            "--candidates", "1", "--variance-core", "off")
+    assert (tmp_path / "off" / "model.safetensors").read_bytes() == (tmp_path / "cli" / "model.safetensors").read_bytes()
+    assert "variance_core" not in json.loads((tmp_path / "off" / "config.json").read_text())
+    sm.train(data, tmp_path / "on", epochs=2, eval_paths=10, candidates=1)
+    config = json.loads((tmp_path / "on" / "config.json").read_text())
+    assert config["variance_core"] is True and len(config["core_bounds"]) == 2

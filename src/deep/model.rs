@@ -36,8 +36,10 @@ pub struct DeepConfig {
     pub feature_squash: Option<[f64; 2]>,
     /// Whether the network's ln σ sits on a variance core
     /// ([`MixtureNet::core_variance`]): half the ln of a non-negative
-    /// combination of the averages of z², plus the network's output. False
-    /// for models trained before it existed or with `--variance-core off`.
+    /// combination of the averages of z² and of the negative days' z², plus
+    /// the network's output bounded to ±[`CORE_CORRECTION`]; the network's
+    /// 1-day inputs then have the box [0, 0]. False for models trained
+    /// before it existed or with `--variance-core off`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub variance_core: bool,
     /// The [min, max] of the core variance over the days the net was fitted
@@ -295,11 +297,14 @@ impl MixtureNet {
             || config
                 .feature_squash
                 .is_some_and(|s| s.iter().any(|c| !(c.is_finite() && *c > 0.0)))
+            || config
+                .core_bounds
+                .is_some_and(|[lo, hi]| !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi))
         {
             return Err(Error::parameter(
                 "model config",
                 where_("config.json"),
-                format!("initial_state must hold {LEGACY_STATE_LEN} or {STATE_LEN} finite values (non-negative averages of squares), scale must be positive, feature_bounds must hold {N_FEATURES} finite [min, max] pairs and feature_squash, if present, two positive scales"),
+                format!("initial_state must hold {LEGACY_STATE_LEN} or {STATE_LEN} finite values (non-negative averages of squares), scale must be positive, feature_bounds must hold {N_FEATURES} finite [min, max] pairs, feature_squash, if present, two positive scales and core_bounds, if present, 0 < min ≤ max"),
             ));
         }
         let tensors = candle_core::safetensors::load_buffer(weights, &candle_core::Device::Cpu)
@@ -388,7 +393,7 @@ impl MixtureNet {
     }
 
     /// The core variance of the next standardised return in `state`:
-    /// `w · [1, averages of z², (signed averages)₋²]` with the core's
+    /// `w · [1, averages of z², averages of the negative days' z²]` with the core's
     /// non-negative weights, or 1 for a model without a core. ln σ is half
     /// its ln plus the network's output, so that one day's shock moves the
     /// next day's variance linearly in its square, as in a GJR-GARCH

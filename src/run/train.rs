@@ -79,9 +79,12 @@ pub struct TrainOptions {
     /// features"), or none: the features as they are.
     pub feature_squash: Option<[f64; 2]>,
     /// Put each net's ln σ on a variance core (half the ln of a non-negative
-    /// combination of the averages of z², [`deep::MixtureNet::core_variance`])
-    /// plus the network's output, instead of the network's output alone.
-    pub variance_core: bool,
+    /// combination of the averages of z² and of the negative days' z²,
+    /// [`deep::MixtureNet::core_variance`]) plus the network's bounded
+    /// output, instead of the network's output alone. `None`: the default
+    /// of the run, [`Self::DEFAULT_VARIANCE_CORE`] for one series,
+    /// [`Self::DEFAULT_MARKET_VARIANCE_CORE`] for a market.
+    pub variance_core: Option<bool>,
     /// The command that started the run, quoted in `MODEL_CARD.md` (the CLI
     /// gives its command line); `None`: the card quotes none.
     pub command_line: Option<String>,
@@ -115,10 +118,15 @@ impl TrainOptions {
     /// market model was trained (the book's market chapter measures what
     /// more candidates change).
     pub const DEFAULT_INDEX_CANDIDATES: usize = 1;
-    /// Default of [`Self::variance_core`]: on, measured in the book's
-    /// "Variance core" section (held-out likelihood, the 22-series table
-    /// of issue 36, the one-day VaR backtests).
+    /// Default of [`Self::variance_core`] for one series: on, measured in
+    /// the book's "Variance core" section (held-out likelihood, the
+    /// 22-series table of issue 36, the one-day VaR backtests).
     pub const DEFAULT_VARIANCE_CORE: bool = true;
+    /// Default of [`Self::variance_core`] for a market: off. With it on
+    /// every net, the stocks' clustering comes right but the market's
+    /// correlations, calibrated on nets without it, fall (the book's
+    /// market chapter, "The variance core in a market").
+    pub const DEFAULT_MARKET_VARIANCE_CORE: bool = false;
     /// AdamW weight decay (not a setting).
     pub const WEIGHT_DECAY: f64 = 1e-4;
 
@@ -143,7 +151,7 @@ impl TrainOptions {
             index_candidates: Self::DEFAULT_INDEX_CANDIDATES,
             init: None,
             feature_squash: None,
-            variance_core: Self::DEFAULT_VARIANCE_CORE,
+            variance_core: None,
             command_line: None,
         }
     }
@@ -190,7 +198,7 @@ impl TrainOptions {
             seed: self.seed,
             refit: self.refit,
             feature_squash: self.feature_squash,
-            variance_core: self.variance_core,
+            variance_core: self.variance_core.unwrap_or(Self::DEFAULT_VARIANCE_CORE),
         }
     }
 }

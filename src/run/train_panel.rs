@@ -124,7 +124,9 @@ pub fn train_panel(
     let deep_opts = crate::deep::TrainOptions {
         init: None,
         feature_squash: opts.feature_squash,
-        variance_core: opts.variance_core,
+        variance_core: opts
+            .variance_core
+            .unwrap_or(TrainOptions::DEFAULT_MARKET_VARIANCE_CORE),
         name: opts.model_name(),
         hidden: opts.hidden.clone(),
         epochs: opts.epochs,

@@ -90,3 +90,33 @@ fn a_core_net_tracks_a_known_gjr_variance_closer_than_a_plain_net() {
     assert_eq!(back.core(), core.core());
     assert_eq!(back.config(), core.config());
 }
+
+/// A config that claims a core its weights do not hold, or core bounds
+/// that are not a range of variances, is a clear error naming the file.
+#[test]
+fn a_core_without_its_weights_or_with_bad_bounds_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sp500");
+    for f in ["config.json", "model.safetensors"] {
+        std::fs::copy(shipped.join(f), dir.path().join(f)).unwrap();
+    }
+    let config = std::fs::read_to_string(shipped.join("config.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&config).unwrap();
+    let write = |v: &serde_json::Value| {
+        std::fs::write(dir.path().join("config.json"), v.to_string()).unwrap();
+        MixtureNet::load(dir.path()).unwrap_err().to_string()
+    };
+    v["variance_core"] = true.into();
+    let err = write(&v);
+    assert!(
+        err.contains("model.safetensors") && err.contains("no tensor `core`"),
+        "{err}"
+    );
+    v["variance_core"] = false.into();
+    v["core_bounds"] = serde_json::json!([2.0, 1.0]);
+    let err = write(&v);
+    assert!(
+        err.contains("config.json") && err.contains("core_bounds"),
+        "{err}"
+    );
+}
