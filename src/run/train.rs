@@ -586,12 +586,14 @@ fn model_card(net: &MixtureNet, m: &TrainMetrics, opts: &TrainOptions) -> String
             .collect();
         let _ = writeln!(
             s,
-            "Variance core: ln σ is half the ln of a core variance plus the network's correction, bounded to ±{} (σ scaled by 0.61 to 1.65). The core is a non-negative combination of 1, the moving averages of z² and those of z² on the negative days only, at half-lives {:?} days — an ARCH(∞) variance with a leverage half, as in GJR-GARCH, whose kernel mixes five exponentials. Weights (constant; z² by half-life; negative days' z² by half-life): {}; {}; {}. It is fitted first with the innovation law (the network adding nothing), then held while the network is fitted on it; the network does not see the 1-day averages, so the last day's shock moves σ through the core (linearly in its square) and the slower averages. {}\n",
+            "Variance core: ln σ is half the ln of a core variance plus the network's correction, bounded to ±{} (σ scaled by 0.61 to 1.65). The core is a non-negative combination of 1, the moving averages of z² and those of z² on the negative days only, at half-lives {:?} days — an ARCH(∞) variance with a leverage half, as in GJR-GARCH, whose kernel mixes five exponentials. Weights (constant; z² by half-life; negative days' z² by half-life): {}; {}; {}. It is fitted first with the innovation law (the network adding nothing; its selection run kept epoch {}, early-stopped on the validation NLL), then held while the network is fitted on it; the network does not see the 1-day averages, so the last day's shock moves σ through the core (linearly in its square) and the slower averages. {}\n",
             deep::CORE_CORRECTION,
             deep::HALF_LIVES,
             w[0],
             w[1..6].join(", "),
             w[6..].join(", "),
+            r.core_epochs
+                .map_or_else(|| "–".to_string(), |e| e.to_string()),
             net.config().core_bounds.map_or_else(
                 || "The core is not bounded.".to_string(),
                 |[lo, hi]| format!("The core variance is held to [{lo:.3}, {hi:.3}], its range over the fitted days, as the features are held to their box.")
