@@ -21,12 +21,11 @@ fn main() {
         .map_or(Ok(None), |s| TrainOptions::parse_feature_squash(&s));
     let squash = squash.expect("the second argument: A,B or off");
     // Without a third argument, `train`'s default (the core on).
-    let core = match std::env::args().nth(3).as_deref() {
-        None => None,
-        Some("off") => Some(false),
-        Some("on") => Some(true),
-        Some(other) => panic!("the third argument: on or off, not {other}"),
-    };
+    let core = std::env::args()
+        .nth(3)
+        .map(|s| TrainOptions::parse_variance_core(&s))
+        .transpose()
+        .expect("the third argument: on or off");
     let panel = root.join("data/sp500_20stocks_1990_2018.csv");
     let header = std::fs::read_to_string(&panel).expect("panel");
     let tickers: Vec<String> = header

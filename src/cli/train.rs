@@ -125,11 +125,7 @@ pub struct TrainCmd {
 struct OnOff(bool);
 
 fn parse_on_off(s: &str) -> std::result::Result<OnOff, String> {
-    match s {
-        "on" => Ok(OnOff(true)),
-        "off" => Ok(OnOff(false)),
-        _ => Err(format!("{s:?}: give on or off")),
-    }
+    TrainOptions::parse_variance_core(s).map(OnOff)
 }
 
 /// `--feature-squash`'s value ([`TrainOptions::parse_feature_squash`]; a

@@ -218,8 +218,7 @@ fn from_net(net: &MixtureNet, dev: &Device) -> candle_core::Result<(Vec<(Var, Va
             ))
         })
         .collect::<candle_core::Result<Vec<_>>>()?;
-    let shape = Var::from_tensor(&Tensor::from_vec(f32s(net.shape()), 4 * K, dev)?)?;
-    Ok((layers, shape))
+    Ok((layers, var_of(net.shape(), dev)?))
 }
 
 /// Layers, innovation law and variance core (if any), as plain values.

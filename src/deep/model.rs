@@ -585,6 +585,27 @@ impl MixtureNet {
     /// return units), conditioning on all earlier returns: what a paired
     /// comparison of two models on the same days needs.
     pub fn log_likelihoods(&self, r: &[f64], from: usize) -> Vec<f64> {
+        let ln_s = self.config.scale.ln();
+        self.filter(r, from, |mix, z| mix.log_density(z) - ln_s)
+    }
+
+    /// The one-day variance of the standardised return `z = r / scale`
+    /// that the model gives each day of `r[from..]` (daily log returns),
+    /// conditioning on all earlier days: the model's filter of a real
+    /// history.
+    pub fn filtered_variances(&self, r: &[f64], from: usize) -> Vec<f64> {
+        self.filter(r, from, |mix, _| mix.variance())
+    }
+
+    /// `f(law of the day, its standardised return)` for each day of
+    /// `r[from..]`, the features run through every earlier day from the
+    /// default state.
+    fn filter<T>(
+        &self,
+        r: &[f64],
+        from: usize,
+        mut f: impl FnMut(&Mixture<K>, f64) -> T,
+    ) -> Vec<T> {
         let s = self.config.scale;
         let mut state = FeatureState::default();
         let mut scratch = Scratch::default();
@@ -592,7 +613,7 @@ impl MixtureNet {
         for (t, x) in r.iter().enumerate() {
             let z = x / s;
             if t >= from {
-                out.push(self.mixture_with(&state, &mut scratch).log_density(z) - s.ln());
+                out.push(f(&self.mixture_with(&state, &mut scratch), z));
             }
             state.update(z);
         }

@@ -70,14 +70,11 @@ pub struct VolatilityCheck {
 /// the first [`WARMUP`] days, each `r.len() − WARMUP` days long.
 pub fn volatility_check(net: &MixtureNet, r: &[f64], seed: u64) -> Result<VolatilityCheck> {
     let scale = net.config().scale;
-    let mut state = FeatureState::default();
-    let mut filtered = Vec::with_capacity(r.len().saturating_sub(WARMUP));
-    for (t, x) in r.iter().enumerate() {
-        if t >= WARMUP {
-            filtered.push((net.mixture(&state).variance() * 252.0).sqrt() * scale);
-        }
-        state.update(x / scale);
-    }
+    let filtered: Vec<f64> = net
+        .filtered_variances(r, WARMUP)
+        .into_iter()
+        .map(|v| (v * 252.0).sqrt() * scale)
+        .collect();
     let z: Vec<f64> = r[..WARMUP.min(r.len())].iter().map(|x| x / scale).collect();
     let steps = filtered.len();
     let grid = TimeGrid::new(steps, 1.0 / 252.0)?;

@@ -175,6 +175,16 @@ impl TrainOptions {
         }
     }
 
+    /// Parses `--variance-core`'s value, `on` or `off` (the
+    /// [`Self::variance_core`] it gives).
+    pub fn parse_variance_core(s: &str) -> std::result::Result<bool, String> {
+        match s {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            _ => Err(format!("{s:?}: give on or off")),
+        }
+    }
+
     /// The model's name: the last component of [`Self::out`], or `model`.
     pub fn model_name(&self) -> String {
         self.out

@@ -27,17 +27,10 @@ fn gjr_history(n: usize, seed: u64) -> (SpotHistory, GarchParams) {
 /// `from..` of `r` (conditioning on every earlier day).
 fn log_variances(net: &MixtureNet, r: &[f64], from: usize) -> Vec<f64> {
     let s = net.config().scale;
-    let mut state = FeatureState::default();
-    let mut scratch = Scratch::default();
-    let mut out = Vec::new();
-    for (t, x) in r.iter().enumerate() {
-        if t >= from {
-            let v = net.mixture_with(&state, &mut scratch).variance() * s * s;
-            out.push(v.ln());
-        }
-        state.update(x / s);
-    }
-    out
+    net.filtered_variances(r, from)
+        .into_iter()
+        .map(|v| (v * s * s).ln())
+        .collect()
 }
 
 /// Root-mean-square of ln(model variance / true variance) over the test
