@@ -112,12 +112,18 @@ pub struct TrainCmd {
     /// Start from a trained model directory (fine-tuning, e.g. --init models/sp500) instead of random weights; needed for histories of 250 to 1,000 returns
     #[arg(long, value_name = "DIR")]
     init: Option<PathBuf>,
-    /// Squash the network's features smoothly before the training box: A,B are the scales of the ln averages of z² and of the signed averages (each f enters as A·tanh(f/A), B·tanh(f/B)); "off" (the default) keeps them as they are. With 4,1.5 the S&P 500 seed-42 net's free-running extremes came within history's (other seeds improved less; see the book's "Squashed features"); --init models carry their own; a market (--index) squashes every net
+    /// Squash the network's features smoothly before the training box: A,B are the scales of the ln averages of z² and of the signed averages (each f enters as A·tanh(f/A), B·tanh(f/B)); "off" (the default) keeps them as they are. With 4,1.5 the S&P 500 seed-42 net's free-running extremes came within history's (other seeds improved less; see the book's "Squashed features"); --init models carry their own; in a market (--index) it applies to the stocks' residual nets (the index net has --index-feature-squash)
     #[arg(long, value_name = "A,B", default_value = "off", value_parser = parse_squash)]
     feature_squash: Squash,
-    /// Put the network's ln σ on a variance core: half the ln of a non-negative combination of the moving averages of squared returns (1 to 256-day half-lives) and of the negative part of the short signed averages, so one day's shock moves the next day's variance linearly in its square as in a GJR-GARCH filter; the network adds a correction within a factor e^±0.5 and does not see the 1-day averages. On since 2026-12-07 for one series: it predicts held-out days better (S&P 500 2016-2018: NLL -3.6172 against -3.5949 without, GJR-GARCH-t -3.6162) and its one-day VaR exceedances cluster less (see the book's "Variance core"); "off" keeps the network's output alone, as models trained before it. Default: on for one series, off for a market (--index), whose correlations are calibrated on nets without it. --init models carry their own
+    /// Put the network's ln σ on a variance core: half the ln of a non-negative combination of the moving averages of squared returns (1 to 256-day half-lives) and of the negative part of the short signed averages, so one day's shock moves the next day's variance linearly in its square as in a GJR-GARCH filter; the network adds a correction within a factor e^±0.5 and does not see the 1-day averages. On since 2026-12-07 for one series: it predicts held-out days better (S&P 500 2016-2018: NLL -3.6172 against -3.5949 without, GJR-GARCH-t -3.6162) and its one-day VaR exceedances cluster less (see the book's "Variance core"); "off" keeps the network's output alone, as models trained before it. Default: on for one series, off for a market's residual nets (--index; on every net the stocks' correlations fell, see the book's market chapter), whose index net has --index-variance-core. --init models carry their own
     #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
     variance_core: Option<OnOff>,
+    /// Market models only: put the index net on a variance core (as --variance-core does for one series) [default: on]. The index drives every stock, so its extremes become theirs: with the core and --index-feature-squash 4,1.5 the largest days of the 1990-2018 market's index and stocks came near history's (see the book's market chapter, "The index net's form")
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    index_variance_core: Option<OnOff>,
+    /// Market models only: squash the index net's features (as --feature-squash does for one series), "off" to keep them as they are [default: 4,1.5, the scales of models/sp500]
+    #[arg(long, value_name = "A,B", value_parser = parse_squash)]
+    index_feature_squash: Option<Squash>,
 }
 
 /// An `on|off` flag's value.
@@ -166,6 +172,12 @@ impl TrainCmd {
             init: self.init.clone(),
             feature_squash: self.feature_squash.0,
             variance_core: self.variance_core.map(|v| v.0),
+            index_variance_core: self
+                .index_variance_core
+                .map_or(TrainOptions::DEFAULT_INDEX_VARIANCE_CORE, |v| v.0),
+            index_feature_squash: self
+                .index_feature_squash
+                .map_or(TrainOptions::DEFAULT_INDEX_FEATURE_SQUASH, |v| v.0),
             command_line: Some(std::env::args().collect::<Vec<_>>().join(" ")),
         }
     }
@@ -213,6 +225,20 @@ pub fn run(cmd: TrainCmd, quiet: bool) -> Result<()> {
             "index-candidates",
             n,
             "applies to a market model (--index FILE); a single series has --candidates",
+        ));
+    }
+    if let Some(v) = cmd.index_variance_core {
+        return Err(synthmarket::Error::parameter(
+            "index-variance-core",
+            if v.0 { "on" } else { "off" },
+            "applies to a market model (--index FILE); a single series has --variance-core",
+        ));
+    }
+    if let Some(v) = cmd.index_feature_squash {
+        return Err(synthmarket::Error::parameter(
+            "index-feature-squash",
+            v.0.map_or_else(|| "off".to_string(), |[a, b]| format!("{a},{b}")),
+            "applies to a market model (--index FILE); a single series has --feature-squash",
         ));
     }
     let bar = ProgressBar::new(cmd.epochs as u64);

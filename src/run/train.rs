@@ -76,15 +76,24 @@ pub struct TrainOptions {
     pub init: Option<PathBuf>,
     /// Scales `[a, b]` of the smooth squash of the network's features (the
     /// `ln` averages of z² and the signed averages; see the book's "Squashed
-    /// features"), or none: the features as they are.
+    /// features"), or none: the features as they are. In a market it
+    /// applies to the stocks' residual nets; the index net has
+    /// [`Self::index_feature_squash`].
     pub feature_squash: Option<[f64; 2]>,
     /// Put each net's ln σ on a variance core (half the ln of a non-negative
     /// combination of the averages of z² and of the negative days' z²,
     /// [`deep::MixtureNet::core_variance`]) plus the network's bounded
     /// output, instead of the network's output alone. `None`: the default
     /// of the run, [`Self::DEFAULT_VARIANCE_CORE`] for one series,
-    /// [`Self::DEFAULT_MARKET_VARIANCE_CORE`] for a market.
+    /// [`Self::DEFAULT_MARKET_VARIANCE_CORE`] for a market's residual nets
+    /// (its index net has [`Self::index_variance_core`]).
     pub variance_core: Option<bool>,
+    /// A market's index net on a variance core (single-series training
+    /// does not use it).
+    pub index_variance_core: bool,
+    /// Scales of a market's index net's feature squash, or none
+    /// (single-series training does not use it).
+    pub index_feature_squash: Option<[f64; 2]>,
     /// The command that started the run, quoted in `MODEL_CARD.md` (the CLI
     /// gives its command line); `None`: the card quotes none.
     pub command_line: Option<String>,
@@ -122,11 +131,20 @@ impl TrainOptions {
     /// the book's "Variance core" section (held-out likelihood, the
     /// 22-series table of issue 36, the one-day VaR backtests).
     pub const DEFAULT_VARIANCE_CORE: bool = true;
-    /// Default of [`Self::variance_core`] for a market: off. With it on
-    /// every net, the stocks' clustering comes right but the market's
-    /// correlations, calibrated on nets without it, fall (the book's
-    /// market chapter, "The variance core in a market").
+    /// Default of [`Self::variance_core`] for a market's residual nets:
+    /// off. With it on every net, the stocks' clustering comes right but
+    /// the market's correlations fall and the high-vol decile misses (the
+    /// book's market chapter, "The index net's form").
     pub const DEFAULT_MARKET_VARIANCE_CORE: bool = false;
+    /// Default of [`Self::index_variance_core`]: on, with
+    /// [`Self::DEFAULT_INDEX_FEATURE_SQUASH`]; measured in the book's
+    /// market chapter ("The index net's form": the index's largest days
+    /// near history's, the stocks' widest days down severalfold, every
+    /// cross-section fact still matched).
+    pub const DEFAULT_INDEX_VARIANCE_CORE: bool = true;
+    /// Default of [`Self::index_feature_squash`]: the scales of the
+    /// squashed single-series S&P 500 model (`models/sp500`).
+    pub const DEFAULT_INDEX_FEATURE_SQUASH: Option<[f64; 2]> = Some([4.0, 1.5]);
     /// AdamW weight decay (not a setting).
     pub const WEIGHT_DECAY: f64 = 1e-4;
 
@@ -152,6 +170,8 @@ impl TrainOptions {
             init: None,
             feature_squash: None,
             variance_core: None,
+            index_variance_core: Self::DEFAULT_INDEX_VARIANCE_CORE,
+            index_feature_squash: Self::DEFAULT_INDEX_FEATURE_SQUASH,
             command_line: None,
         }
     }

@@ -139,10 +139,15 @@ pub fn train_panel(
         seed: opts.seed,
         refit: opts.refit,
     };
+    let index_form = crate::deep::panel::IndexForm {
+        variance_core: opts.index_variance_core,
+        feature_squash: opts.index_feature_squash,
+    };
     let (model, report) = crate::deep::panel::train_panel(
         &panel,
         &index,
         &deep_opts,
+        index_form,
         opts.index_candidates,
         progress,
     )?;
@@ -196,6 +201,23 @@ fn evaluate(
         extremes,
         real,
     })
+}
+
+/// A net's form in words: its variance core and feature squash.
+fn net_form(net: &crate::deep::MixtureNet) -> String {
+    let c = net.config();
+    format!(
+        "{}, {}",
+        if c.variance_core {
+            "on a variance core"
+        } else {
+            "without a variance core"
+        },
+        c.feature_squash.map_or_else(
+            || "features as they are".to_string(),
+            |[a, b]| format!("features squashed at {a},{b}")
+        )
+    )
 }
 
 fn model_card(
@@ -252,6 +274,19 @@ fn model_card(
             .join(", "),
         t.real_corr_ratio
     );
+    if let Some((index_net, residual_nets)) = model.nets().split_last() {
+        let forms: Vec<String> = residual_nets.iter().map(net_form).collect();
+        let stocks = match forms.first() {
+            Some(f) if forms.iter().all(|g| g == f) => format!("every residual net {f}"),
+            _ => format!("residual nets: {}", forms.join("; ")),
+        };
+        let _ = writeln!(
+            s,
+            "Nets' forms: the index net {}; {stocks} (the book's market chapter, \"The \
+             index net's form\", measures the choice).\n",
+            net_form(index_net)
+        );
+    }
     let _ = writeln!(
         s,
         "| asset | beta | gamma | output factor | sigma range |\n|---|---|---|---|---|"

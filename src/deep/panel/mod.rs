@@ -3,7 +3,9 @@
 //! Design (why this shape):
 //! * **A common market state.** The index is one deep model (the same
 //!   network as the single-series generator, [`crate::deep`]); its
-//!   volatility state is the market's.
+//!   volatility state is the market's. It may have a form of its own
+//!   ([`IndexForm`]: by default a variance core and squashed features),
+//!   since its extremes become every stock's.
 //! * **Each stock's own state.** A stock's daily log return is
 //!   `r_i = β_i r_m + e_i`: its OLS beta on the index times the index return
 //!   plus a residual, and the residual is a deep model of its own, trained
@@ -15,7 +17,7 @@
 //!   set by simulated moments so that the synthetic correlation ratio (most
 //!   volatile decile over calm half) matches the real one on the training
 //!   days (the one-day-ahead filter `v_m,t` is a noisy measure of the
-//!   market's variance, so the regression slope is attenuated; k ≈ 1.45 on
+//!   market's variance, so the regression slope is attenuated; k ≈ 1.55 on
 //!   the shipped panel).
 //! * **Correlation that rises with volatility.** The pairwise correlation
 //!   of two stocks is `β_iβ_j v_m / √(v_i v_j)`: when the market's variance
@@ -51,7 +53,8 @@ pub use generator::{PanelGenerator, PanelState};
 pub use jumps::JumpLaw;
 pub use pricing::{MarketPricing, MarketPricingConfig};
 pub use train::{
-    train_panel, PanelProgress, PanelTrainReport, CALIBRATION_PATHS, K_RANGE, K_STEPS, MAX_GAMMA,
+    train_panel, IndexForm, PanelProgress, PanelTrainReport, CALIBRATION_PATHS, K_RANGE, K_STEPS,
+    MAX_GAMMA,
 };
 
 use super::model::MixtureNet;
