@@ -57,6 +57,10 @@ pub struct TrainOptions {
     /// Put ln σ on a variance core ([`MixtureNet::core_variance`]).
     /// Ignored with [`Self::init`]: a fine-tuned net keeps its own form.
     pub variance_core: bool,
+    /// Start the innovation law with its widest component heavy-tailed
+    /// (ν ≈ 4.9, [`crate::deep::HEAVY_START_RAW_NU`]) instead of every
+    /// component near-Gaussian (ν ≈ 53). Ignored with [`Self::init`].
+    pub heavy_start: bool,
 }
 
 impl Default for TrainOptions {
@@ -76,6 +80,7 @@ impl Default for TrainOptions {
             init: None,
             feature_squash: None,
             variance_core: false,
+            heavy_start: false,
         }
     }
 }
@@ -271,6 +276,7 @@ pub fn train(
         patience: opts.patience,
         seed: opts.seed,
         init: opts.init.as_ref(),
+        heavy_start: opts.heavy_start,
     };
     // 1. Selection: fit on the training part, stop early on the validation NLL.
     let selection = Fitted::rows(&parts, feature_squash, variance_core, |n_train, _| n_train);

@@ -127,6 +127,11 @@ pub fn train_panel(
         variance_core: opts
             .variance_core
             .unwrap_or(TrainOptions::DEFAULT_MARKET_VARIANCE_CORE),
+        // Every net of a market starts near-Gaussian, as `models/sp500-panel`
+        // was trained: its correlation calibration (k, the residual
+        // targets) was measured with those laws; the heavy start of one
+        // series was not measured in a market.
+        heavy_start: false,
         name: opts.model_name(),
         hidden: opts.hidden.clone(),
         epochs: opts.epochs,

@@ -123,19 +123,28 @@ fn a_model_trained_on_gbm_generates_near_gaussian_returns() {
     let start = NaiveDate::from_ymd_opt(2000, 1, 3).unwrap();
     let dates: Vec<NaiveDate> = (0..=n as u64).map(|i| start + Days::new(i)).collect();
     let h = SpotHistory::new("gbm.csv", dates, spot).unwrap();
-    let (net, _) = deep::train(&[h], &TrainOptions::default(), |_, _, _| {}).unwrap();
-    let r: Vec<f64> = paths(net, 1)
-        .iter()
-        .flat_map(|(s, _)| s.windows(2).map(|w| (w[1] / w[0]).ln()).collect::<Vec<_>>())
-        .collect();
-    let m = crate::common::moments(&r);
-    // 1,800 Gaussian returns: the excess kurtosis has a standard error of
-    // √(24/n) ≈ 0.115; the learnt model must stay within 4 of them of 0.
-    assert!(
-        m.excess_kurtosis().abs() < 4.0 * (24.0 / r.len() as f64).sqrt(),
-        "{}",
-        m.excess_kurtosis()
-    );
+    // Both forms: the network alone, and on the variance core (`train`'s
+    // default); each innovation law starts with one heavy component.
+    for variance_core in [false, true] {
+        let opts = TrainOptions {
+            variance_core,
+            ..TrainOptions::default()
+        };
+        let (net, _) = deep::train(std::slice::from_ref(&h), &opts, |_, _, _| {}).unwrap();
+        let r: Vec<f64> = paths(net, 1)
+            .iter()
+            .flat_map(|(s, _)| s.windows(2).map(|w| (w[1] / w[0]).ln()).collect::<Vec<_>>())
+            .collect();
+        let m = crate::common::moments(&r);
+        // 1,800 Gaussian returns: the excess kurtosis has a standard error
+        // of √(24/n) ≈ 0.115; the learnt model must stay within 4 of them
+        // of 0.
+        assert!(
+            m.excess_kurtosis().abs() < 4.0 * (24.0 / r.len() as f64).sqrt(),
+            "core {variance_core}: {}",
+            m.excess_kurtosis()
+        );
+    }
 }
 
 fn models_dir() -> std::path::PathBuf {
