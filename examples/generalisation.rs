@@ -4,7 +4,7 @@
 //! held-out test part for the deep model, GJR-GARCH-t and Heston (each
 //! fitted on the same training days), whether deep beats each, and the
 //! memorization audits. `cargo run --release --example generalisation [OUT_DIR] [A,B] [on|off]`
-//! (about 7 minutes on 2 cores); `A,B` trains with `--feature-squash A,B`
+//! (about 5 minutes on 2 cores); `A,B` trains with `--feature-squash A,B`
 //! (`off`: none), a third argument `on` or `off` with `--variance-core`
 //! (default: `train`'s, on).
 //! The book's deep-generator chapter holds its output.

@@ -503,7 +503,8 @@ def train(data, out: PathLike, *, epochs: Optional[int] = None, seed: Optional[i
     default) keeps them as they are. A value that is not two positive
     scales raises ``ValueError``. ``variance_core`` is ``--variance-core
     on|off``: ``True`` puts ln σ on a multi-scale GJR-like variance that
-    the network only rescales, ``False`` trains as before 2026-12-07;
+    the network only rescales (and starts the innovation law's widest
+    component heavy-tailed, ν ≈ 4.9), ``False`` trains as before 2026-12-07;
     ``None`` (the default) is the CLI's default, on for one series."""
     paths = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
     if feature_squash is not None and not isinstance(feature_squash, str):

@@ -43,7 +43,8 @@ fn real_returns() -> Vec<Vec<f64>> {
 /// both ways: the model should neither miss real crashes (AAPL's −73 % log
 /// day of 2000-09-29, RRC's −110 % of 1990-04-10, which the jump component
 /// makes reachable) nor make every path's extreme larger than history's.
-/// The index's two lie inside their range. Of the 40 stocks' extremes, a
+/// The index's two lie inside their range, and so do AAPL's and RRC's
+/// crashes. Of the 40 stocks' extremes, a
 /// correct model leaves each outside its range with probability 2/21 (the
 /// rank test's level), 3.8 of 40 on average, and all 40 inside only 1.8 %
 /// of the time (were they independent); at most 8 outside is asserted
@@ -77,6 +78,11 @@ fn shipped_market_reproduces_the_real_cross_section() {
     }
     let outside: Vec<_> = stocks.iter().filter(|r| !r.matches).collect();
     assert!(outside.len() <= 8, "{outside:?}");
+    // The crashes the jump component is there for stay reachable.
+    for name in ["AAPL smallest day", "RRC smallest day"] {
+        let r = stocks.iter().find(|r| r.name == name).unwrap();
+        assert!(r.matches, "{r:?}");
+    }
     // Correlation rises with the index's volatility in every panel.
     for f in &syn {
         assert!(f.corr_high_vol > 1.5 * f.corr_calm, "{f:?}");
