@@ -172,12 +172,14 @@ impl TrainCmd {
             init: self.init.clone(),
             feature_squash: self.feature_squash.0,
             variance_core: self.variance_core.map(|v| v.0),
-            index_variance_core: self
-                .index_variance_core
-                .map_or(TrainOptions::DEFAULT_INDEX_VARIANCE_CORE, |v| v.0),
-            index_feature_squash: self
-                .index_feature_squash
-                .map_or(TrainOptions::DEFAULT_INDEX_FEATURE_SQUASH, |v| v.0),
+            index_form: synthmarket::deep::panel::IndexForm {
+                variance_core: self
+                    .index_variance_core
+                    .map_or(TrainOptions::DEFAULT_INDEX_FORM.variance_core, |v| v.0),
+                feature_squash: self
+                    .index_feature_squash
+                    .map_or(TrainOptions::DEFAULT_INDEX_FORM.feature_squash, |v| v.0),
+            },
             command_line: Some(std::env::args().collect::<Vec<_>>().join(" ")),
         }
     }
@@ -220,25 +222,32 @@ pub fn run(cmd: TrainCmd, quiet: bool) -> Result<()> {
     if let Some(index) = cmd.index.clone() {
         return run_panel(cmd, index, quiet);
     }
-    if let Some(n) = cmd.index_candidates {
-        return Err(synthmarket::Error::parameter(
+    // The market-only flags, each with its single-series counterpart.
+    let market_only = [
+        (
             "index-candidates",
-            n,
-            "applies to a market model (--index FILE); a single series has --candidates",
-        ));
-    }
-    if let Some(v) = cmd.index_variance_core {
-        return Err(synthmarket::Error::parameter(
+            cmd.index_candidates.map(|n| n.to_string()),
+            "candidates",
+        ),
+        (
             "index-variance-core",
-            if v.0 { "on" } else { "off" },
-            "applies to a market model (--index FILE); a single series has --variance-core",
-        ));
-    }
-    if let Some(v) = cmd.index_feature_squash {
-        return Err(synthmarket::Error::parameter(
+            cmd.index_variance_core
+                .map(|v| if v.0 { "on" } else { "off" }.to_string()),
+            "variance-core",
+        ),
+        (
             "index-feature-squash",
-            v.0.map_or_else(|| "off".to_string(), |[a, b]| format!("{a},{b}")),
-            "applies to a market model (--index FILE); a single series has --feature-squash",
+            cmd.index_feature_squash.map(|v| {
+                v.0.map_or_else(|| "off".to_string(), |[a, b]| format!("{a},{b}"))
+            }),
+            "feature-squash",
+        ),
+    ];
+    if let Some((flag, Some(value), single)) = market_only.into_iter().find(|f| f.1.is_some()) {
+        return Err(synthmarket::Error::parameter(
+            flag,
+            value,
+            format!("applies to a market model (--index FILE); a single series has --{single}"),
         ));
     }
     let bar = ProgressBar::new(cmd.epochs as u64);

@@ -34,7 +34,7 @@ pub(super) struct Settings<'a> {
 
 /// Raw ν of every component of a fresh innovation law: 1/ν =
 /// sigmoid(−2.5)/4 ≈ 0.019, near-Gaussian (ν ≈ 53).
-pub const START_RAW_NU: f32 = -2.5;
+const START_RAW_NU: f32 = -2.5;
 
 /// Raw ν of the widest component of a fresh innovation law with a heavy
 /// start: 1/ν = sigmoid(1.5)/4 ≈ 0.204 (ν ≈ 4.9, the ν GJR-GARCH-t fits to

@@ -38,7 +38,7 @@ mod train;
 pub use features::{
     squash, FeatureState, CORE_LEN, HALF_LIVES, LEGACY_STATE_LEN, N_FEATURES, STATE_LEN,
 };
-pub use fit::{HEAVY_START_RAW_NU, START_RAW_NU, WARMUP};
+pub use fit::{HEAVY_START_RAW_NU, WARMUP};
 pub use generator::DeepGenerator;
 pub(crate) use generator::DEEP_NAME;
 pub use model::{softplus, DeepConfig, Mixture, MixtureNet, Scratch, CORE_CORRECTION};

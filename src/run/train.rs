@@ -78,7 +78,7 @@ pub struct TrainOptions {
     /// `ln` averages of z² and the signed averages; see the book's "Squashed
     /// features"), or none: the features as they are. In a market it
     /// applies to the stocks' residual nets; the index net has
-    /// [`Self::index_feature_squash`].
+    /// [`Self::index_form`].
     pub feature_squash: Option<[f64; 2]>,
     /// Put each net's ln σ on a variance core (half the ln of a non-negative
     /// combination of the averages of z² and of the negative days' z²,
@@ -86,14 +86,11 @@ pub struct TrainOptions {
     /// output, instead of the network's output alone. `None`: the default
     /// of the run, [`Self::DEFAULT_VARIANCE_CORE`] for one series,
     /// [`Self::DEFAULT_MARKET_VARIANCE_CORE`] for a market's residual nets
-    /// (its index net has [`Self::index_variance_core`]).
+    /// (its index net has [`Self::index_form`]).
     pub variance_core: Option<bool>,
-    /// A market's index net on a variance core (single-series training
-    /// does not use it).
-    pub index_variance_core: bool,
-    /// Scales of a market's index net's feature squash, or none
+    /// A market's index net's variance core and feature squash
     /// (single-series training does not use it).
-    pub index_feature_squash: Option<[f64; 2]>,
+    pub index_form: deep::panel::IndexForm,
     /// The command that started the run, quoted in `MODEL_CARD.md` (the CLI
     /// gives its command line); `None`: the card quotes none.
     pub command_line: Option<String>,
@@ -136,15 +133,15 @@ impl TrainOptions {
     /// the market's correlations fall and the high-vol decile misses (the
     /// book's market chapter, "The index net's form").
     pub const DEFAULT_MARKET_VARIANCE_CORE: bool = false;
-    /// Default of [`Self::index_variance_core`]: on, with
-    /// [`Self::DEFAULT_INDEX_FEATURE_SQUASH`]; measured in the book's
-    /// market chapter ("The index net's form": the index's largest days
-    /// near history's, the stocks' widest days down severalfold, every
-    /// cross-section fact still matched).
-    pub const DEFAULT_INDEX_VARIANCE_CORE: bool = true;
-    /// Default of [`Self::index_feature_squash`]: the scales of the
-    /// squashed single-series S&P 500 model (`models/sp500`).
-    pub const DEFAULT_INDEX_FEATURE_SQUASH: Option<[f64; 2]> = Some([4.0, 1.5]);
+    /// Default of [`Self::index_form`]: on a variance core, with the
+    /// feature squash of the single-series S&P 500 model (`models/sp500`,
+    /// 4,1.5); measured in the book's market chapter ("The index net's
+    /// form": the index's largest days near history's, the stocks' widest
+    /// days down severalfold, every cross-section fact still matched).
+    pub const DEFAULT_INDEX_FORM: deep::panel::IndexForm = deep::panel::IndexForm {
+        variance_core: true,
+        feature_squash: Some([4.0, 1.5]),
+    };
     /// AdamW weight decay (not a setting).
     pub const WEIGHT_DECAY: f64 = 1e-4;
 
@@ -170,8 +167,7 @@ impl TrainOptions {
             init: None,
             feature_squash: None,
             variance_core: None,
-            index_variance_core: Self::DEFAULT_INDEX_VARIANCE_CORE,
-            index_feature_squash: Self::DEFAULT_INDEX_FEATURE_SQUASH,
+            index_form: Self::DEFAULT_INDEX_FORM,
             command_line: None,
         }
     }

@@ -144,15 +144,11 @@ pub fn train_panel(
         seed: opts.seed,
         refit: opts.refit,
     };
-    let index_form = crate::deep::panel::IndexForm {
-        variance_core: opts.index_variance_core,
-        feature_squash: opts.index_feature_squash,
-    };
     let (model, report) = crate::deep::panel::train_panel(
         &panel,
         &index,
         &deep_opts,
-        index_form,
+        opts.index_form,
         opts.index_candidates,
         progress,
     )?;
